@@ -1,0 +1,651 @@
+//! MPA markers (RFC 5044 §5; WIRE.md §1.3): insertion, removal and FPDUPTR validation.
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |           RESERVED            |            FPDUPTR            |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! Markers sit every 512 octets of TCP sequence space, counted from the **marker origin**: the
+//! sequence number of the first marker, which is the first octet of the first FPDU of Full
+//! Operation in that direction. Functions here take a *stream position*: the wrapping difference
+//! `seq − origin` of the buffer's first octet. A marker starts wherever
+//! `position % 512 == 0`.
+//!
+//! FPDUPTR is the distance in stream octets from the first octet of the containing FPDU's
+//! ULPDU_Length to the marker (any markers in between included); a marker that sits between two
+//! FPDUs points nowhere (0) and belongs to the FPDU that follows it. Its two low bits are zero on
+//! transmit and ignored on receipt. The FPDU's CRC covers every octet from the FPDU's first
+//! octet (a leading marker included) up to its CRC field, markers included.
+
+use core::fmt;
+
+use super::fpdu::{Fpdu, crc32c, field as fpdu_field};
+use crate::bytes::{be16, put_be16};
+use crate::error::{Layer, Result, need};
+
+/// Byte ranges of a marker.
+pub mod field {
+    use core::ops::Range;
+
+    /// The reserved half.
+    pub const RESERVED: Range<usize> = 0..2;
+    /// FPDUPTR.
+    pub const FPDUPTR: Range<usize> = 2..4;
+    /// Marker length.
+    pub const LEN: usize = 4;
+    /// FPDUPTR bits that carry meaning (the two low bits are ignored on receipt).
+    pub const FPDUPTR_MASK: u16 = 0xFFFC;
+}
+
+/// Distance between markers in TCP sequence space.
+pub const MARKER_INTERVAL: u32 = 512;
+
+/// Data octets between two markers.
+const DATA_PER_INTERVAL: usize = MARKER_INTERVAL as usize - field::LEN;
+
+/// A view of one 4-octet marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker<B> {
+    buf: B,
+}
+
+impl<B: AsRef<[u8]>> Marker<B> {
+    /// Wraps `buf` after checking it holds four octets.
+    pub fn new_checked(buf: B) -> Result<Self> {
+        need(buf.as_ref(), field::LEN, Layer::Marker, "marker")?;
+        Ok(Marker { buf })
+    }
+    /// The reserved half (zero on transmit, not checked on receipt, CRC-covered).
+    pub fn reserved(&self) -> u16 {
+        be16(self.buf.as_ref(), field::RESERVED)
+    }
+    /// FPDUPTR as found.
+    pub fn fpduptr(&self) -> u16 {
+        be16(self.buf.as_ref(), field::FPDUPTR)
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Marker<B> {
+    /// Sets the reserved half.
+    pub fn set_reserved(&mut self, v: u16) {
+        put_be16(self.buf.as_mut(), field::RESERVED, v);
+    }
+    /// Sets FPDUPTR.
+    pub fn set_fpduptr(&mut self, v: u16) {
+        put_be16(self.buf.as_mut(), field::FPDUPTR, v);
+    }
+}
+
+/// A marker, owned and lossless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct MarkerRepr {
+    /// The reserved half.
+    pub reserved: u16,
+    /// FPDUPTR.
+    pub fpduptr: u16,
+}
+
+impl MarkerRepr {
+    /// Reads a marker view.
+    pub fn parse<B: AsRef<[u8]>>(m: &Marker<B>) -> Self {
+        MarkerRepr {
+            reserved: m.reserved(),
+            fpduptr: m.fpduptr(),
+        }
+    }
+    /// Decodes the marker at the start of `buf`.
+    pub fn parse_bytes(buf: &[u8]) -> Result<Self> {
+        Marker::new_checked(buf).map(|m| Self::parse(&m))
+    }
+    /// Writes four octets.
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize> {
+        need(out, field::LEN, Layer::Marker, "output buffer")?;
+        let mut m = Marker { buf: out };
+        m.set_reserved(self.reserved);
+        m.set_fpduptr(self.fpduptr);
+        Ok(field::LEN)
+    }
+}
+
+impl fmt::Display for MarkerRepr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MPA marker FPDUPTR={}", self.fpduptr)?;
+        if self.reserved != 0 {
+            write!(f, " Reserved=0x{:04x}", self.reserved)?;
+        }
+        Ok(())
+    }
+}
+
+/// Offset, from a buffer starting at stream position `start`, of the first marker at or after it.
+#[inline]
+pub const fn first_marker(start: u32) -> usize {
+    ((MARKER_INTERVAL - start % MARKER_INTERVAL) % MARKER_INTERVAL) as usize
+}
+
+/// Where the `logical`-th data octet (counting only non-marker octets) of a buffer that starts at
+/// stream position `start` sits in the buffer with markers.
+#[inline]
+pub const fn wire_offset(start: u32, logical: usize) -> usize {
+    let m0 = first_marker(start);
+    if logical < m0 {
+        logical
+    } else {
+        logical + field::LEN * ((logical - m0) / DATA_PER_INTERVAL + 1)
+    }
+}
+
+/// Octets on the wire for `logical_len` data octets starting at stream position `start`. A
+/// marker due right after the last data octet is not counted (it belongs to what follows).
+#[inline]
+pub const fn wire_len(start: u32, logical_len: usize) -> usize {
+    if logical_len == 0 {
+        0
+    } else {
+        wire_offset(start, logical_len - 1) + 1
+    }
+}
+
+/// Data octets in the first `wire_len` octets of a buffer starting at stream position `start`
+/// (a marker cut short at the end counts as marker).
+pub const fn stripped_len(start: u32, wire_len: usize) -> usize {
+    let m0 = first_marker(start);
+    if wire_len <= m0 {
+        return wire_len;
+    }
+    let after = wire_len - m0;
+    let whole = after / MARKER_INTERVAL as usize;
+    let rest = after % MARKER_INTERVAL as usize;
+    m0 + whole * DATA_PER_INTERVAL + rest.saturating_sub(field::LEN)
+}
+
+/// Copies the data octets of `wire` (which starts at stream position `start`) into `out`,
+/// dropping every marker, also one cut short at the end. Returns the number of octets written.
+/// Nothing is validated: see [`MarkedFpdu`] for FPDUPTR checks.
+pub fn strip_markers(wire: &[u8], start: u32, out: &mut [u8]) -> Result<usize> {
+    let n = stripped_len(start, wire.len());
+    need(out, n, Layer::Marker, "output buffer")?;
+    let mut w = 0;
+    let mut o = 0;
+    let mut next = first_marker(start);
+    while w < wire.len() {
+        let chunk_end = next.min(wire.len());
+        let len = chunk_end - w;
+        out[o..o + len].copy_from_slice(&wire[w..chunk_end]);
+        o += len;
+        w = (next + field::LEN).min(wire.len()).max(chunk_end);
+        next += MARKER_INTERVAL as usize;
+    }
+    debug_assert_eq!(o, n);
+    Ok(n)
+}
+
+/// Iterates over the whole markers in a buffer that starts at stream position `start`, yielding
+/// each one's offset in the buffer and its contents.
+pub fn markers(wire: &[u8], start: u32) -> Markers<'_> {
+    Markers {
+        wire,
+        next: first_marker(start),
+    }
+}
+
+/// Iterator returned by [`markers`].
+#[derive(Debug, Clone)]
+pub struct Markers<'a> {
+    wire: &'a [u8],
+    next: usize,
+}
+
+impl Iterator for Markers<'_> {
+    type Item = (usize, MarkerRepr);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let at = self.next;
+        let m = MarkerRepr::parse_bytes(self.wire.get(at..)?).ok()?;
+        self.next += MARKER_INTERVAL as usize;
+        Some((at, m))
+    }
+}
+
+/// One marker inside a [`MarkedFpdu`], with the FPDUPTR it should hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkerCheck {
+    /// Offset of the marker within the FPDU's wire octets.
+    pub offset: usize,
+    /// The marker as found.
+    pub marker: MarkerRepr,
+    /// The FPDUPTR the marker's position implies.
+    pub expected: u32,
+}
+
+impl MarkerCheck {
+    /// True when FPDUPTR (low two bits ignored) equals the expected distance.
+    pub fn is_valid(&self) -> bool {
+        u32::from(self.marker.fpduptr & field::FPDUPTR_MASK) == self.expected
+    }
+}
+
+/// One FPDU as it is on the wire in a direction with markers: zero-copy over the wire octets.
+///
+/// Built by [`MarkedFpdu::new_checked`] or [`MarkedFpdus`]; read the ULPDU by stripping the
+/// markers into a buffer with [`MarkedFpdu::strip_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkedFpdu<'a> {
+    wire: &'a [u8],
+    start: u32,
+    ulpdu_len: u16,
+}
+
+impl<'a> MarkedFpdu<'a> {
+    /// Finds the FPDU at the start of `wire`, which sits at stream position `start`: reads
+    /// ULPDU_Length past any marker and checks that every octet of the FPDU is present.
+    pub fn new_checked(wire: &'a [u8], start: u32) -> Result<Self> {
+        let hi = wire_offset(start, 0);
+        let lo = wire_offset(start, 1);
+        need(wire, lo + 1, Layer::Mpa, "ULPDU_Length")?;
+        let ulpdu_len = u16::from_be_bytes([wire[hi], wire[lo]]);
+        let total = wire_len(start, super::fpdu::fpdu_len(ulpdu_len as usize));
+        need(wire, total, Layer::Mpa, "FPDU")?;
+        Ok(MarkedFpdu {
+            wire: &wire[..total],
+            start,
+            ulpdu_len,
+        })
+    }
+
+    /// ULPDU_Length.
+    pub fn ulpdu_len(&self) -> u16 {
+        self.ulpdu_len
+    }
+
+    /// Stream position of the FPDU's first octet (a leading marker's, if it has one).
+    pub fn start(&self) -> u32 {
+        self.start
+    }
+
+    /// Length without markers: 2 + ULPDU_Length + PAD + 4.
+    pub fn stripped_len(&self) -> usize {
+        super::fpdu::fpdu_len(self.ulpdu_len as usize)
+    }
+
+    /// Length on the wire, markers included.
+    pub fn wire_len(&self) -> usize {
+        self.wire.len()
+    }
+
+    /// The FPDU's wire octets, markers included.
+    pub fn wire(&self) -> &'a [u8] {
+        self.wire
+    }
+
+    /// Offset of ULPDU_Length in the wire octets: 4 when the FPDU begins with a marker, else 0.
+    pub fn header_offset(&self) -> usize {
+        wire_offset(self.start, 0)
+    }
+
+    /// Where the `logical`-th octet of the marker-free FPDU sits in the wire octets.
+    pub fn wire_offset(&self, logical: usize) -> usize {
+        wire_offset(self.start, logical)
+    }
+
+    /// Every marker in the FPDU, with the FPDUPTR its position implies.
+    pub fn markers(&self) -> impl Iterator<Item = MarkerCheck> + 'a {
+        let header = self.header_offset();
+        markers(self.wire, self.start).map(move |(offset, marker)| MarkerCheck {
+            offset,
+            marker,
+            expected: offset.saturating_sub(header) as u32,
+        })
+    }
+
+    /// The first marker whose FPDUPTR is wrong (MPA error 3), if any.
+    pub fn first_bad_marker(&self) -> Option<MarkerCheck> {
+        self.markers().find(|m| !m.is_valid())
+    }
+
+    fn crc_start(&self) -> usize {
+        self.wire_offset(self.stripped_len() - fpdu_field::CRC_LEN)
+    }
+
+    /// The CRC field's four octets as they are on the wire.
+    pub fn crc_bytes(&self) -> [u8; 4] {
+        let base = self.stripped_len() - fpdu_field::CRC_LEN;
+        core::array::from_fn(|i| self.wire[self.wire_offset(base + i)])
+    }
+
+    /// The CRC field's value (wire octets read least significant first).
+    pub fn crc(&self) -> u32 {
+        u32::from_le_bytes(self.crc_bytes())
+    }
+
+    /// CRC-32C over every wire octet before the CRC field, markers included.
+    pub fn compute_crc(&self) -> u32 {
+        crc32c(&self.wire[..self.crc_start()])
+    }
+
+    /// True when the CRC field matches [`compute_crc`](Self::compute_crc).
+    pub fn verify_crc(&self) -> bool {
+        self.crc() == self.compute_crc()
+    }
+
+    /// Copies the FPDU without its markers into `out` and returns a view of the copy.
+    pub fn strip_into<'o>(&self, out: &'o mut [u8]) -> Result<Fpdu<&'o mut [u8]>> {
+        let n = strip_markers(self.wire, self.start, out)?;
+        Fpdu::new_checked(&mut out[..n])
+    }
+}
+
+/// Writes `fpdu` (one marker-free FPDU, as [`Fpdu`] lays it out) to `out` with markers inserted
+/// for stream position `start`, each FPDUPTR set. With `fill_crc` the CRC is recomputed over the
+/// wire octets (markers included); otherwise the CRC field is copied as it is. Returns the
+/// number of octets written.
+pub fn emit_marked(fpdu: &[u8], start: u32, out: &mut [u8], fill_crc: bool) -> Result<usize> {
+    let f = Fpdu::new_checked(fpdu)?;
+    let logical = f.len();
+    let total = wire_len(start, logical);
+    need(out, total, Layer::Mpa, "output buffer")?;
+    let header = wire_offset(start, 0);
+    let mut w = 0;
+    let mut l = 0;
+    let mut next = first_marker(start);
+    while w < total {
+        if w == next {
+            let fpduptr = if w < header { 0 } else { (w - header) as u16 };
+            MarkerRepr {
+                reserved: 0,
+                fpduptr,
+            }
+            .emit(&mut out[w..])?;
+            w += field::LEN;
+            next += MARKER_INTERVAL as usize;
+            continue;
+        }
+        let len = (next - w).min(total - w);
+        out[w..w + len].copy_from_slice(&fpdu[l..l + len]);
+        w += len;
+        l += len;
+    }
+    if fill_crc {
+        let m = MarkedFpdu::new_checked(&out[..total], start)?;
+        let crc = m.compute_crc().to_le_bytes();
+        let base = logical - fpdu_field::CRC_LEN;
+        for (i, b) in crc.iter().enumerate() {
+            out[wire_offset(start, base + i)] = *b;
+        }
+    }
+    Ok(total)
+}
+
+/// Iterates over the FPDUs of a buffer with markers that starts on an FPDU boundary (or on the
+/// marker before one) at stream position `start`. A short or damaged tail yields one error and
+/// ends the iteration.
+#[derive(Debug, Clone)]
+pub struct MarkedFpdus<'a> {
+    wire: &'a [u8],
+    pos: usize,
+    start: u32,
+    done: bool,
+}
+
+impl<'a> MarkedFpdus<'a> {
+    /// Starts at the first octet of `wire`, at stream position `start`.
+    pub fn new(wire: &'a [u8], start: u32) -> Self {
+        MarkedFpdus {
+            wire,
+            pos: 0,
+            start,
+            done: false,
+        }
+    }
+
+    /// Offset of the next FPDU within the buffer.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Stream position of the next FPDU.
+    pub fn position(&self) -> u32 {
+        self.start
+    }
+}
+
+impl<'a> Iterator for MarkedFpdus<'a> {
+    type Item = Result<(usize, MarkedFpdu<'a>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.pos >= self.wire.len() {
+            return None;
+        }
+        let at = self.pos;
+        match MarkedFpdu::new_checked(&self.wire[at..], self.start) {
+            Ok(f) => {
+                self.pos += f.wire_len();
+                self.start = self.start.wrapping_add(f.wire_len() as u32);
+                Some(Ok((at, f)))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e.offset_by(at)))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for MarkedFpdus<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    /// RFC 5044's first example FPDU (WIRE.md §1.2, "Fig. 5"): the first FPDU of the stream, so it
+    /// starts with a marker, and the CRC covers that marker.
+    #[rustfmt::skip]
+    pub(crate) const RFC5044_FIG5: [u8; 52] = [
+        0x00, 0x00, 0x00, 0x00, // marker: Reserved 0, FPDUPTR 0
+        0x00, 0x2a,             // ULPDU_Length 42
+        0x41, 0x43,             // DDP untagged L DV=1 | RDMAP RV=1 Send
+        0x00, 0x00, 0x00, 0x00, // RsvdULP[8:39]
+        0x00, 0x00, 0x00, 0x00, // QN 0
+        0x00, 0x00, 0x00, 0x01, // MSN 1
+        0x00, 0x00, 0x00, 0x00, // MO 0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 24 payload octets
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0x52, 0x23, 0x99, 0x83, // CRC 0x83992352, least significant octet first
+    ];
+
+    /// The second example ("Fig. 6"): a marker 20 octets into the FPDU, FPDUPTR 0x0014; the FPDU
+    /// therefore starts at stream position 512 − 20.
+    #[rustfmt::skip]
+    pub(crate) const RFC5044_FIG6: [u8; 52] = [
+        0x00, 0x2a,             // ULPDU_Length 42
+        0x41, 0x43,             // DDP untagged L DV=1 | RDMAP RV=1 Send
+        0x00, 0x00, 0x00, 0x00, // RsvdULP[8:39]
+        0x00, 0x00, 0x00, 0x00, // QN 0
+        0x00, 0x00, 0x00, 0x02, // MSN 2
+        0x00, 0x00, 0x00, 0x00, // MO 0
+        0x00, 0x00, 0x00, 0x14, // marker: Reserved 0, FPDUPTR 20
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 24 payload octets
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0x84, 0x92, 0x58, 0x98, // CRC 0x98589284
+    ];
+    pub(crate) const FIG6_START: u32 = 512 - 20;
+
+    #[test]
+    fn rfc5044_fig5_decodes_with_good_crc() {
+        let m = MarkedFpdu::new_checked(&RFC5044_FIG5, 0).unwrap();
+        assert_eq!(m.ulpdu_len(), 42);
+        assert_eq!(m.header_offset(), 4);
+        assert_eq!(m.wire_len(), 52);
+        assert_eq!(m.stripped_len(), 48);
+        assert_eq!(m.crc(), 0x8399_2352);
+        assert!(m.verify_crc());
+        let checks: Vec<_> = m.markers().collect();
+        assert_eq!(checks.len(), 1);
+        assert_eq!((checks[0].offset, checks[0].expected), (0, 0));
+        assert!(checks[0].is_valid());
+    }
+
+    #[test]
+    fn rfc5044_fig6_decodes_with_good_crc_and_fpduptr_20() {
+        let m = MarkedFpdu::new_checked(&RFC5044_FIG6, FIG6_START).unwrap();
+        assert_eq!(m.header_offset(), 0);
+        assert_eq!(m.crc(), 0x9858_9284);
+        assert!(m.verify_crc());
+        let checks: Vec<_> = m.markers().collect();
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].offset, 20);
+        assert_eq!(checks[0].marker.fpduptr, 0x14);
+        assert!(checks[0].is_valid());
+        assert!(m.first_bad_marker().is_none());
+
+        let mut buf = [0u8; 64];
+        let f = m.strip_into(&mut buf).unwrap();
+        assert_eq!(f.len(), 48);
+        assert_eq!(&f.ulpdu()[..20], &RFC5044_FIG6[2..22]);
+        assert!(f.ulpdu()[20..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn emit_marked_rebuilds_both_figures() {
+        // Strip, then insert again with the CRC recomputed over the markers.
+        for (wire, start) in [(&RFC5044_FIG5, 0), (&RFC5044_FIG6, FIG6_START)] {
+            let m = MarkedFpdu::new_checked(wire, start).unwrap();
+            let mut plain = [0u8; 48];
+            let f = m.strip_into(&mut plain).unwrap();
+            assert_eq!(f.len(), 48);
+            plain[44..].fill(0); // forget the CRC
+            let mut out = [0u8; 52];
+            assert_eq!(emit_marked(&plain, start, &mut out, true).unwrap(), 52);
+            assert_eq!(&out, wire);
+        }
+    }
+
+    #[test]
+    fn a_wrong_fpduptr_is_reported_and_low_bits_are_ignored() {
+        let mut w = RFC5044_FIG6;
+        w[23] = 0x17; // 0x14 with the two ignored low bits set
+        let m = MarkedFpdu::new_checked(&w, FIG6_START).unwrap();
+        assert!(m.first_bad_marker().is_none());
+        w[23] = 0x18;
+        let m = MarkedFpdu::new_checked(&w, FIG6_START).unwrap();
+        let bad = m.first_bad_marker().unwrap();
+        assert_eq!(
+            (bad.offset, bad.marker.fpduptr, bad.expected),
+            (20, 0x18, 20)
+        );
+        // The CRC covers the marker, so it fails too.
+        assert!(!m.verify_crc());
+    }
+
+    #[test]
+    fn offsets_and_lengths() {
+        assert_eq!(first_marker(0), 0);
+        assert_eq!(first_marker(1), 511);
+        assert_eq!(first_marker(492), 20);
+        assert_eq!(first_marker(u32::MAX), 1);
+        assert_eq!(wire_offset(0, 0), 4);
+        assert_eq!(wire_offset(0, 507), 511);
+        assert_eq!(wire_offset(0, 508), 516);
+        assert_eq!(wire_offset(492, 19), 19);
+        assert_eq!(wire_offset(492, 20), 24);
+        assert_eq!(wire_len(492, 48), 52);
+        assert_eq!(wire_len(0, 0), 0);
+        for start in [0u32, 1, 3, 492, 510, 511, u32::MAX - 2] {
+            for n in 0..1600 {
+                let w = wire_len(start, n);
+                assert_eq!(stripped_len(start, w), n, "start {start} n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn strip_drops_a_marker_cut_short_at_the_end() {
+        // 10 data octets, a marker at offset 10, then 2 of its octets.
+        let wire: Vec<u8> = (0..14u8).collect();
+        let mut out = [0u8; 16];
+        let n = strip_markers(&wire[..12], 502, &mut out).unwrap();
+        assert_eq!(&out[..n], &wire[..10]);
+        let n = strip_markers(&wire, 502, &mut out).unwrap();
+        assert_eq!(n, 10);
+    }
+
+    #[test]
+    fn many_fpdus_per_segment_across_markers() {
+        // Eight Sends of 100 octets each, laid out from the origin: markers inside some FPDUs,
+        // and one between two FPDUs when an FPDU ends on a 512 boundary.
+        let mut plain = Vec::new();
+        let mut fpdu = [0u8; 108];
+        for i in 0..8u8 {
+            let mut f = Fpdu::new_for_ulpdu(&mut fpdu[..], 100).unwrap();
+            f.ulpdu_mut().fill(i);
+            f.fill_crc();
+            plain.extend_from_slice(&fpdu);
+        }
+        let mut wire = vec![0u8; 2048];
+        let mut w = 0;
+        let mut start = 0u32;
+        for chunk in plain.chunks(108) {
+            let n = emit_marked(chunk, start, &mut wire[w..], true).unwrap();
+            w += n;
+            start += n as u32;
+        }
+        wire.truncate(w);
+        let got: Vec<_> = MarkedFpdus::new(&wire, 0).collect::<Result<_>>().unwrap();
+        assert_eq!(got.len(), 8);
+        for (i, (_, m)) in got.iter().enumerate() {
+            assert!(m.verify_crc(), "FPDU {i}");
+            assert!(m.first_bad_marker().is_none(), "FPDU {i}");
+            let mut buf = [0u8; 108];
+            let f = m.strip_into(&mut buf).unwrap();
+            assert!(f.ulpdu().iter().all(|&b| b == i as u8));
+        }
+        let all_markers = markers(&wire, 0).count();
+        assert_eq!(all_markers, w.div_ceil(512));
+    }
+
+    #[test]
+    fn every_prefix_is_truncated() {
+        for n in 0..RFC5044_FIG5.len() {
+            let e = MarkedFpdu::new_checked(&RFC5044_FIG5[..n], 0).unwrap_err();
+            assert_eq!(e.layer, Layer::Mpa);
+            assert!(matches!(e.kind, ErrorKind::Truncated { got, .. } if got == n));
+        }
+        for n in 0..4 {
+            assert!(Marker::new_checked(&[0u8; 4][..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn impossible_length_field() {
+        let mut w = RFC5044_FIG5;
+        w[4] = 0xFF;
+        let e = MarkedFpdu::new_checked(&w, 0).unwrap_err();
+        assert!(matches!(
+            e.kind,
+            ErrorKind::Truncated {
+                what: "FPDU",
+                got: 52,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn marker_repr_round_trip() {
+        let r = MarkerRepr {
+            reserved: 0xBEEF,
+            fpduptr: 0x0014,
+        };
+        let mut out = [0u8; 4];
+        assert_eq!(r.emit(&mut out).unwrap(), 4);
+        assert_eq!(out, [0xBE, 0xEF, 0x00, 0x14]);
+        assert_eq!(MarkerRepr::parse_bytes(&out).unwrap(), r);
+        assert_eq!(r.to_string(), "MPA marker FPDUPTR=20 Reserved=0xbeef");
+        assert!(r.emit(&mut out[..3]).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! The workspace's end-to-end test binary: property tests of the codec, the shipped captures,
+//! the examples and CLIs, and cross-checks with tshark.
+
+mod captures;
+mod props;
+mod tshark;

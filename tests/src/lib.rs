@@ -1,0 +1,62 @@
+//! Helpers shared by the end-to-end tests: where the workspace and its binaries are, and whether
+//! tshark is there to cross-check against.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace's root directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits inside the workspace")
+        .to_path_buf()
+}
+
+/// A path under the workspace root.
+pub fn path(rel: &str) -> PathBuf {
+    root().join(rel)
+}
+
+/// Builds (if needed) and returns the path of one of the workspace's binaries.
+pub fn binary(package: &str, name: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            package,
+            "--bin",
+            name,
+        ])
+        .current_dir(root())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build -p {package} failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    target.join("release").join(name)
+}
+
+/// Whether tshark is installed. When it is not, tests that need it print a loud notice and
+/// pass, unless `ONESHOT_REQUIRE_TSHARK=1` (as in CI), where they fail.
+pub fn tshark_available(test: &str) -> bool {
+    let found = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("ONESHOT_REQUIRE_TSHARK").as_deref() == Ok("1") {
+        panic!("{test}: tshark is not installed and ONESHOT_REQUIRE_TSHARK=1");
+    }
+    eprintln!();
+    eprintln!("################################################################");
+    eprintln!("## SKIPPED {test}: tshark is not installed.");
+    eprintln!("## Install it (apt-get install tshark) to run the cross-check;");
+    eprintln!("## CI sets ONESHOT_REQUIRE_TSHARK=1 and fails instead of skipping.");
+    eprintln!("################################################################");
+    false
+}
