@@ -11,7 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use oneshot_codec::etherparse::PacketBuilder;
+use oneshot_codec::etherparse::{EtherType, Ethernet2Header, IpNumber, Ipv4Header, TcpHeader};
 use oneshot_codec::iscsi::{BhsRepr, SCSI_WRITE_10, cdb_rw10};
 use oneshot_codec::oneshot::{Encoding, OneShotField, Op, Placement};
 use oneshot_codec::rdmap::{SegmentRepr, Settings};
@@ -48,18 +48,39 @@ fn ulp_payload() -> Vec<u8> {
     p
 }
 
-/// Writes the whole frame into `out` (exactly 1514 octets): headers and TCP checksum by
-/// etherparse, FPDU and CRC by the codec. Returns the frame length.
+/// Writes the whole frame into `out` (exactly 1514 octets): the FPDU and its CRC by the codec,
+/// straight into place; Ethernet, IPv4 (with header checksum) and TCP (with checksum over the
+/// payload) by etherparse. Returns the frame length.
 fn encode(out: &mut [u8], seg: &SegmentRepr<'_>) -> usize {
-    let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-        .tcp(49152, 3260, 1000, 65535);
-    let hl = 14 + 20 + 20;
-    let n = seg.emit_fpdu(&mut out[hl..], true).unwrap();
-    let (head, payload) = out.split_at_mut(hl);
-    let mut w: &mut [u8] = head;
-    b.write(&mut w, &payload[..n]).unwrap();
-    hl + n
+    const HL: usize = 14 + 20 + 20;
+    let n = seg.emit_fpdu(&mut out[HL..], true).unwrap();
+    let (head, payload) = out.split_at_mut(HL);
+    let payload = &payload[..n];
+    let mut tcp = TcpHeader::new(49152, 3260, 1000, 65535);
+    tcp.ack = true;
+    tcp.psh = true;
+    tcp.acknowledgment_number = 5000;
+    tcp.checksum = tcp
+        .calc_checksum_ipv4_raw([10, 0, 0, 1], [10, 0, 0, 2], payload)
+        .unwrap();
+    let mut ip = Ipv4Header::new(
+        (20 + n) as u16,
+        64,
+        IpNumber::TCP,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+    )
+    .unwrap();
+    ip.header_checksum = ip.calc_header_checksum();
+    let eth = Ethernet2Header {
+        source: [2, 0, 0, 0, 0, 1],
+        destination: [2, 0, 0, 0, 0, 2],
+        ether_type: EtherType::IPV4,
+    };
+    head[..14].copy_from_slice(&eth.to_bytes());
+    head[14..34].copy_from_slice(&ip.to_bytes());
+    head[34..54].copy_from_slice(&tcp.to_bytes());
+    HL + n
 }
 
 fn benches(c: &mut Criterion) {
@@ -68,6 +89,13 @@ fn benches(c: &mut Criterion) {
     assert_eq!(seg.fpdu_len(), TCP_PAYLOAD);
     let mut frame = vec![0u8; 1514];
     assert_eq!(encode(&mut frame, &seg), 1514);
+    let check = Frame::ethernet(&frame);
+    assert!(
+        check.stop.is_none()
+            && check
+                .fpdus(Settings::default())
+                .all(|d| d.unwrap().crc_ok())
+    );
     let settings = Settings::default();
 
     let mut g = c.benchmark_group("decode 1514-octet one-shot frame");
@@ -77,7 +105,7 @@ fn benches(c: &mut Criterion) {
             let f = Frame::ethernet(black_box(&frame));
             let d = f.fpdus(settings).next().unwrap().unwrap();
             let m = d.message.unwrap();
-            let itt = match d.ulp {
+            let itt = match d.ulp() {
                 Some(Ulp::Iscsi(bhs)) => bhs.itt(),
                 _ => 0,
             };

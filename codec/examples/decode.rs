@@ -98,7 +98,8 @@ fn print_frame(n: usize, bytes: &[u8], start: Start, args: &Args) {
             Ok(m) => println!("        {m} [{crc}]"),
             Err(e) => println!("        FPDU at {}: {e} [{crc}]", d.offset),
         }
-        if let Some(bhs) = d.ulp.as_ref().and_then(Ulp::bhs) {
+        let ulp = d.ulp();
+        if let Some(bhs) = ulp.as_ref().and_then(Ulp::bhs) {
             println!("          {}", BhsRepr::parse(bhs));
         }
         if args.verbose {
@@ -109,7 +110,7 @@ fn print_frame(n: usize, bytes: &[u8], start: Start, args: &Args) {
                     println!("          one-shot {oneshot}");
                 }
             }
-            if let Some(Ulp::Iser { iser, .. }) = &d.ulp {
+            if let Some(Ulp::Iser { iser, .. }) = &ulp {
                 println!("          {}", IserRepr::parse(iser));
             }
         }

@@ -12,7 +12,10 @@
 //! handshake, FPDUs split across segments) belongs to the dissector; the pieces it needs are
 //! here ([`crate::mpa::MarkedFpdus`], [`decode_ulpdu`]).
 
-use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{
+    EtherType, Ethernet2Slice, IpNumber, LaxIpSlice, LaxIpv4Slice, LaxIpv6Slice, SingleVlanSlice,
+    TcpSlice,
+};
 
 use crate::error::{Error, Layer};
 use crate::iscsi::{self, Bhs};
@@ -29,51 +32,76 @@ pub enum Start {
     Ip,
 }
 
+/// Most VLAN tags a frame may carry.
+pub const MAX_VLANS: usize = 3;
+
 /// One frame decoded from L2 to TCP, with where decoding stopped.
+///
+/// Each layer is an etherparse slice over the frame's bytes; a layer that is absent (raw IP has
+/// no Ethernet header, UDP has no TCP) or that could not be decoded is `None`, and `stop` then
+/// says why decoding ended early. A frame that simply is not TCP has no `stop`.
 #[derive(Debug, Clone)]
 pub struct Frame<'a> {
     /// The frame's bytes as given.
     pub bytes: &'a [u8],
-    /// Everything etherparse decoded (link, VLAN tags, IP, transport).
-    pub l2l4: Option<LaxSlicedPacket<'a>>,
+    /// The Ethernet II header.
+    pub ethernet: Option<Ethernet2Slice<'a>>,
+    /// VLAN tags (802.1Q, 802.1ad, QinQ), outermost first.
+    pub vlans: [Option<SingleVlanSlice<'a>>; MAX_VLANS],
+    /// The IPv4 header with options, or the IPv6 header with its extension headers.
+    pub ip: Option<LaxIpSlice<'a>>,
+    /// The TCP header with options, and its payload.
+    pub tcp: Option<TcpSlice<'a>>,
     /// Why decoding below TCP stopped early, with `at` counted from the frame's first octet.
     pub stop: Option<Error>,
 }
 
 impl<'a> Frame<'a> {
-    /// Decodes a frame that starts with an Ethernet II header.
-    pub fn ethernet(bytes: &'a [u8]) -> Self {
-        match LaxSlicedPacket::from_ethernet(bytes) {
-            Ok(p) => Self::from_lax(bytes, p),
-            Err(e) => Frame {
-                bytes,
-                l2l4: None,
-                stop: Some(len_error(&e)),
-            },
+    fn empty(bytes: &'a [u8]) -> Self {
+        Frame {
+            bytes,
+            ethernet: None,
+            vlans: [None, None, None],
+            ip: None,
+            tcp: None,
+            stop: None,
         }
+    }
+
+    /// Decodes a frame that starts with an Ethernet II header (no FCS).
+    pub fn ethernet(bytes: &'a [u8]) -> Self {
+        let mut f = Self::empty(bytes);
+        match Ethernet2Slice::from_slice_without_fcs(bytes) {
+            Ok(eth) => {
+                let (ether_type, payload) = (eth.ether_type(), eth.payload_slice());
+                f.ethernet = Some(eth);
+                f.ether_payload(ether_type, payload);
+            }
+            Err(e) => f.stop = Some(len_error(&e, Layer::Ethernet, 0)),
+        }
+        f
     }
 
     /// Decodes a frame that starts with an IPv4 or IPv6 header.
     pub fn ip(bytes: &'a [u8]) -> Self {
-        match LaxSlicedPacket::from_ip(bytes) {
-            Ok(p) => Self::from_lax(bytes, p),
-            Err(etherparse::err::ip::LaxHeaderSliceError::Len(e)) => Frame {
-                bytes,
-                l2l4: None,
-                stop: Some(len_error(&e)),
-            },
-            Err(etherparse::err::ip::LaxHeaderSliceError::Content(e)) => Frame {
-                bytes,
-                l2l4: None,
-                stop: Some(ip_error(&e)),
-            },
+        let mut f = Self::empty(bytes);
+        match LaxIpSlice::from_slice(bytes) {
+            Ok((ip, ext_err)) => f.with_ip(ip, ext_err.map(|(e, _)| ipv6_ext_error(&e))),
+            Err(etherparse::err::ip::LaxHeaderSliceError::Len(e)) => {
+                f.stop = Some(len_error(&e, ip_layer(bytes), 0));
+            }
+            Err(etherparse::err::ip::LaxHeaderSliceError::Content(e)) => {
+                f.stop = Some(ip_error(&e));
+            }
         }
+        f
     }
 
     /// Decodes a payload whose EtherType is known (Linux SLL, for one, gives it in its header).
     pub fn ether_type(ether_type: u16, bytes: &'a [u8]) -> Self {
-        let p = LaxSlicedPacket::from_ether_type(etherparse::EtherType(ether_type), bytes);
-        Self::from_lax(bytes, p)
+        let mut f = Self::empty(bytes);
+        f.ether_payload(EtherType(ether_type), bytes);
+        f
     }
 
     /// Decodes `bytes` as `start` says.
@@ -84,29 +112,105 @@ impl<'a> Frame<'a> {
         }
     }
 
-    fn from_lax(bytes: &'a [u8], p: LaxSlicedPacket<'a>) -> Self {
-        let stop = p
-            .stop_err
-            .as_ref()
-            .map(|(e, layer)| slice_error(bytes, &p, e, *layer));
-        Frame {
-            bytes,
-            l2l4: Some(p),
-            stop,
+    /// VLAN tags, then IP, then TCP.
+    fn ether_payload(&mut self, mut ether_type: EtherType, mut payload: &'a [u8]) {
+        let mut n = 0;
+        while matches!(
+            ether_type,
+            EtherType::VLAN_TAGGED_FRAME
+                | EtherType::PROVIDER_BRIDGING
+                | EtherType::VLAN_DOUBLE_TAGGED_FRAME
+        ) {
+            let at = offset_in(self.bytes, payload);
+            if n == MAX_VLANS {
+                self.stop = Some(Error::unsupported(Layer::Vlan, "more than 3 VLAN tags").at(at));
+                return;
+            }
+            match SingleVlanSlice::from_slice(payload) {
+                Ok(v) => {
+                    ether_type = v.ether_type();
+                    payload = v.payload_slice();
+                    self.vlans[n] = Some(v);
+                    n += 1;
+                }
+                Err(e) => {
+                    self.stop = Some(len_error(&e, Layer::Vlan, at));
+                    return;
+                }
+            }
+        }
+        let at = offset_in(self.bytes, payload);
+        match ether_type {
+            EtherType::IPV4 => match LaxIpv4Slice::from_slice(payload) {
+                Ok((ip, auth_err)) => self.with_ip(
+                    LaxIpSlice::Ipv4(ip),
+                    auth_err.map(|_| Error::unsupported(Layer::Ipv4, "IP authentication header")),
+                ),
+                Err(etherparse::err::ipv4::HeaderSliceError::Len(e)) => {
+                    self.stop = Some(len_error(&e, Layer::Ipv4, at));
+                }
+                Err(etherparse::err::ipv4::HeaderSliceError::Content(e)) => {
+                    self.stop = Some(ipv4_error(&e).at(at));
+                }
+            },
+            EtherType::IPV6 => match LaxIpv6Slice::from_slice(payload) {
+                Ok((ip, ext_err)) => self.with_ip(
+                    LaxIpSlice::Ipv6(ip),
+                    ext_err.map(|(e, _)| ipv6_ext_error(&e)),
+                ),
+                Err(etherparse::err::ipv6::HeaderSliceError::Len(e)) => {
+                    self.stop = Some(len_error(&e, Layer::Ipv6, at));
+                }
+                Err(etherparse::err::ipv6::HeaderSliceError::Content(_)) => {
+                    self.stop =
+                        Some(Error::unsupported(Layer::Ipv6, "IPv6 version field is not 6").at(at));
+                }
+            },
+            _ => {}
         }
     }
 
-    /// The TCP header and payload, when the frame carries TCP.
-    pub fn tcp(&self) -> Option<&etherparse::TcpSlice<'a>> {
-        match self.l2l4.as_ref()?.transport.as_ref()? {
-            TransportSlice::Tcp(t) => Some(t),
-            _ => None,
+    /// Keeps the IP layer and goes on to TCP, unless an extension header stopped it.
+    fn with_ip(&mut self, ip: LaxIpSlice<'a>, ext_err: Option<Error>) {
+        let payload = ip.payload();
+        let (data, number, fragmented) = (payload.payload, payload.ip_number, payload.fragmented);
+        self.ip = Some(ip);
+        let at = offset_in(self.bytes, data);
+        if let Some(e) = ext_err {
+            self.stop = Some(e.offset_by(at));
+            return;
         }
+        if number != IpNumber::TCP || fragmented {
+            return;
+        }
+        match TcpSlice::from_slice(data) {
+            Ok(t) => self.tcp = Some(t),
+            Err(etherparse::err::tcp::HeaderSliceError::Len(e)) => {
+                self.stop = Some(len_error(&e, Layer::Tcp, at));
+            }
+            Err(etherparse::err::tcp::HeaderSliceError::Content(
+                etherparse::err::tcp::HeaderError::DataOffsetTooSmall { data_offset },
+            )) => {
+                self.stop = Some(
+                    Error::bad_length(Layer::Tcp, "data offset", u64::from(data_offset)).at(at),
+                );
+            }
+        }
+    }
+
+    /// The VLAN tags present.
+    pub fn vlan_tags(&self) -> impl Iterator<Item = &SingleVlanSlice<'a>> {
+        self.vlans.iter().map_while(Option::as_ref)
+    }
+
+    /// The TCP header and payload, when the frame carries TCP.
+    pub fn tcp(&self) -> Option<&TcpSlice<'a>> {
+        self.tcp.as_ref()
     }
 
     /// The TCP payload.
     pub fn tcp_payload(&self) -> Option<&'a [u8]> {
-        self.tcp().map(|t| t.payload())
+        self.tcp.as_ref().map(|t| t.payload())
     }
 
     /// Offset of the TCP payload in the frame.
@@ -116,15 +220,16 @@ impl<'a> Frame<'a> {
 
     /// True when the IP header announced more payload than the frame holds (snaplen).
     pub fn incomplete(&self) -> bool {
-        self.l2l4
-            .as_ref()
-            .and_then(|p| p.net.as_ref())
-            .and_then(|n| n.ip_payload_ref())
-            .is_some_and(|ip| ip.incomplete)
+        self.ip.as_ref().is_some_and(|ip| ip.payload().incomplete)
+    }
+
+    /// True when the IP packet is a fragment (its payload is not decoded further).
+    pub fn fragmented(&self) -> bool {
+        self.ip.as_ref().is_some_and(|ip| ip.payload().fragmented)
     }
 
     /// An MPA Request or Reply frame at the start of the TCP payload, if the payload begins with
-    /// one of the two keys (or at least their common prefix "MPA ID Re").
+    /// the keys' common prefix "MPA ID Re".
     pub fn mpa_frame(&self) -> Option<Result<MpaFrame<&'a [u8]>, Error>> {
         let payload = self.tcp_payload()?;
         if !payload.starts_with(&mpa::KEY_REQUEST[..9]) {
@@ -168,7 +273,9 @@ impl<'a> Iterator for FrameFpdus<'a> {
 
 impl core::iter::FusedIterator for FrameFpdus<'_> {}
 
-/// One FPDU and everything above it.
+/// One FPDU and the DDP/RDMAP message above it; the ULP is looked at on demand ([`ulp`]).
+///
+/// [`ulp`]: DecodedFpdu::ulp
 #[derive(Debug, Clone, Copy)]
 pub struct DecodedFpdu<'a> {
     /// Offset of the FPDU in the frame (or in whatever buffer it was found).
@@ -177,21 +284,22 @@ pub struct DecodedFpdu<'a> {
     pub fpdu: Fpdu<&'a [u8]>,
     /// DDP, RDMAP and one-shot, or why they failed (with `at` counted from the frame).
     pub message: Result<Message<'a>, Error>,
-    /// iSER and/or iSCSI in the payload of a Send.
-    pub ulp: Option<Ulp<'a>>,
 }
 
 impl<'a> DecodedFpdu<'a> {
     /// Decodes the layers above MPA of an FPDU found at `offset`.
     pub fn new(offset: usize, fpdu: Fpdu<&'a [u8]>, settings: Settings) -> Self {
         let ulpdu_at = offset + mpa::fpdu::field::ULPDU;
-        let (message, ulp) = decode_ulpdu(fpdu.ulpdu_ref(), settings);
         DecodedFpdu {
             offset,
             fpdu,
-            message: message.map_err(|e| e.offset_by(ulpdu_at)),
-            ulp,
+            message: Message::decode(fpdu.ulpdu_ref(), settings).map_err(|e| e.offset_by(ulpdu_at)),
         }
+    }
+
+    /// iSER and/or iSCSI in the payload of a Send ([`Ulp::detect`]).
+    pub fn ulp(&self) -> Option<Ulp<'a>> {
+        self.message.as_ref().ok().and_then(Ulp::detect)
     }
 
     /// True when the CRC field holds the CRC-32C of the FPDU (meaningful only when CRCs were
@@ -273,27 +381,26 @@ fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
     }
 }
 
-fn map_layer(l: etherparse::err::Layer) -> Layer {
+/// IPv6 when the first nibble says 6, else IPv4 (for errors before the version is known).
+fn ip_layer(bytes: &[u8]) -> Layer {
+    match bytes.first() {
+        Some(b) if b >> 4 == 6 => Layer::Ipv6,
+        _ => Layer::Ipv4,
+    }
+}
+
+/// A length error of an etherparse slice that starts `base` octets into the frame.
+fn len_error(e: &etherparse::err::LenError, layer: Layer, base: usize) -> Error {
     use etherparse::err::Layer as L;
-    match l {
-        L::LinuxSllHeader => Layer::LinuxSll,
-        L::Ethernet2Header | L::EtherPayload | L::MacsecHeader | L::MacsecPacket => Layer::Ethernet,
-        L::VlanHeader => Layer::Vlan,
-        L::IpHeader | L::Ipv4Header | L::Ipv4Packet | L::IpAuthHeader => Layer::Ipv4,
-        L::Ipv6Header
-        | L::Ipv6Packet
-        | L::Ipv6ExtHeader
+    let layer = match e.layer {
+        L::Ipv6ExtHeader
         | L::Ipv6HopByHopHeader
         | L::Ipv6DestOptionsHeader
         | L::Ipv6RouteHeader
         | L::Ipv6FragHeader => Layer::Ipv6,
-        L::TcpHeader => Layer::Tcp,
-        _ => Layer::Transport,
-    }
-}
-
-fn len_error(e: &etherparse::err::LenError) -> Error {
-    Error::truncated(map_layer(e.layer), "header", e.required_len, e.len).at(e.layer_start_offset)
+        _ => layer,
+    };
+    Error::truncated(layer, "header", e.required_len, e.len).at(base + e.layer_start_offset)
 }
 
 fn ip_error(e: &etherparse::err::ip::HeaderError) -> Error {
@@ -308,61 +415,25 @@ fn ip_error(e: &etherparse::err::ip::HeaderError) -> Error {
     }
 }
 
-/// Where the network layer starts: after the link header and every VLAN tag.
-fn net_start<'a>(p: &LaxSlicedPacket<'a>) -> Option<&'a [u8]> {
-    for ext in p.link_exts.iter().rev() {
-        if let Some(pl) = ext.payload() {
-            return Some(pl.payload);
+fn ipv4_error(e: &etherparse::err::ipv4::HeaderError) -> Error {
+    use etherparse::err::ipv4::HeaderError as H;
+    match e {
+        H::UnexpectedVersion { .. } => {
+            Error::unsupported(Layer::Ipv4, "IPv4 version field is not 4")
+        }
+        H::HeaderLengthSmallerThanHeader { ihl } => {
+            Error::bad_length(Layer::Ipv4, "IHL", u64::from(*ihl))
         }
     }
-    p.link
-        .as_ref()
-        .and_then(|l| l.ether_payload())
-        .map(|e| e.payload)
 }
 
-fn slice_error(
-    bytes: &[u8],
-    p: &LaxSlicedPacket<'_>,
-    e: &etherparse::err::packet::SliceError,
-    layer: etherparse::err::Layer,
-) -> Error {
-    use etherparse::err::packet::SliceError as S;
-    let net_at = net_start(p).map_or(0, |s| offset_in(bytes, s));
-    let transport_at = p
-        .net
-        .as_ref()
-        .and_then(|n| match n {
-            LaxNetSlice::Ipv4(v4) => Some(v4.payload().payload),
-            LaxNetSlice::Ipv6(v6) => Some(v6.payload().payload),
-            LaxNetSlice::Arp(_) => None,
-        })
-        .map_or(net_at, |s| offset_in(bytes, s));
-    let mut err = match e {
-        S::Len(l) => len_error(l),
-        S::LinuxSll(_) => Error::unsupported(Layer::LinuxSll, "Linux SLL header field"),
-        S::Macsec(_) => Error::unsupported(Layer::Ethernet, "MACsec header").at(net_at),
-        S::Ip(h) => ip_error(h).at(net_at),
-        S::Ipv4(etherparse::err::ipv4::HeaderError::UnexpectedVersion { .. }) => {
-            Error::unsupported(Layer::Ipv4, "IPv4 version field is not 4").at(net_at)
-        }
-        S::Ipv4(etherparse::err::ipv4::HeaderError::HeaderLengthSmallerThanHeader { ihl }) => {
-            Error::bad_length(Layer::Ipv4, "IHL", u64::from(*ihl)).at(net_at)
-        }
-        S::Ipv6(_) => Error::unsupported(Layer::Ipv6, "IPv6 version field is not 6").at(net_at),
-        S::Ipv4Exts(_) => {
-            Error::unsupported(Layer::Ipv4, "IP authentication header").at(transport_at)
-        }
-        S::Ipv6Exts(_) => Error::unsupported(Layer::Ipv6, "IPv6 extension header").at(net_at),
-        S::Tcp(etherparse::err::tcp::HeaderError::DataOffsetTooSmall { data_offset }) => {
-            Error::bad_length(Layer::Tcp, "data offset", u64::from(*data_offset)).at(transport_at)
-        }
-    };
-    // An authentication header or IP-level error inside IPv6: etherparse's layer says which.
-    if map_layer(layer) == Layer::Ipv6 && err.layer == Layer::Ipv4 {
-        err.layer = Layer::Ipv6;
+/// An IPv6 extension header problem, `at` relative to the end of the headers decoded so far.
+fn ipv6_ext_error(e: &etherparse::err::ipv6_exts::HeaderSliceError) -> Error {
+    use etherparse::err::ipv6_exts::HeaderSliceError as S;
+    match e {
+        S::Len(l) => Error::truncated(Layer::Ipv6, "extension header", l.required_len, l.len),
+        S::Content(_) => Error::unsupported(Layer::Ipv6, "IPv6 extension header"),
     }
-    err
 }
 
 #[cfg(test)]

@@ -127,8 +127,7 @@ fn codec_fields(n: usize, frame: &[u8]) -> String {
 }
 
 fn tcp_checksum_ok(f: &Frame<'_>, tcp: &etherparse::TcpSlice<'_>) -> bool {
-    let net = f.l2l4.as_ref().and_then(|p| p.net.as_ref());
-    let Some(etherparse::LaxNetSlice::Ipv4(ip)) = net else {
+    let Some(etherparse::LaxIpSlice::Ipv4(ip)) = f.ip.as_ref() else {
         return false;
     };
     let header = tcp.to_header();

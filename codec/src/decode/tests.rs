@@ -92,8 +92,8 @@ fn one_shot_advertise_and_conventional_send_in_one_segment() {
     let m0 = fpdus[0].message.as_ref().unwrap();
     assert_eq!(m0.opcode, Opcode::SendSeAdvertise);
     assert_eq!(m0.oneshot.qualifier(), Some((Op::Advertise, 0x00c0_ffee)));
-    let Some(Ulp::Iscsi(bhs)) = fpdus[0].ulp else {
-        panic!("no iSCSI in the advertise: {:?}", fpdus[0].ulp)
+    let Some(Ulp::Iscsi(bhs)) = fpdus[0].ulp() else {
+        panic!("no iSCSI in the advertise: {:?}", fpdus[0].ulp())
     };
     assert_eq!(bhs.opcode(), IscsiOpcode::ScsiCommand);
     assert_eq!((bhs.itt(), bhs.edtl()), (0x10, 65536));
@@ -104,11 +104,11 @@ fn one_shot_advertise_and_conventional_send_in_one_segment() {
     let Some(Ulp::Iser {
         iser,
         bhs: Some(bhs),
-    }) = fpdus[1].ulp
+    }) = fpdus[1].ulp()
     else {
         panic!(
             "no iSER + iSCSI in the conventional Send: {:?}",
-            fpdus[1].ulp
+            fpdus[1].ulp()
         )
     };
     assert!(iser.rsv() && !iser.wsv());
@@ -158,8 +158,9 @@ fn three_vlan_tags_and_ipv6_extension_headers() {
 
     let f = Frame::ethernet(&frame);
     assert!(f.stop.is_none(), "{:?}", f.stop);
-    let p = f.l2l4.as_ref().unwrap();
-    assert_eq!(p.link_exts.len(), 3);
+    let vids: Vec<u16> = f.vlan_tags().map(|v| v.vlan_identifier().value()).collect();
+    assert_eq!(vids, [100, 200, 300]);
+    assert!(f.ip.as_ref().unwrap().ipv6().is_some());
     assert_eq!(f.tcp_payload_offset(), Some(14 + 12 + 40 + 8 + 20));
     let d = f
         .fpdus(Settings {
@@ -180,6 +181,7 @@ fn a_truncated_tcp_header_stops_with_layer_and_offset() {
     let cut = &frame[..14 + 20 + 10];
     let f = Frame::ethernet(cut);
     let e = f.stop.unwrap();
+    assert!(f.ip.is_some(), "IP is kept when TCP fails");
     assert_eq!(e.layer, Layer::Tcp);
     assert_eq!(e.at, 34);
     assert!(
@@ -292,4 +294,29 @@ fn raw_ip_and_non_tcp_frames() {
     assert!(f.stop.is_none() && f.tcp().is_none());
     assert_eq!(f.fpdus(Settings::default()).count(), 0);
     assert!(Frame::ip(&[0x45]).stop.is_some());
+}
+
+#[test]
+fn a_fourth_vlan_tag_is_refused_by_name() {
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&MAC_B);
+    frame.extend_from_slice(&MAC_A);
+    for _ in 0..4 {
+        frame.extend_from_slice(&[0x81, 0x00, 0x00, 0x01]);
+    }
+    frame.extend_from_slice(&[0x08, 0x00]);
+    let e = Frame::ethernet(&frame).stop.unwrap();
+    assert_eq!(
+        e.to_string(),
+        "VLAN: unsupported: more than 3 VLAN tags (at byte 26)"
+    );
+}
+
+#[test]
+fn an_ip_fragment_is_not_decoded_as_tcp() {
+    let mut frame = ipv4_frame(&[0u8; 40]);
+    frame[14 + 6] = 0x20; // MF: more fragments
+    let f = Frame::ethernet(&frame);
+    assert!(f.fragmented());
+    assert!(f.tcp().is_none() && f.stop.is_none());
 }
