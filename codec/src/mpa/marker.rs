@@ -24,7 +24,7 @@ use core::fmt;
 
 use super::fpdu::{Fpdu, crc32c, field as fpdu_field};
 use crate::bytes::{be16, put_be16};
-use crate::error::{Layer, Result, need};
+use crate::error::{Error, Layer, Result, need};
 
 /// Byte ranges of a marker.
 pub mod field {
@@ -342,7 +342,8 @@ impl<'a> MarkedFpdu<'a> {
 /// Writes `fpdu` (one marker-free FPDU, as [`Fpdu`] lays it out) to `out` with markers inserted
 /// for stream position `start`, each FPDUPTR set. With `fill_crc` the CRC is recomputed over the
 /// wire octets (markers included); otherwise the CRC field is copied as it is. Returns the
-/// number of octets written.
+/// number of octets written. Fails when a marker would sit more than 65535 octets after
+/// ULPDU_Length, where FPDUPTR cannot reach (only FPDUs larger than any TCP segment get there).
 pub fn emit_marked(fpdu: &[u8], start: u32, out: &mut [u8], fill_crc: bool) -> Result<usize> {
     let f = Fpdu::new_checked(fpdu)?;
     let logical = f.len();
@@ -354,7 +355,9 @@ pub fn emit_marked(fpdu: &[u8], start: u32, out: &mut [u8], fill_crc: bool) -> R
     let mut next = first_marker(start);
     while w < total {
         if w == next {
-            let fpduptr = if w < header { 0 } else { (w - header) as u16 };
+            let distance = w.saturating_sub(header);
+            let fpduptr = u16::try_from(distance)
+                .map_err(|_| Error::bad_length(Layer::Marker, "FPDUPTR", distance as u64).at(w))?;
             MarkerRepr {
                 reserved: 0,
                 fpduptr,
@@ -633,6 +636,25 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_marker_beyond_fpduptr_reach_is_refused() {
+        // ULPDU_Length 65535 from the marker origin: the last markers sit more than 65535
+        // octets after ULPDU_Length, which a 16-bit FPDUPTR cannot express.
+        let big = vec![0u8; 65535];
+        let f = crate::mpa::FpduRepr::with_crc(&big).unwrap();
+        let mut plain = vec![0u8; f.len()];
+        f.emit(&mut plain).unwrap();
+        let mut wire = vec![0u8; plain.len() + 4 * 130];
+        let e = emit_marked(&plain, 0, &mut wire, true).unwrap_err();
+        assert_eq!(e.layer, Layer::Marker);
+        assert!(
+            matches!(e.kind, ErrorKind::BadLength { field: "FPDUPTR", value } if value > 65535)
+        );
+        // Shorter FPDUs are fine.
+        let n = emit_marked(&plain[..0], 0, &mut wire, true);
+        assert!(n.is_err(), "an empty buffer is no FPDU");
     }
 
     #[test]
