@@ -79,3 +79,8 @@ pub mod rdmap;
 pub use decode::{DecodedFpdu, Frame, Start, Ulp, decode_ulpdu};
 pub use error::{Error, ErrorKind, Layer, Result};
 pub use rdmap::{Message, Opcode, Profile, SegmentRepr, Settings};
+
+/// The README's library example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,11 +1,11 @@
-//! The one-shot STag extension (ONESHOT.md §2; patent [29], [39]-[44]).
+//! The one-shot STag extension (ONESHOT.md §2; patent \[29\], \[39\]-\[44\]).
 //!
 //! An untagged Send-type message may carry one STag with one of two meanings: **advertise**
-//! ("S names my buffer for the command in this message", [32]-[33]) or **close** ("S is no
-//! longer needed; free it before completing this message", [35]-[36]). Two encodings say which:
+//! ("S names my buffer for the command in this message", \[32\]-\[33\]) or **close** ("S is no
+//! longer needed; free it before completing this message", \[35\]-\[36\]). Two encodings say which:
 //!
 //! ```text
-//! opcode encoding (FIG. 5A, [39]-[41])       ddp-flags encoding (FIG. 5B, [42]-[44])
+//! opcode encoding (FIG. 5A, \[39\]-\[41\])       ddp-flags encoding (FIG. 5B, \[42\]-\[44\])
 //!  DDP ctrl   RDMAP ctrl                      DDP ctrl             RDMAP ctrl
 //! +-+-+-------+---+ +---+---+--------+        +-+-+-+-+-+-+---+    +---+---+--------+
 //! |0|L| Rsvd  |DV | |RV |Rsv| 0x8/0xC|        |0|L|r|C|A|r|DV |    |RV |Rsv| 0x3/0x5|
@@ -15,7 +15,7 @@
 //! ```
 //!
 //! and two placements say where the STag sits: in the untagged header's `RsvdULP[8:39]`
-//! ([`Placement::RsvdUlp`], the Invalidate STag slot, present in every header, [40]) or in four
+//! ([`Placement::RsvdUlp`], the Invalidate STag slot, present in every header, \[40\]) or in four
 //! octets appended right after the 18-octet DDP header ([`Placement::Appended`], only in
 //! qualified messages; MO then counts ULP payload only). The bytes cannot tell the placements
 //! apart, so the placement is a setting.

@@ -15,7 +15,7 @@
 //! ULPDU_Length counts only the ULPDU. PAD brings `2 + ULPDU_Length + PAD` to a multiple of four.
 //! The CRC covers ULPDU_Length, ULPDU and PAD (and any markers in between, see
 //! [`super::marker`]); it travels least significant octet first, so [`Fpdu::crc`] reads the four
-//! octets little-endian and the value compares directly with [`crc32c`].
+//! octets little-endian and the value compares directly with [`crc32c()`].
 //!
 //! For streams with markers use [`super::MarkedFpdu`]: the CRC then covers the markers, so
 //! [`Fpdu::verify_crc`] of a marker-stripped copy does not apply.

@@ -331,17 +331,19 @@ impl HeaderKind {
     /// decides alone, except for one-shot messages under the `appended` placement.
     pub fn of(ddp_control: ddp::Control, rdmap: Control, settings: Settings) -> Self {
         let opcode = rdmap.opcode(settings.profile);
+        let signal = oneshot::signal(ddp_control, opcode, settings.profile);
+        Self::for_opcode(opcode, &signal, settings.placement)
+    }
+
+    /// The same decision from an opcode already named and its one-shot signal.
+    fn for_opcode(opcode: Opcode, signal: &oneshot::Signal, placement: Placement) -> Self {
         match opcode {
             Opcode::RdmaReadRequest => HeaderKind::ReadRequest,
             Opcode::Terminate => HeaderKind::Terminate,
             Opcode::AtomicRequest => HeaderKind::AtomicRequest,
             Opcode::AtomicResponse => HeaderKind::AtomicResponse,
             Opcode::ImmediateData | Opcode::ImmediateDataSe => HeaderKind::Immediate,
-            _ if settings.placement == Placement::Appended
-                && oneshot::signal(ddp_control, opcode, settings.profile)
-                    .carrier
-                    .is_some() =>
-            {
+            _ if placement == Placement::Appended && signal.carrier.is_some() => {
                 HeaderKind::OneShotStag
             }
             _ => HeaderKind::None,
@@ -414,7 +416,8 @@ impl<'a> Message<'a> {
         let opcode = control.opcode(settings.profile);
         let hl = ddp.header_len();
         let rest = ddp.payload_ref();
-        let kind = HeaderKind::of(ddp.control(), control, settings);
+        let signal = oneshot::signal(ddp.control(), opcode, settings.profile);
+        let kind = HeaderKind::for_opcode(opcode, &signal, settings.placement);
         let parse_header = || -> Result<Header<'a>> {
             Ok(match kind {
                 HeaderKind::None => Header::None,
@@ -441,7 +444,6 @@ impl<'a> Message<'a> {
         let header = parse_header().map_err(|e: Error| e.offset_by(hl))?;
         let payload = &rest[header.len()..];
 
-        let signal = oneshot::signal(ddp.control(), opcode, settings.profile);
         let field = signal.carrier.map(|(op, encoding)| {
             let stag = match (header, ddp) {
                 (Header::OneShotStag(s), _) => s,
