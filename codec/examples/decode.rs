@@ -94,17 +94,18 @@ fn print_frame(n: usize, bytes: &[u8], start: Start, args: &Args) {
             }
         };
         let crc = if d.crc_ok() { "CRC ok" } else { "CRC BAD" };
-        match &d.message {
+        let message = d.message();
+        match &message {
             Ok(m) => println!("        {m} [{crc}]"),
             Err(e) => println!("        FPDU at {}: {e} [{crc}]", d.offset),
         }
-        let ulp = d.ulp();
+        let ulp = message.as_ref().ok().and_then(Ulp::detect);
         if let Some(bhs) = ulp.as_ref().and_then(Ulp::bhs) {
             println!("          {}", BhsRepr::parse(bhs));
         }
         if args.verbose {
             println!("          {}", FpduRepr::parse(&d.fpdu));
-            if let Ok(m) = &d.message {
+            if let Ok(m) = &message {
                 println!("          {}", SegmentRepr::parse(m));
                 if let Some(oneshot) = m.oneshot.field {
                     println!("          one-shot {oneshot}");

@@ -57,6 +57,7 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    #[inline]
     fn empty(bytes: &'a [u8]) -> Self {
         Frame {
             bytes,
@@ -69,6 +70,7 @@ impl<'a> Frame<'a> {
     }
 
     /// Decodes a frame that starts with an Ethernet II header (no FCS).
+    #[inline]
     pub fn ethernet(bytes: &'a [u8]) -> Self {
         let mut f = Self::empty(bytes);
         match Ethernet2Slice::from_slice_without_fcs(bytes) {
@@ -113,6 +115,7 @@ impl<'a> Frame<'a> {
     }
 
     /// VLAN tags, then IP, then TCP.
+    #[inline]
     fn ether_payload(&mut self, mut ether_type: EtherType, mut payload: &'a [u8]) {
         let mut n = 0;
         while matches!(
@@ -121,8 +124,8 @@ impl<'a> Frame<'a> {
                 | EtherType::PROVIDER_BRIDGING
                 | EtherType::VLAN_DOUBLE_TAGGED_FRAME
         ) {
-            let at = offset_in(self.bytes, payload);
             if n == MAX_VLANS {
+                let at = offset_in(self.bytes, payload);
                 self.stop = Some(Error::unsupported(Layer::Vlan, "more than 3 VLAN tags").at(at));
                 return;
             }
@@ -134,12 +137,13 @@ impl<'a> Frame<'a> {
                     n += 1;
                 }
                 Err(e) => {
+                    let at = offset_in(self.bytes, payload);
                     self.stop = Some(len_error(&e, Layer::Vlan, at));
                     return;
                 }
             }
         }
-        let at = offset_in(self.bytes, payload);
+        let at = || offset_in(self.bytes, payload);
         match ether_type {
             EtherType::IPV4 => match LaxIpv4Slice::from_slice(payload) {
                 Ok((ip, auth_err)) => self.with_ip(
@@ -147,10 +151,10 @@ impl<'a> Frame<'a> {
                     auth_err.map(|_| Error::unsupported(Layer::Ipv4, "IP authentication header")),
                 ),
                 Err(etherparse::err::ipv4::HeaderSliceError::Len(e)) => {
-                    self.stop = Some(len_error(&e, Layer::Ipv4, at));
+                    self.stop = Some(len_error(&e, Layer::Ipv4, at()));
                 }
                 Err(etherparse::err::ipv4::HeaderSliceError::Content(e)) => {
-                    self.stop = Some(ipv4_error(&e).at(at));
+                    self.stop = Some(ipv4_error(&e).at(at()));
                 }
             },
             EtherType::IPV6 => match LaxIpv6Slice::from_slice(payload) {
@@ -159,11 +163,12 @@ impl<'a> Frame<'a> {
                     ext_err.map(|(e, _)| ipv6_ext_error(&e)),
                 ),
                 Err(etherparse::err::ipv6::HeaderSliceError::Len(e)) => {
-                    self.stop = Some(len_error(&e, Layer::Ipv6, at));
+                    self.stop = Some(len_error(&e, Layer::Ipv6, at()));
                 }
                 Err(etherparse::err::ipv6::HeaderSliceError::Content(_)) => {
-                    self.stop =
-                        Some(Error::unsupported(Layer::Ipv6, "IPv6 version field is not 6").at(at));
+                    self.stop = Some(
+                        Error::unsupported(Layer::Ipv6, "IPv6 version field is not 6").at(at()),
+                    );
                 }
             },
             _ => {}
@@ -171,13 +176,14 @@ impl<'a> Frame<'a> {
     }
 
     /// Keeps the IP layer and goes on to TCP, unless an extension header stopped it.
+    #[inline]
     fn with_ip(&mut self, ip: LaxIpSlice<'a>, ext_err: Option<Error>) {
         let payload = ip.payload();
         let (data, number, fragmented) = (payload.payload, payload.ip_number, payload.fragmented);
         self.ip = Some(ip);
-        let at = offset_in(self.bytes, data);
+        let at = || offset_in(self.bytes, data);
         if let Some(e) = ext_err {
-            self.stop = Some(e.offset_by(at));
+            self.stop = Some(e.offset_by(at()));
             return;
         }
         if number != IpNumber::TCP || fragmented {
@@ -186,13 +192,13 @@ impl<'a> Frame<'a> {
         match TcpSlice::from_slice(data) {
             Ok(t) => self.tcp = Some(t),
             Err(etherparse::err::tcp::HeaderSliceError::Len(e)) => {
-                self.stop = Some(len_error(&e, Layer::Tcp, at));
+                self.stop = Some(len_error(&e, Layer::Tcp, at()));
             }
             Err(etherparse::err::tcp::HeaderSliceError::Content(
                 etherparse::err::tcp::HeaderError::DataOffsetTooSmall { data_offset },
             )) => {
                 self.stop = Some(
-                    Error::bad_length(Layer::Tcp, "data offset", u64::from(data_offset)).at(at),
+                    Error::bad_length(Layer::Tcp, "data offset", u64::from(data_offset)).at(at()),
                 );
             }
         }
@@ -273,33 +279,38 @@ impl<'a> Iterator for FrameFpdus<'a> {
 
 impl core::iter::FusedIterator for FrameFpdus<'_> {}
 
-/// One FPDU and the DDP/RDMAP message above it; the ULP is looked at on demand ([`ulp`]).
-///
-/// [`ulp`]: DecodedFpdu::ulp
+/// One FPDU found in a frame. The layers above MPA are decoded when asked for
+/// ([`message`](Self::message), [`ulp`](Self::ulp)), so iterating costs no more than framing.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodedFpdu<'a> {
     /// Offset of the FPDU in the frame (or in whatever buffer it was found).
     pub offset: usize,
     /// The MPA framing.
     pub fpdu: Fpdu<&'a [u8]>,
-    /// DDP, RDMAP and one-shot, or why they failed (with `at` counted from the frame).
-    pub message: Result<Message<'a>, Error>,
+    /// The settings the message is decoded under.
+    pub settings: Settings,
 }
 
 impl<'a> DecodedFpdu<'a> {
-    /// Decodes the layers above MPA of an FPDU found at `offset`.
+    /// An FPDU found at `offset` (by [`mpa::Fpdus`], say), to be decoded under `settings`.
     pub fn new(offset: usize, fpdu: Fpdu<&'a [u8]>, settings: Settings) -> Self {
-        let ulpdu_at = offset + mpa::fpdu::field::ULPDU;
         DecodedFpdu {
             offset,
             fpdu,
-            message: Message::decode(fpdu.ulpdu_ref(), settings).map_err(|e| e.offset_by(ulpdu_at)),
+            settings,
         }
     }
 
-    /// iSER and/or iSCSI in the payload of a Send ([`Ulp::detect`]).
+    /// DDP, RDMAP and one-shot, or why they failed (with `at` counted from the frame).
+    pub fn message(&self) -> Result<Message<'a>, Error> {
+        Message::decode(self.fpdu.ulpdu_ref(), self.settings)
+            .map_err(|e| e.offset_by(self.offset + mpa::fpdu::field::ULPDU))
+    }
+
+    /// iSER and/or iSCSI in the payload of a Send. Decodes the message again: with a
+    /// [`Message`] in hand, call [`Ulp::detect`] instead.
     pub fn ulp(&self) -> Option<Ulp<'a>> {
-        self.message.as_ref().ok().and_then(Ulp::detect)
+        self.message().ok().as_ref().and_then(Ulp::detect)
     }
 
     /// True when the CRC field holds the CRC-32C of the FPDU (meaningful only when CRCs were

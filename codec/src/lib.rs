@@ -52,7 +52,7 @@
 //! for fpdu in decoded.fpdus(Settings::default()) {
 //!     let fpdu = fpdu?;
 //!     assert!(fpdu.crc_ok());
-//!     let message = fpdu.message?;
+//!     let message = fpdu.message()?;
 //!     assert_eq!(message.opcode, Opcode::SendSeAdvertise);
 //!     assert_eq!(message.oneshot.qualifier(), Some((Op::Advertise, 0x00c0_ffee)));
 //!     assert_eq!(message.payload, b"SCSI command");

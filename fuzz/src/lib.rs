@@ -162,7 +162,7 @@ pub fn touch_enhanced(e: Enhanced) {
 pub fn touch_decoded(d: &DecodedFpdu<'_>, settings: Settings) {
     assert_eq!(d.crc_ok(), d.fpdu.verify_crc());
     touch_fpdu(&d.fpdu);
-    match &d.message {
+    match &d.message() {
         Ok(m) => {
             touch_message(m, d.fpdu.ulpdu_ref(), settings);
             assert_eq!(Ulp::detect(m), d.ulp());

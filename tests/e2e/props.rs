@@ -163,7 +163,7 @@ fn random_bytes_never_panic() {
             .map(|m| m.map(|m| (m.enhanced(), m.ulp_private_data().len())));
         for d in f.fpdus(settings).flatten() {
             let _ = d.crc_ok();
-            if let Ok(m) = d.message {
+            if let Ok(m) = d.message() {
                 let _ = m.to_string();
             }
         }

@@ -84,7 +84,7 @@ fn codec_fields(n: usize, frame: &[u8]) -> String {
                 "iwarp_mpa.crc_check",
                 format!("0x{:08x}", d.fpdu.crc_wireshark()),
             );
-            let m = d.message.expect("message decodes");
+            let m = d.message().expect("message decodes");
             let c = m.ddp.control();
             put("iwarp_ddp.tagged_flag", u8::from(c.tagged()).to_string());
             put("iwarp_ddp.last_flag", u8::from(c.last()).to_string());

@@ -89,7 +89,7 @@ fn one_shot_advertise_and_conventional_send_in_one_segment() {
     assert_eq!(fpdus[1].offset, base + second_at);
     assert!(fpdus.iter().all(DecodedFpdu::crc_ok));
 
-    let m0 = fpdus[0].message.as_ref().unwrap();
+    let m0 = &fpdus[0].message().unwrap();
     assert_eq!(m0.opcode, Opcode::SendSeAdvertise);
     assert_eq!(m0.oneshot.qualifier(), Some((Op::Advertise, 0x00c0_ffee)));
     let Some(Ulp::Iscsi(bhs)) = fpdus[0].ulp() else {
@@ -98,7 +98,7 @@ fn one_shot_advertise_and_conventional_send_in_one_segment() {
     assert_eq!(bhs.opcode(), IscsiOpcode::ScsiCommand);
     assert_eq!((bhs.itt(), bhs.edtl()), (0x10, 65536));
 
-    let m1 = fpdus[1].message.as_ref().unwrap();
+    let m1 = &fpdus[1].message().unwrap();
     assert_eq!(m1.opcode, Opcode::SendSe);
     assert!(m1.oneshot.field.is_none());
     let Some(Ulp::Iser {
@@ -170,7 +170,7 @@ fn three_vlan_tags_and_ipv6_extension_headers() {
         .next()
         .unwrap()
         .unwrap();
-    let m = d.message.unwrap();
+    let m = d.message().unwrap();
     assert_eq!(m.oneshot.qualifier(), Some((Op::Close, 7)));
     assert_eq!(m.payload, &pdu);
 }
