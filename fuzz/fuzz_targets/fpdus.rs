@@ -6,7 +6,8 @@
 //! octets 1..5 = stream position of the payload's first octet (big-endian), octets 5.. = payload.
 //!
 //! Properties checked besides "no panic":
-//! - `strip_markers` writes exactly `marker::stripped_len(start, len)` octets;
+//! - `strip_markers` writes exactly `marker::stripped_len(start, len)` octets, the ones the
+//!   brute-force rule "octet i is marker when (start + i) % 512 < 4" keeps;
 //! - every marked FPDU strips to a valid marker-free FPDU whose CRC field is the wire's;
 //! - re-inserting markers into a stripped FPDU with `emit_marked` (CRC copied) gives back the
 //!   wire octets exactly when every marker on the wire is what `emit_marked` writes (reserved
@@ -44,6 +45,16 @@ fuzz_target!(|data: &[u8]| {
     let mut out = vec![0u8; payload.len()];
     let n = mpa::strip_markers(payload, start, &mut out).expect("strip_markers");
     assert_eq!(n, marker::stripped_len(start, payload.len()));
+    // The reference: octet i is marker exactly when (start + i) % 512 < 4.
+    let reference = payload
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| start.wrapping_add(i as u32) % mpa::MARKER_INTERVAL >= 4)
+        .map(|(_, &b)| b);
+    assert!(
+        reference.eq(out[..n].iter().copied()),
+        "strip_markers at {start}"
+    );
     if n > 0 {
         assert!(mpa::strip_markers(payload, start, &mut out[..n - 1]).is_err());
     }
@@ -97,7 +108,13 @@ fn check_marked(m: &MarkedFpdu<'_>, settings: Settings) {
     assert_eq!(wire.len(), m.wire_len());
     assert_eq!(m.wire_len(), marker::wire_len(m.start(), m.stripped_len()));
     let header = m.header_offset();
-    assert!(header == 0 || header == 4);
+    // A leading marker (4), the tail of one the FPDU's position lies in (1-3), or none.
+    let expected_header = if m.start() % mpa::MARKER_INTERVAL == 0 {
+        4
+    } else {
+        marker::leading_marker_len(m.start())
+    };
+    assert_eq!(header, expected_header);
     assert_eq!(header, m.wire_offset(0));
 
     // Every marker, and whether emit_marked would write exactly this one.

@@ -48,16 +48,19 @@ pub fn crc32c(bytes: &[u8]) -> u32 {
     ::crc32c::crc32c(bytes)
 }
 
-/// PAD length for a ULPDU of `ulpdu_len` octets: 0 to 3.
+/// PAD length for a ULPDU of `ulpdu_len` octets: 0 to 3 (any `usize`, no overflow).
 #[inline]
 pub const fn pad_len(ulpdu_len: usize) -> usize {
-    (4 - ((ulpdu_len + 2) % 4)) % 4
+    (4 - (ulpdu_len % 4 + 2) % 4) % 4
 }
 
-/// Total FPDU length (without markers) for a ULPDU of `ulpdu_len` octets.
+/// Total FPDU length (without markers) for a ULPDU of `ulpdu_len` octets (saturating at
+/// `usize::MAX`).
 #[inline]
 pub const fn fpdu_len(ulpdu_len: usize) -> usize {
-    field::OVERHEAD + ulpdu_len + pad_len(ulpdu_len)
+    ulpdu_len
+        .saturating_add(field::OVERHEAD)
+        .saturating_add(pad_len(ulpdu_len))
 }
 
 /// A view of one marker-free FPDU at the start of a buffer.
@@ -455,6 +458,11 @@ mod tests {
         );
         assert_eq!(fpdu_len(0), 8);
         assert_eq!(fpdu_len(42), 48);
+        // Absurd lengths neither overflow nor panic.
+        assert_eq!(pad_len(usize::MAX), pad_len(3));
+        assert_eq!(pad_len(usize::MAX - 1), pad_len(2));
+        assert_eq!(fpdu_len(usize::MAX), usize::MAX);
+        assert_eq!(fpdu_len(usize::MAX - 9), usize::MAX - 3);
     }
 
     #[test]

@@ -122,54 +122,82 @@ impl fmt::Display for MarkerRepr {
 }
 
 /// Offset, from a buffer starting at stream position `start`, of the first marker at or after it.
+///
+/// A buffer may begin inside a marker (`start % 512` in 1..=3): that marker's remaining
+/// octets come first (see [`leading_marker_len`]) and `first_marker` names the next one.
 #[inline]
 pub const fn first_marker(start: u32) -> usize {
     ((MARKER_INTERVAL - start % MARKER_INTERVAL) % MARKER_INTERVAL) as usize
 }
 
-/// Where the `logical`-th data octet (counting only non-marker octets) of a buffer that starts at
-/// stream position `start` sits in the buffer with markers.
+/// Marker octets at the very start of a buffer that begins inside a marker: `4 - start % 512`
+/// when `start % 512` is 1, 2 or 3, else 0. They are marker, not data.
 #[inline]
-pub const fn wire_offset(start: u32, logical: usize) -> usize {
-    let m0 = first_marker(start);
-    if logical < m0 {
-        logical
+pub const fn leading_marker_len(start: u32) -> usize {
+    let r = (start % MARKER_INTERVAL) as usize;
+    if r != 0 && r < field::LEN {
+        field::LEN - r
     } else {
-        logical + field::LEN * ((logical - m0) / DATA_PER_INTERVAL + 1)
+        0
     }
 }
 
-/// Octets on the wire for `logical_len` data octets starting at stream position `start`. A
-/// marker due right after the last data octet is not counted (it belongs to what follows).
+/// Where the `logical`-th data octet (counting only non-marker octets) of a buffer that starts at
+/// stream position `start` sits in the buffer with markers (saturating at `usize::MAX`).
+#[inline]
+pub const fn wire_offset(start: u32, logical: usize) -> usize {
+    let lead = leading_marker_len(start);
+    // Data octets before the first whole marker.
+    let before = first_marker(start) - lead;
+    if logical < before {
+        lead + logical
+    } else {
+        let markers = (logical - before) / DATA_PER_INTERVAL + 1;
+        logical
+            .saturating_add(lead)
+            .saturating_add(markers.saturating_mul(field::LEN))
+    }
+}
+
+/// Octets on the wire for `logical_len` data octets starting at stream position `start`
+/// (saturating at `usize::MAX`). A marker due right after the last data octet is not counted
+/// (it belongs to what follows); the tail of a marker the buffer begins in is.
 #[inline]
 pub const fn wire_len(start: u32, logical_len: usize) -> usize {
     if logical_len == 0 {
         0
     } else {
-        wire_offset(start, logical_len - 1) + 1
+        wire_offset(start, logical_len - 1).saturating_add(1)
     }
 }
 
 /// Data octets in the first `wire_len` octets of a buffer starting at stream position `start`
-/// (a marker cut short at the end counts as marker).
+/// (the tail of a marker the buffer begins in, and a marker cut short at the end, count as
+/// marker).
 pub const fn stripped_len(start: u32, wire_len: usize) -> usize {
-    let m0 = first_marker(start);
-    if wire_len <= m0 {
+    let lead = leading_marker_len(start);
+    if wire_len <= lead {
+        return 0;
+    }
+    let wire_len = wire_len - lead;
+    let before = first_marker(start) - lead;
+    if wire_len <= before {
         return wire_len;
     }
-    let after = wire_len - m0;
+    let after = wire_len - before;
     let whole = after / MARKER_INTERVAL as usize;
     let rest = after % MARKER_INTERVAL as usize;
-    m0 + whole * DATA_PER_INTERVAL + rest.saturating_sub(field::LEN)
+    before + whole * DATA_PER_INTERVAL + rest.saturating_sub(field::LEN)
 }
 
 /// Copies the data octets of `wire` (which starts at stream position `start`) into `out`,
-/// dropping every marker, also one cut short at the end. Returns the number of octets written.
-/// Nothing is validated: see [`MarkedFpdu`] for FPDUPTR checks.
+/// dropping every marker: also the tail of one the buffer begins in, and one cut short at the
+/// end. Returns the number of octets written. Nothing is validated: see [`MarkedFpdu`] for
+/// FPDUPTR checks.
 pub fn strip_markers(wire: &[u8], start: u32, out: &mut [u8]) -> Result<usize> {
     let n = stripped_len(start, wire.len());
     need(out, n, Layer::Marker, "output buffer")?;
-    let mut w = 0;
+    let mut w = leading_marker_len(start).min(wire.len());
     let mut o = 0;
     let mut next = first_marker(start);
     while w < wire.len() {
@@ -185,7 +213,8 @@ pub fn strip_markers(wire: &[u8], start: u32, out: &mut [u8]) -> Result<usize> {
 }
 
 /// Iterates over the whole markers in a buffer that starts at stream position `start`, yielding
-/// each one's offset in the buffer and its contents.
+/// each one's offset in the buffer and its contents. Neither the tail of a marker the buffer
+/// begins in nor a marker cut short at the end is yielded.
 pub fn markers(wire: &[u8], start: u32) -> Markers<'_> {
     Markers {
         wire,
@@ -282,7 +311,8 @@ impl<'a> MarkedFpdu<'a> {
         self.wire
     }
 
-    /// Offset of ULPDU_Length in the wire octets: 4 when the FPDU begins with a marker, else 0.
+    /// Offset of ULPDU_Length in the wire octets: 4 when the FPDU begins with a marker, 1 to 3
+    /// when `start` lies inside one (never for a real FPDU: those start 4-aligned), else 0.
     pub fn header_offset(&self) -> usize {
         wire_offset(self.start, 0)
     }
@@ -558,12 +588,117 @@ mod tests {
         assert_eq!(wire_offset(492, 20), 24);
         assert_eq!(wire_len(492, 48), 52);
         assert_eq!(wire_len(0, 0), 0);
-        for start in [0u32, 1, 3, 492, 510, 511, u32::MAX - 2] {
+        for start in STARTS {
             for n in 0..1600 {
                 let w = wire_len(start, n);
                 assert_eq!(stripped_len(start, w), n, "start {start} n {n}");
             }
         }
+    }
+
+    /// The reference: octet `i` of a buffer at stream position `start` is marker exactly when
+    /// `(start + i) % 512 < 4`.
+    fn is_marker_octet(start: u32, i: usize) -> bool {
+        start.wrapping_add(i as u32) % MARKER_INTERVAL < 4
+    }
+
+    const STARTS: [u32; 14] = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        492,
+        508,
+        509,
+        510,
+        511,
+        512 + 2,
+        u32::MAX - 2,
+        u32::MAX,
+    ];
+
+    #[test]
+    fn buffers_starting_inside_a_marker_match_the_brute_force_reference() {
+        assert_eq!(
+            (1..=4).map(leading_marker_len).collect::<Vec<_>>(),
+            [3, 2, 1, 0]
+        );
+        let wire: Vec<u8> = (0..1700u32).map(|i| (i * 7 + 3) as u8).collect();
+        let mut out = vec![0u8; wire.len()];
+        for start in STARTS {
+            for len in 0..wire.len() {
+                let buf = &wire[..len];
+                let expected: Vec<u8> = (0..len)
+                    .filter(|&i| !is_marker_octet(start, i))
+                    .map(|i| buf[i])
+                    .collect();
+                let n = strip_markers(buf, start, &mut out).unwrap();
+                assert_eq!(&out[..n], &expected[..], "strip start {start} len {len}");
+                assert_eq!(stripped_len(start, len), n, "stripped_len {start} {len}");
+                let whole: Vec<usize> = (0..len.saturating_sub(3))
+                    .filter(|&i| start.wrapping_add(i as u32) % MARKER_INTERVAL == 0)
+                    .collect();
+                let found: Vec<usize> = markers(buf, start).map(|(at, _)| at).collect();
+                assert_eq!(found, whole, "markers start {start} len {len}");
+            }
+            // wire_offset / wire_len: where the k-th data octet sits.
+            let data: Vec<usize> = (0..wire.len())
+                .filter(|&i| !is_marker_octet(start, i))
+                .collect();
+            for (k, &at) in data.iter().enumerate() {
+                assert_eq!(wire_offset(start, k), at, "wire_offset {start} {k}");
+                assert_eq!(wire_len(start, k + 1), at + 1, "wire_len {start} {}", k + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_marked_fpdu_starting_inside_a_marker_skips_its_tail() {
+        // Not something a sender emits (FPDUs start 4-aligned), but a receiver that lost
+        // alignment may ask: the tail of the marker is not ULPDU_Length.
+        let f = crate::mpa::FpduRepr::with_crc(&[0xAB; 600]).unwrap();
+        let mut plain = vec![0u8; f.len()];
+        f.emit(&mut plain).unwrap();
+        for start in [1u32, 2, 3, 512 * 9 + 2] {
+            let lead = leading_marker_len(start);
+            // Build the wire octets by the reference rule; markers hold 0xEE.
+            let mut wire = Vec::new();
+            let mut data = plain.iter();
+            let mut i = 0;
+            while data.len() > 0 {
+                if is_marker_octet(start, i) {
+                    wire.push(0xEE);
+                } else {
+                    wire.push(*data.next().unwrap());
+                }
+                i += 1;
+            }
+            assert_eq!(wire.len(), wire_len(start, plain.len()));
+            let m = MarkedFpdu::new_checked(&wire, start).unwrap();
+            assert_eq!((m.header_offset(), m.ulpdu_len()), (lead, 600));
+            assert_eq!(m.wire_len(), wire.len());
+            // One whole marker inside (at stream position 512 after the start), no partial one.
+            let checks: Vec<_> = m.markers().collect();
+            assert_eq!(checks.len(), 1, "start {start}");
+            assert_eq!(checks[0].offset, first_marker(start));
+            assert_eq!(checks[0].expected as usize, first_marker(start) - lead);
+            let mut back = vec![0u8; plain.len()];
+            let s = m.strip_into(&mut back).unwrap();
+            assert_eq!(s.ulpdu(), &[0xAB; 600][..]);
+            assert_eq!(back, plain);
+        }
+    }
+
+    #[test]
+    fn length_helpers_saturate_instead_of_overflowing() {
+        assert_eq!(wire_offset(0, usize::MAX - 2), usize::MAX);
+        assert_eq!(wire_offset(1, usize::MAX), usize::MAX);
+        assert_eq!(wire_len(0, usize::MAX), usize::MAX);
+        assert_eq!(wire_len(511, usize::MAX), usize::MAX);
+        assert!(stripped_len(0, usize::MAX) < usize::MAX);
+        assert_eq!(stripped_len(2, 2), 0);
     }
 
     #[test]
