@@ -13,7 +13,9 @@
 //!   wire octets exactly when every marker on the wire is what `emit_marked` writes (reserved
 //!   half 0, FPDUPTR equal to the expected distance, low bits included), and stripping the
 //!   re-marked FPDU always gives back the stripped one; `emit_marked` refuses exactly the FPDUs
-//!   with a marker more than 65535 octets after ULPDU_Length.
+//!   with a marker more than 65535 octets after ULPDU_Length, and every stream position that is
+//!   not a multiple of 4;
+//! - `fill_marked_crc` makes any marked FPDU's CRC verify without touching its markers.
 
 #![no_main]
 #![forbid(unsafe_code)]
@@ -133,19 +135,31 @@ fn check_marked(m: &MarkedFpdu<'_>, settings: Settings) {
             as_emitted = false;
         }
     }
-    // FPDUs sit on 4-octet boundaries of the stream; elsewhere no FPDUPTR can be valid.
+    // FPDUs sit on 4-octet boundaries of the stream (emit_marked refuses any other start).
     let aligned = m.start() % 4 == 0;
     if let Some(c) = m.first_bad_marker() {
         assert!(!c.is_valid());
-        assert!(
-            !(aligned && as_emitted),
-            "{c:?} is what emit_marked writes but is invalid"
-        );
+        assert!(!as_emitted, "{c:?} is the exact distance but is invalid");
     }
 
     let crc = m.crc();
     assert_eq!(crc, u32::from_le_bytes(m.crc_bytes()));
+    assert_eq!(m.crc_wireshark(), crc.swap_bytes());
     assert_eq!(m.verify_crc(), crc == m.compute_crc());
+
+    // fill_marked_crc writes the CRC the FPDU should carry and leaves the markers alone.
+    let mut filled = wire.to_vec();
+    assert_eq!(
+        mpa::fill_marked_crc(&mut filled, m.start()).expect("fill_marked_crc"),
+        m.wire_len()
+    );
+    let f = MarkedFpdu::new_checked(&filled, m.start()).expect("refilled FPDU");
+    assert!(f.verify_crc());
+    assert_eq!(f.crc(), m.compute_crc());
+    assert_eq!(
+        f.markers().collect::<Vec<_>>(),
+        m.markers().collect::<Vec<_>>()
+    );
 
     // Strip, decode the ULPDU, re-insert.
     let mut stripped = vec![0u8; m.stripped_len()];
@@ -171,6 +185,15 @@ fn check_marked(m: &MarkedFpdu<'_>, settings: Settings) {
         }
     }
 
+    if !aligned {
+        let e = mpa::emit_marked(&stripped, m.start(), &mut vec![0u8; m.wire_len()], false)
+            .expect_err("emit_marked at a position that is not 4-aligned");
+        assert!(
+            matches!(e.kind, oneshot_codec::ErrorKind::Unsupported { .. }),
+            "{e}"
+        );
+        return;
+    }
     // emit_marked refuses exactly the FPDUs with a marker out of a 16-bit FPDUPTR's reach.
     let in_reach = m.markers().all(|c| c.expected <= u32::from(u16::MAX));
     let mut again = vec![0u8; m.wire_len()];
@@ -194,14 +217,12 @@ fn check_marked(m: &MarkedFpdu<'_>, settings: Settings) {
     let back = MarkedFpdu::new_checked(&again, m.start()).expect("re-marked FPDU");
     assert_eq!(back.wire_len(), w);
     assert_eq!(back.crc(), crc);
-    // emit_marked's own markers are valid (FPDUs sit on 4-octet boundaries).
-    if aligned {
-        assert_eq!(
-            back.first_bad_marker(),
-            None,
-            "emit_marked wrote a bad marker"
-        );
-    }
+    // emit_marked's own markers are valid.
+    assert_eq!(
+        back.first_bad_marker(),
+        None,
+        "emit_marked wrote a bad marker"
+    );
     let mut restripped = vec![0u8; back.stripped_len()];
     back.strip_into(&mut restripped).expect("strip re-marked");
     assert_eq!(restripped, stripped, "strip(emit_marked(x)) != x");

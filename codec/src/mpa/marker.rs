@@ -252,9 +252,12 @@ pub struct MarkerCheck {
 }
 
 impl MarkerCheck {
-    /// True when FPDUPTR (low two bits ignored) equals the expected distance.
+    /// True when FPDUPTR equals the expected distance, the two low bits of both ignored. A
+    /// distance beyond 65535, which no FPDUPTR can express, is never valid.
     pub fn is_valid(&self) -> bool {
-        u32::from(self.marker.fpduptr & field::FPDUPTR_MASK) == self.expected
+        let mask = u32::from(field::FPDUPTR_MASK);
+        self.expected <= u32::from(u16::MAX)
+            && u32::from(self.marker.fpduptr) & mask == self.expected & mask
     }
 }
 
@@ -352,6 +355,11 @@ impl<'a> MarkedFpdu<'a> {
         u32::from_le_bytes(self.crc_bytes())
     }
 
+    /// The CRC field's octets read big-endian, as Wireshark prints `iwarp_mpa.crc`.
+    pub fn crc_wireshark(&self) -> u32 {
+        u32::from_be_bytes(self.crc_bytes())
+    }
+
     /// CRC-32C over every wire octet before the CRC field, markers included.
     pub fn compute_crc(&self) -> u32 {
         crc32c(&self.wire[..self.crc_start()])
@@ -371,10 +379,20 @@ impl<'a> MarkedFpdu<'a> {
 
 /// Writes `fpdu` (one marker-free FPDU, as [`Fpdu`] lays it out) to `out` with markers inserted
 /// for stream position `start`, each FPDUPTR set. With `fill_crc` the CRC is recomputed over the
-/// wire octets (markers included); otherwise the CRC field is copied as it is. Returns the
-/// number of octets written. Fails when a marker would sit more than 65535 octets after
-/// ULPDU_Length, where FPDUPTR cannot reach (only FPDUs larger than any TCP segment get there).
+/// wire octets (markers included, see [`fill_marked_crc`]); otherwise the CRC field is copied as
+/// it is. Returns the number of octets written.
+///
+/// Fails when `start` is not a multiple of 4 (FPDUs start on 4-octet stream boundaries, so
+/// FPDUPTR's two low bits are zero on transmit), and when a marker would sit more than 65535
+/// octets after ULPDU_Length, where FPDUPTR cannot reach (only FPDUs larger than any TCP
+/// segment get there).
 pub fn emit_marked(fpdu: &[u8], start: u32, out: &mut [u8], fill_crc: bool) -> Result<usize> {
+    if start % 4 != 0 {
+        return Err(Error::unsupported(
+            Layer::Marker,
+            "stream position not 4-aligned",
+        ));
+    }
     let f = Fpdu::new_checked(fpdu)?;
     let logical = f.len();
     let total = wire_len(start, logical);
@@ -403,12 +421,24 @@ pub fn emit_marked(fpdu: &[u8], start: u32, out: &mut [u8], fill_crc: bool) -> R
         l += len;
     }
     if fill_crc {
-        let m = MarkedFpdu::new_checked(&out[..total], start)?;
-        let crc = m.compute_crc().to_le_bytes();
-        let base = logical - fpdu_field::CRC_LEN;
-        for (i, b) in crc.iter().enumerate() {
-            out[wire_offset(start, base + i)] = *b;
-        }
+        fill_marked_crc(&mut out[..total], start)?;
+    }
+    Ok(total)
+}
+
+/// Recomputes the CRC of the marked FPDU at the start of `wire` (stream position `start`) over
+/// every wire octet before the CRC field, markers included, and writes it to the CRC field's
+/// octets (wherever markers put them). Returns the FPDU's wire length.
+///
+/// For fault injection: patch a marker (a wrong FPDUPTR, a non-zero reserved half) after
+/// [`emit_marked`], then call this so that only the marker is wrong, not the CRC.
+pub fn fill_marked_crc(wire: &mut [u8], start: u32) -> Result<usize> {
+    let m = MarkedFpdu::new_checked(wire, start)?;
+    let crc = m.compute_crc().to_le_bytes();
+    let base = m.stripped_len() - fpdu_field::CRC_LEN;
+    let total = m.wire_len();
+    for (i, b) in crc.iter().enumerate() {
+        wire[wire_offset(start, base + i)] = *b;
     }
     Ok(total)
 }
@@ -714,36 +744,61 @@ mod tests {
 
     #[test]
     fn many_fpdus_per_segment_across_markers() {
-        // Eight Sends of 100 octets each, laid out from the origin: markers inside some FPDUs,
-        // and one between two FPDUs when an FPDU ends on a 512 boundary.
-        let mut plain = Vec::new();
-        let mut fpdu = [0u8; 108];
-        for i in 0..8u8 {
-            let mut f = Fpdu::new_for_ulpdu(&mut fpdu[..], 100).unwrap();
-            f.ulpdu_mut().fill(i);
-            f.fill_crc();
-            plain.extend_from_slice(&fpdu);
-        }
+        // Ten Sends laid out from the origin. With the leading marker, three FPDUs of 108
+        // octets and one of 184 (ULPDU 178), FPDU 3 ends exactly on the 512 boundary: the
+        // marker there sits between FPDUs 3 and 4, holds FPDUPTR 0 and belongs to FPDU 4.
+        // FPDU 8 (from 948) then has a marker inside it, at 1024.
+        let sizes = [100u16, 100, 100, 178, 100, 100, 100, 100, 100, 100];
         let mut wire = vec![0u8; 2048];
         let mut w = 0;
         let mut start = 0u32;
-        for chunk in plain.chunks(108) {
-            let n = emit_marked(chunk, start, &mut wire[w..], true).unwrap();
+        for (i, &n) in sizes.iter().enumerate() {
+            let mut fpdu = vec![0u8; crate::mpa::fpdu_len(n.into())];
+            let mut f = Fpdu::new_for_ulpdu(&mut fpdu[..], n).unwrap();
+            f.ulpdu_mut().fill(i as u8);
+            f.fill_crc();
+            let n = emit_marked(&fpdu, start, &mut wire[w..], true).unwrap();
             w += n;
             start += n as u32;
         }
         wire.truncate(w);
         let got: Vec<_> = MarkedFpdus::new(&wire, 0).collect::<Result<_>>().unwrap();
-        assert_eq!(got.len(), 8);
+        assert_eq!(got.len(), sizes.len());
         for (i, (_, m)) in got.iter().enumerate() {
             assert!(m.verify_crc(), "FPDU {i}");
             assert!(m.first_bad_marker().is_none(), "FPDU {i}");
-            let mut buf = [0u8; 108];
+            let mut buf = [0u8; 184];
             let f = m.strip_into(&mut buf).unwrap();
             assert!(f.ulpdu().iter().all(|&b| b == i as u8));
         }
-        let all_markers = markers(&wire, 0).count();
-        assert_eq!(all_markers, w.div_ceil(512));
+        assert_eq!(markers(&wire, 0).count(), w.div_ceil(512));
+
+        // FPDU 3 ends on the boundary and holds no marker of its own.
+        let (at3, m3) = got[3];
+        assert_eq!(at3 + m3.wire_len(), 512);
+        assert_eq!(m3.markers().count(), 0);
+        // The marker at 512 opens FPDU 4: FPDUPTR 0, ULPDU_Length right after it.
+        let (at4, m4) = got[4];
+        assert_eq!((at4, m4.header_offset()), (512, 4));
+        assert_eq!(&wire[512..518], &[0, 0, 0, 0, 0, 100]);
+        let first = m4.markers().next().unwrap();
+        assert_eq!(
+            (first.offset, first.marker.fpduptr, first.expected),
+            (0, 0, 0)
+        );
+        // FPDU 8 has a marker inside it, pointing back at its ULPDU_Length.
+        let (at8, m8) = got[8];
+        let inside = m8.markers().next().unwrap();
+        assert_eq!(at8 + inside.offset, 1024);
+        assert_eq!(u32::from(inside.marker.fpduptr), inside.expected);
+        assert_eq!(inside.expected as usize, 1024 - at8);
+
+        // The CRC of FPDU 4, not FPDU 3, covers the marker between them.
+        wire[513] = 0x5A; // its reserved half: not checked, but CRC-covered
+        let again: Vec<_> = MarkedFpdus::new(&wire, 0).collect::<Result<_>>().unwrap();
+        assert!(again[3].1.verify_crc());
+        assert!(!again[4].1.verify_crc());
+        assert!(again[4].1.first_bad_marker().is_none());
     }
 
     #[test]
@@ -787,9 +842,103 @@ mod tests {
         assert!(
             matches!(e.kind, ErrorKind::BadLength { field: "FPDUPTR", value } if value > 65535)
         );
-        // Shorter FPDUs are fine.
-        let n = emit_marked(&plain[..0], 0, &mut wire, true);
-        assert!(n.is_err(), "an empty buffer is no FPDU");
+        // A shorter FPDU keeps every marker within reach: ULPDU 60000 from the origin puts its
+        // last marker (at 118 * 512) 60412 octets after ULPDU_Length.
+        let f = crate::mpa::FpduRepr::with_crc(&big[..60000]).unwrap();
+        f.emit(&mut plain).unwrap();
+        let n = emit_marked(&plain[..f.len()], 0, &mut wire, true).unwrap();
+        let m = MarkedFpdu::new_checked(&wire[..n], 0).unwrap();
+        assert!(m.verify_crc() && m.first_bad_marker().is_none());
+        assert_eq!(m.markers().last().unwrap().expected, 60412);
+        // An empty buffer holds no FPDU at all: refused as truncated.
+        let e = emit_marked(&plain[..0], 0, &mut wire, true).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Truncated { .. }));
+    }
+
+    #[test]
+    fn emit_marked_refuses_a_stream_position_that_is_not_4_aligned() {
+        // The review's case: start 2 would give FPDUPTR 510, low bits set.
+        let f = crate::mpa::FpduRepr::with_crc(&[0u8; 600]).unwrap();
+        let mut plain = vec![0u8; f.len()];
+        f.emit(&mut plain).unwrap();
+        let mut wire = vec![0u8; 700];
+        for start in [1u32, 2, 3, 514, u32::MAX] {
+            let e = emit_marked(&plain, start, &mut wire, true).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "MPA marker: unsupported: stream position not 4-aligned (at byte 0)"
+            );
+        }
+        assert!(emit_marked(&plain, 4, &mut wire, true).is_ok());
+    }
+
+    #[test]
+    fn is_valid_masks_the_low_bits_of_both_sides() {
+        let check = |fpduptr: u16, expected: u32| MarkerCheck {
+            offset: 0,
+            marker: MarkerRepr {
+                reserved: 0,
+                fpduptr,
+            },
+            expected,
+        };
+        assert!(check(510, 510).is_valid());
+        assert!(check(508, 510).is_valid());
+        assert!(check(511, 509).is_valid());
+        assert!(!check(512, 510).is_valid());
+        assert!(check(0xFFFF, 0xFFFC).is_valid());
+        // Beyond FPDUPTR's reach, even when the low 16 bits agree.
+        assert!(!check(0, 0x1_0000).is_valid());
+        assert!(!check(0xFFFC, 0x1_FFFC).is_valid());
+    }
+
+    #[test]
+    fn fill_marked_crc_after_patching_a_marker() {
+        // Fig. 6 with a wrong FPDUPTR (0x18) and a non-zero reserved half: only the marker is
+        // wrong once the CRC is refilled.
+        let mut w = RFC5044_FIG6;
+        w[20..24].copy_from_slice(&[0xAB, 0xCD, 0x00, 0x18]);
+        assert!(
+            !MarkedFpdu::new_checked(&w, FIG6_START)
+                .unwrap()
+                .verify_crc()
+        );
+        assert_eq!(fill_marked_crc(&mut w, FIG6_START).unwrap(), 52);
+        let m = MarkedFpdu::new_checked(&w, FIG6_START).unwrap();
+        assert!(m.verify_crc());
+        let bad = m.first_bad_marker().unwrap();
+        assert_eq!(
+            (bad.offset, bad.marker.fpduptr, bad.expected),
+            (20, 0x18, 20)
+        );
+        assert_eq!(bad.marker.reserved, 0xABCD);
+        // Undone, the CRC field is the figure's again.
+        w[20..24].copy_from_slice(&[0, 0, 0, 0x14]);
+        fill_marked_crc(&mut w, FIG6_START).unwrap();
+        assert_eq!(w, RFC5044_FIG6);
+        // A marker right before the CRC field, which that CRC covers: ULPDU 506 from the origin
+        // puts the marker at 512 and the CRC field at 516.
+        let f = crate::mpa::FpduRepr::with_crc(&[7u8; 506]).unwrap();
+        let mut plain = vec![0u8; f.len()];
+        f.emit(&mut plain).unwrap();
+        let mut wire = vec![0u8; 520];
+        let n = emit_marked(&plain, 0, &mut wire, false).unwrap();
+        assert_eq!(n, 520);
+        let m = MarkedFpdu::new_checked(&wire[..n], 0).unwrap();
+        assert_eq!(m.markers().nth(1).unwrap().offset, 512);
+        assert_eq!(m.wire_offset(508), 516);
+        assert!(!m.verify_crc(), "the copied CRC does not cover the markers");
+        fill_marked_crc(&mut wire[..n], 0).unwrap();
+        assert!(MarkedFpdu::new_checked(&wire[..n], 0).unwrap().verify_crc());
+        // Too short a buffer is an error, not a panic.
+        assert!(fill_marked_crc(&mut wire[..10], 0).is_err());
+    }
+
+    #[test]
+    fn crc_wireshark_reads_the_wire_octets_big_endian() {
+        let m = MarkedFpdu::new_checked(&RFC5044_FIG5, 0).unwrap();
+        assert_eq!(m.crc(), 0x8399_2352);
+        assert_eq!(m.crc_wireshark(), 0x5223_9983);
     }
 
     #[test]

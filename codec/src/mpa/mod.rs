@@ -3,7 +3,8 @@
 //! - [`Fpdu`], [`FpduRepr`], [`Fpdus`]: FPDUs without markers, their CRC (least significant octet
 //!   first on the wire) and iteration over several FPDUs in one TCP payload.
 //! - [`marker`]: markers every 512 octets of sequence space: [`MarkedFpdu`] reads an FPDU
-//!   through its markers and validates each FPDUPTR; [`emit_marked`] inserts them;
+//!   through its markers and validates each FPDUPTR; [`emit_marked`] inserts them
+//!   ([`fill_marked_crc`] recomputes the CRC after a marker is patched);
 //!   [`strip_markers`] removes them from any byte range.
 //! - [`MpaFrame`], [`MpaFrameRepr`]: the Request and Reply of the start-up phase, with the
 //!   RFC 6581 IRD/ORD word ([`Enhanced`]).
@@ -19,7 +20,7 @@ pub use frame::{
 };
 pub use marker::{
     MARKER_INTERVAL, MarkedFpdu, MarkedFpdus, Marker, MarkerCheck, MarkerRepr, emit_marked,
-    strip_markers,
+    fill_marked_crc, strip_markers,
 };
 
 /// The smallest MULPDU RFC 5044 allows.
