@@ -523,7 +523,7 @@ impl fmt::Display for Message<'_> {
             Header::Terminate(t) => write!(f, " [{}]", TerminateRepr::parse(&t))?,
             Header::AtomicRequest(a) => write!(f, " [{}]", AtomicRequestRepr::parse(&a))?,
             Header::AtomicResponse(a) => write!(f, " [{}]", AtomicResponseRepr::parse(&a))?,
-            Header::Immediate(d) => write!(f, " [data=0x{}]", u64::from_be_bytes(d))?,
+            Header::Immediate(d) => write!(f, " [data=0x{:016x}]", u64::from_be_bytes(d))?,
             Header::None | Header::OneShotStag(_) => {}
         }
         if !self.payload.is_empty() {

@@ -246,6 +246,35 @@ fn profile_switch_for_opcode_8() {
     );
 }
 
+/// RFC 7306 Immediate Data prints its 8 octets as 16 hex digits (the review's vector).
+#[test]
+fn immediate_data_display_is_hex() {
+    #[rustfmt::skip]
+    let bytes = [
+        0x41, 0x48,             // DDP untagged L DV=1 | RDMAP RV=1 opcode 0x8 (Immediate Data)
+        0x00, 0x00, 0x00, 0x00, // RsvdULP[8:39]
+        0x00, 0x00, 0x00, 0x00, // QN 0
+        0x00, 0x00, 0x00, 0x01, // MSN 1
+        0x00, 0x00, 0x00, 0x00, // MO 0
+        0x12, 0x34, 0x56, 0x78, // Immediate Data
+        0x9a, 0xbc, 0xde, 0xf0,
+    ];
+    let m = Message::decode(&bytes, RFC7306).unwrap();
+    assert_eq!(
+        m.to_string(),
+        "Immediate Data QN=0 MSN=1 MO=0 L [data=0x123456789abcdef0]"
+    );
+    // Leading zeros are kept: always 16 digits.
+    let mut b = bytes;
+    b[18..].copy_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0x2a]);
+    let m = Message::decode(&b, RFC7306).unwrap();
+    assert!(m.to_string().ends_with("[data=0x000000000000002a]"));
+    assert_eq!(
+        SegmentRepr::parse(&m).to_string(),
+        "DDP untagged L QN=0 MSN=1 MO=0 | RDMAP RV=1 opcode=0x8 | Immediate 0x000000000000002a | payload 0 octets"
+    );
+}
+
 /// A Read Request as in FIG. 4 path 550: sink STag T, size N, source STag S.
 #[rustfmt::skip]
 const READ_REQUEST: [u8; 46] = [
