@@ -20,9 +20,10 @@
 //! qualified messages; MO then counts ULP payload only). The bytes cannot tell the placements
 //! apart, so the placement is a setting.
 //!
-//! Malformed (§2.2): both bits set, or a bit on any opcode other than Send and Send with SE.
-//! In the `oneshot` profile, opcode 0x8 with exactly 8 payload octets and a zero STag earns a
-//! note: it could be RFC 7306 Immediate Data.
+//! Malformed (§2.1-2.2): both bits set, a bit on any opcode other than Send and Send with SE, or
+//! a one-shot opcode (0x8/0xC, profile `oneshot`) on a tagged segment.
+//! In the `oneshot` profile, opcode 0x8 with exactly 8 octets after the DDP header and a zero
+//! STag earns a note: it could be RFC 7306 Immediate Data.
 
 use core::fmt;
 use core::str::FromStr;
@@ -181,6 +182,8 @@ pub struct Signal {
     /// One-shot DDP bits (mask 0x30 of the DDP control octet) found where they may not be: on
     /// any opcode but Send and Send with SE, or on a tagged segment. Zero when clean.
     pub stray_bits: u8,
+    /// A one-shot opcode on a tagged segment: the opcodes are untagged-only (ONESHOT.md §2.1).
+    pub tagged_opcode: bool,
 }
 
 /// Reads the one-shot signalling of a DDP segment from its DDP control octet and its RDMAP
@@ -197,6 +200,7 @@ pub fn signal(ddp_control: ddp::Control, opcode: Opcode, profile: Profile) -> Si
         return Signal {
             carrier: untagged.then_some((Some(op), Encoding::Opcode)),
             stray_bits: bits,
+            tagged_opcode: !untagged,
         };
     }
     let send = matches!(opcode, Opcode::Send | Opcode::SendSe);
@@ -207,6 +211,7 @@ pub fn signal(ddp_control: ddp::Control, opcode: Opcode, profile: Profile) -> Si
         return Signal {
             carrier: None,
             stray_bits: bits,
+            tagged_opcode: false,
         };
     }
     let op = match bits {
@@ -217,6 +222,7 @@ pub fn signal(ddp_control: ddp::Control, opcode: Opcode, profile: Profile) -> Si
     Signal {
         carrier: Some((op, Encoding::DdpFlags)),
         stray_bits: 0,
+        tagged_opcode: false,
     }
 }
 
@@ -255,15 +261,23 @@ pub struct Info {
     pub field: Option<OneShotField>,
     /// One-shot DDP bits set where they may not be (mask 0x30 of the DDP control octet).
     pub stray_bits: u8,
-    /// `oneshot` profile, opcode 0x8, exactly 8 payload octets and a zero STag: this could be
-    /// RFC 7306 Immediate Data (try profile `rfc7306`).
+    /// A one-shot opcode on a tagged segment: the opcodes are untagged-only (ONESHOT.md §2.1).
+    pub tagged_opcode: bool,
+    /// `oneshot` profile, opcode 0x8, exactly 8 octets after the 18-octet DDP header and a zero
+    /// STag: this could be RFC 7306 Immediate Data (try profile `rfc7306`).
+    ///
+    /// The 8 octets are counted right after the DDP header whatever the placement: under
+    /// `appended` they include the 4-octet STag field, so the ULP payload is then 4 octets.
+    /// That is the useful reading, because an RFC 7306 Immediate Data message is 26 octets
+    /// (18 + 8) however the one-shot placement is set.
     pub maybe_immediate: bool,
 }
 
 impl Info {
-    /// Both bits set, or bits where they may not be (an expert error, ONESHOT.md §2.2).
+    /// Both bits set, bits where they may not be, or a one-shot opcode on a tagged segment (an
+    /// expert error, ONESHOT.md §2.1-2.2).
     pub fn is_malformed(&self) -> bool {
-        self.stray_bits != 0 || self.field.is_some_and(|f| f.op.is_none())
+        self.stray_bits != 0 || self.tagged_opcode || self.field.is_some_and(|f| f.op.is_none())
     }
     /// The qualifier, when it is a well-formed advertise or close.
     pub fn qualifier(&self) -> Option<(Op, u32)> {
@@ -325,6 +339,26 @@ mod tests {
         // Send with Invalidate may not carry the bits either.
         let s = signal(ctrl(0x10), Opcode::SendInvalidate, Profile::OneShot);
         assert_eq!(s.stray_bits, 0x10);
+    }
+
+    #[test]
+    fn a_oneshot_opcode_on_a_tagged_segment_is_reported() {
+        // §2.1: 0x8 and 0xC are untagged-only. T=1 gives no carrier but a finding.
+        let tagged = ddp::Control(0xC1);
+        for op in [Opcode::SendSeAdvertise, Opcode::SendSeClose] {
+            let s = signal(tagged, op, Profile::OneShot);
+            assert_eq!((s.carrier, s.stray_bits, s.tagged_opcode), (None, 0, true));
+        }
+        // Untagged, it is the normal case.
+        assert!(!signal(ctrl(0), Opcode::SendSeAdvertise, Profile::OneShot).tagged_opcode);
+        // Under rfc7306, 0x8 is Immediate Data: no one-shot opcode at all.
+        assert!(!signal(tagged, Opcode::ImmediateData, Profile::Rfc7306).tagged_opcode);
+        let info = Info {
+            tagged_opcode: true,
+            ..Info::default()
+        };
+        assert!(info.is_malformed());
+        assert!(!Info::default().is_malformed());
     }
 
     #[test]

@@ -376,6 +376,14 @@ pub fn touch_atomic_response(a: &AtomicResponse<&[u8]>) {
 /// The one-shot findings of a message.
 pub fn touch_info(i: &Info) {
     black_box((i.is_malformed(), i.stray_bits, i.maybe_immediate));
+    // A one-shot opcode on a tagged segment carries no field and is malformed.
+    if i.tagged_opcode {
+        assert!(i.field.is_none() && i.is_malformed());
+    }
+    assert_eq!(
+        i.is_malformed(),
+        i.stray_bits != 0 || i.tagged_opcode || i.field.is_some_and(|f| f.op.is_none())
+    );
     match (i.field, i.qualifier()) {
         (Some(f), q) => {
             black_box(f.to_string());

@@ -470,6 +470,7 @@ impl<'a> Message<'a> {
             oneshot: Info {
                 field,
                 stray_bits: signal.stray_bits,
+                tagged_opcode: signal.tagged_opcode,
                 maybe_immediate,
             },
             payload,
@@ -529,7 +530,10 @@ impl fmt::Display for Message<'_> {
         if !self.payload.is_empty() {
             write!(f, " len={}", self.payload.len())?;
         }
-        if self.oneshot.is_malformed() {
+        if self.oneshot.tagged_opcode {
+            f.write_str(" [one-shot opcode on a tagged segment]")?;
+        }
+        if self.oneshot.stray_bits != 0 || self.oneshot.field.is_some_and(|f| f.op.is_none()) {
             f.write_str(" [malformed one-shot bits]")?;
         }
         Ok(())

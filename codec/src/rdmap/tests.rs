@@ -208,6 +208,85 @@ fn oneshot_bit_on_write_is_malformed() {
     assert_eq!(m.payload, &[0xEE]);
 }
 
+/// §2.1: the one-shot opcodes are untagged-only; on a tagged segment the message is reported
+/// as malformed (the review's vector `C1 48 00000001 …`), not shown as a clean advertise.
+#[test]
+fn oneshot_opcode_on_a_tagged_segment_is_malformed() {
+    #[rustfmt::skip]
+    let bytes = [
+        0xC1,                   // DDP tagged, L, DV=1
+        0x48,                   // RDMAP RV=1, opcode 0x8 (Send with SE + advertise)
+        0x00, 0x00, 0x00, 0x01, // STag
+        0, 0, 0, 0, 0, 0, 0, 0, // TO
+        0xEE,                   // payload
+    ];
+    for settings in [ONESHOT_RSVDULP, ONESHOT_APPENDED] {
+        let m = Message::decode(&bytes, settings).unwrap();
+        assert_eq!(m.opcode, Opcode::SendSeAdvertise);
+        assert!(m.oneshot.field.is_none());
+        assert_eq!(m.oneshot.stray_bits, 0);
+        assert!(m.oneshot.tagged_opcode);
+        assert!(m.oneshot.is_malformed());
+        assert_eq!(m.header, Header::None);
+        assert_eq!(m.payload, &[0xEE]);
+        assert!(
+            m.to_string()
+                .ends_with(" [one-shot opcode on a tagged segment]"),
+            "{m}"
+        );
+    }
+    let mut close = bytes;
+    close[1] = 0x4C;
+    assert!(
+        Message::decode(&close, ONESHOT_RSVDULP)
+            .unwrap()
+            .oneshot
+            .tagged_opcode
+    );
+    // Under rfc7306 0x8 is Immediate Data, not a one-shot opcode.
+    let mut imm = [0u8; 22];
+    imm[..14].copy_from_slice(&bytes[..14]);
+    let m = Message::decode(&imm, RFC7306).unwrap();
+    assert!(!m.oneshot.tagged_opcode && !m.oneshot.is_malformed());
+}
+
+/// `maybe_immediate` counts the 8 octets right after the 18-octet DDP header, whatever the
+/// placement: under `appended` that is the 4-octet STag field plus 4 payload octets, i.e. a
+/// 26-octet ULPDU, the size of an RFC 7306 Immediate Data message.
+#[test]
+fn maybe_immediate_under_appended_counts_the_octets_after_the_ddp_header() {
+    #[rustfmt::skip]
+    let bytes = [
+        0x41, 0x48,             // DDP untagged L DV=1 | RDMAP RV=1 opcode 0x8
+        0x00, 0x00, 0x00, 0x00, // RsvdULP[8:39] zero
+        0x00, 0x00, 0x00, 0x00, // QN 0
+        0x00, 0x00, 0x00, 0x01, // MSN 1
+        0x00, 0x00, 0x00, 0x00, // MO 0
+        0x00, 0x00, 0x00, 0x00, // appended STag field: zero
+        5, 6, 7, 8,             // ULP payload, 4 octets
+    ];
+    let m = Message::decode(&bytes, ONESHOT_APPENDED).unwrap();
+    assert_eq!(m.header, Header::OneShotStag(0));
+    assert_eq!(m.payload.len(), 4);
+    assert!(m.oneshot.maybe_immediate);
+    assert!(!m.oneshot.is_malformed());
+    // A non-zero appended STag silences the note.
+    let mut b = bytes;
+    b[21] = 1;
+    assert!(
+        !Message::decode(&b, ONESHOT_APPENDED)
+            .unwrap()
+            .oneshot
+            .maybe_immediate
+    );
+    // 8 payload octets after the appended field are 12 after the DDP header: no note.
+    let mut long = bytes.to_vec();
+    long.extend_from_slice(&[9, 10, 11, 12]);
+    let m = Message::decode(&long, ONESHOT_APPENDED).unwrap();
+    assert_eq!(m.payload.len(), 8);
+    assert!(!m.oneshot.maybe_immediate);
+}
+
 /// §2.1: in the oneshot profile, opcode 0x8 with exactly 8 payload octets and a zero STag could
 /// be RFC 7306 Immediate Data; the rfc7306 profile decodes it as such.
 #[test]
