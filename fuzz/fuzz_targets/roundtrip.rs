@@ -239,6 +239,9 @@ fn oneshot_send(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
         assert_eq!(m.oneshot.field, Some(field), "{s}");
         assert_eq!(m.oneshot.qualifier(), field.op.map(|op| (op, field.stag)));
         assert!(!m.oneshot.is_malformed());
+    } else {
+        // "Neither advertise nor close" is malformed on the wire, whatever the encoding.
+        assert!(m.oneshot.is_malformed(), "{s}");
     }
     if field.placement == Placement::Appended {
         assert_eq!(m.header.len(), 4);

@@ -708,10 +708,15 @@ impl<'a> SegmentRepr<'a> {
         Ok(at + self.header.emit(&mut out[at..])?)
     }
 
-    /// A one-shot Send segment (ONESHOT.md §2): `field.op` must be set; the opcode and the DDP
-    /// bits follow `field.encoding` (with the `opcode` encoding the message is always a Send with
-    /// SE; with `ddp-flags`, `solicited` picks Send with SE or plain Send); the STag goes where
+    /// A one-shot Send segment (ONESHOT.md §2): the opcode and the DDP bits follow
+    /// `field.encoding` (with the `opcode` encoding the message is always a Send with SE; with
+    /// `ddp-flags`, `solicited` picks Send with SE or plain Send); the STag goes where
     /// `field.placement` says.
+    ///
+    /// `field.op == None` ("neither advertise nor close") builds a segment that is malformed on
+    /// the wire, on purpose, so that a decoder reports it: with `ddp-flags` both DDP bits are
+    /// set; with `opcode` the opcode is 0x8 (advertise) and the DDP close bit 0x20 is set too,
+    /// which a decoder reports as a stray bit ([`Info::stray_bits`]).
     pub fn oneshot_send(
         field: OneShotField,
         solicited: bool,
@@ -720,15 +725,13 @@ impl<'a> SegmentRepr<'a> {
         last: bool,
         payload: &'a [u8],
     ) -> Self {
-        let op = field.op.unwrap_or(Op::Advertise);
         let (opcode, bits) = match field.encoding {
-            Encoding::Opcode => (
-                match op {
-                    Op::Advertise => oneshot::OPCODE_ADVERTISE,
-                    Op::Close => oneshot::OPCODE_CLOSE,
-                },
-                0,
-            ),
+            Encoding::Opcode => match field.op {
+                Some(Op::Advertise) => (oneshot::OPCODE_ADVERTISE, 0),
+                Some(Op::Close) => (oneshot::OPCODE_CLOSE, 0),
+                // No opcode says "neither": advertise plus a stray close bit is malformed.
+                None => (oneshot::OPCODE_ADVERTISE, oneshot::field::CLOSE_BIT),
+            },
             Encoding::DdpFlags => (
                 if solicited { 0x5 } else { 0x3 },
                 match field.op {

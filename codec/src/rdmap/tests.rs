@@ -188,6 +188,43 @@ fn oneshot_both_bits_is_malformed() {
     assert_eq!(out, bytes);
 }
 
+/// `oneshot_send` with no op under the `opcode` encoding cannot say "neither" with an opcode:
+/// it sends 0x8 with the DDP close bit set, which decodes as malformed instead of as a clean
+/// advertise.
+#[test]
+fn oneshot_send_without_op_under_opcode_encoding_is_malformed_on_the_wire() {
+    for placement in [Placement::RsvdUlp, Placement::Appended] {
+        let r = SegmentRepr::oneshot_send(
+            OneShotField {
+                op: None,
+                stag: 0x1234,
+                encoding: Encoding::Opcode,
+                placement,
+            },
+            true,
+            1,
+            0,
+            true,
+            &[0xAA],
+        );
+        assert_eq!(r.ddp.control.0, 0x41 | 0x20);
+        assert_eq!(r.control().opcode_raw(), 0x8);
+        let mut out = vec![0u8; r.len()];
+        r.emit(&mut out).unwrap();
+        assert_eq!(&out[..2], &[0x61, 0x48]);
+        let settings = Settings {
+            profile: Profile::OneShot,
+            placement,
+        };
+        let m = Message::decode(&out, settings).unwrap();
+        assert_eq!(m.oneshot.stray_bits, 0x20);
+        assert!(m.oneshot.is_malformed());
+        assert_eq!(m.payload, &[0xAA]);
+        assert!(m.to_string().ends_with("[malformed one-shot bits]"));
+        assert_eq!(SegmentRepr::parse_bytes(&out, settings).unwrap(), r);
+    }
+}
+
 /// [42]: the bits qualify Sends only; a bit on an RDMA Write (tagged) is malformed and carries no
 /// STag field.
 #[test]
