@@ -333,6 +333,9 @@ pub fn touch_terminate(t: &Terminate<&[u8]>) {
     black_box(terminate::etype_name(layer, t.etype()));
     black_box(terminate::errcode_name(layer, t.etype(), t.errcode()));
     black_box((t.m(), t.rsvd(), t.len(), t.is_empty()));
+    let ws = t.wireshark_ddp_header_len();
+    assert!(ws == 14 || ws == 18);
+    assert_eq!(ws == 14, t.layer() == 1 && t.etype() == 1);
     assert_eq!(t.d(), t.ddp_seg_len().is_some());
     assert_eq!(t.d(), t.ddp_header_range().is_some());
     assert_eq!(t.d(), t.ddp_header().is_some());

@@ -160,6 +160,53 @@ impl<B: AsRef<[u8]>> AtomicRequest<B> {
     }
 }
 
+impl<B: AsRef<[u8]> + AsMut<[u8]>> AtomicRequest<B> {
+    /// Sets the first word, raw: Reserved and AOpCode.
+    pub fn set_opcode_word(&mut self, v: u32) {
+        put_be32(self.buf.as_mut(), field::AR_OPCODE_WORD, v);
+    }
+    /// Sets the 28 reserved bits (in place: the low four bits of `v` are ignored), keeping
+    /// AOpCode.
+    pub fn set_reserved(&mut self, v: u32) {
+        let w = (v & field::AR_RESERVED_MASK) | (self.opcode_word() & field::AR_OPCODE_MASK);
+        self.set_opcode_word(w);
+    }
+    /// Sets AOpCode (only its low four bits), keeping the reserved bits.
+    pub fn set_opcode(&mut self, v: AtomicOpcode) {
+        let w = (self.opcode_word() & field::AR_RESERVED_MASK)
+            | (u32::from(u8::from(v)) & field::AR_OPCODE_MASK);
+        self.set_opcode_word(w);
+    }
+    /// Sets Request Identifier.
+    pub fn set_request_id(&mut self, v: u32) {
+        put_be32(self.buf.as_mut(), field::AR_REQUEST_ID, v);
+    }
+    /// Sets Remote STag.
+    pub fn set_remote_stag(&mut self, v: u32) {
+        put_be32(self.buf.as_mut(), field::AR_REMOTE_STAG, v);
+    }
+    /// Sets Remote Tagged Offset.
+    pub fn set_remote_to(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::AR_REMOTE_TO, v);
+    }
+    /// Sets Add or Swap Data.
+    pub fn set_add_swap_data(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::AR_ADD_SWAP_DATA, v);
+    }
+    /// Sets Add or Swap Mask.
+    pub fn set_add_swap_mask(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::AR_ADD_SWAP_MASK, v);
+    }
+    /// Sets Compare Data.
+    pub fn set_compare_data(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::AR_COMPARE_DATA, v);
+    }
+    /// Sets Compare Mask.
+    pub fn set_compare_mask(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::AR_COMPARE_MASK, v);
+    }
+}
+
 /// An Atomic Request header, owned and lossless.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -273,6 +320,17 @@ impl<B: AsRef<[u8]>> AtomicResponse<B> {
     }
 }
 
+impl<B: AsRef<[u8]> + AsMut<[u8]>> AtomicResponse<B> {
+    /// Sets Original Request Identifier.
+    pub fn set_request_id(&mut self, v: u32) {
+        put_be32(self.buf.as_mut(), field::ARESP_REQUEST_ID, v);
+    }
+    /// Sets Original Remote Data Value.
+    pub fn set_original_data(&mut self, v: u64) {
+        put_be64(self.buf.as_mut(), field::ARESP_DATA, v);
+    }
+}
+
 /// An Atomic Response header, owned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -361,6 +419,38 @@ mod tests {
         let r = AtomicResponse::new_checked(&RESPONSE[..]).unwrap();
         assert_eq!((r.request_id(), r.original_data()), (7, 1));
         assert_eq!(immediate(&RESPONSE).unwrap(), RESPONSE[..8]);
+    }
+
+    #[test]
+    fn construct() {
+        let mut b = [0xEEu8; 52];
+        let mut a = AtomicRequest::new_checked(&mut b[..]).unwrap();
+        a.set_opcode_word(0xFFFF_FFFF);
+        a.set_reserved(0);
+        a.set_opcode(AtomicOpcode::CmpSwap);
+        a.set_request_id(7);
+        a.set_remote_stag(0x1234);
+        a.set_remote_to(0x1000);
+        a.set_add_swap_data(2);
+        a.set_add_swap_mask(u64::MAX);
+        a.set_compare_data(1);
+        a.set_compare_mask(u64::MAX);
+        assert_eq!(b, CMP_SWAP);
+        // Reserved bits and AOpCode are set independently of each other.
+        let mut a = AtomicRequest::new_checked(&mut b[..]).unwrap();
+        a.set_reserved(0xABCD_EF0F);
+        assert_eq!(
+            (a.reserved(), a.opcode()),
+            (0xABCD_EF00, AtomicOpcode::CmpSwap)
+        );
+        a.set_opcode(AtomicOpcode::Unknown(0x1F));
+        assert_eq!(a.opcode_word(), 0xABCD_EF0F);
+
+        let mut b = [0xEEu8; 12];
+        let mut r = AtomicResponse::new_checked(&mut b[..]).unwrap();
+        r.set_request_id(7);
+        r.set_original_data(1);
+        assert_eq!(b, RESPONSE);
     }
 
     #[test]

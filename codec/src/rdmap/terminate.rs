@@ -15,14 +15,15 @@
 //! ```
 //!
 //! The copied DDP header's own T bit says whether it is 14 or 18 octets long. (Wireshark instead
-//! assumes 14 only when Layer is DDP and EType is 1.)
+//! assumes 14 only when Layer is DDP and EType is 1: see
+//! [`Terminate::wireshark_ddp_header_len`].)
 
 use core::fmt;
 
 use super::read::{ReadRequest, ReadRequestRepr};
 use crate::bytes::{be16, be32, put_be16, put_be32};
 use crate::ddp::{self, DdpRepr};
-use crate::error::{Layer, Result, need};
+use crate::error::{Error, Layer, Result, need};
 
 /// Byte ranges and masks of the Terminate header (relative to its first octet).
 pub mod field {
@@ -266,6 +267,49 @@ impl<B: AsRef<[u8]>> Terminate<B> {
         self.rdmap_header_range()
             .and_then(|r| ReadRequest::new_checked(&self.buf.as_ref()[r]).ok())
     }
+    /// The length Wireshark gives the copied DDP header (WIRE.md §5.8): 14 when Layer is DDP (1)
+    /// and EType is 1 (a tagged buffer error), otherwise 18, whatever the copy's T bit says.
+    /// This is what tshark 4.0 shows as `iwarp_rdma.term_ddp_h` (when D = 1), and where it then
+    /// looks for `iwarp_rdma.term_rdma_h` (6 + this length). The codec itself sizes the copy
+    /// by its T bit ([`ddp_header_range`](Self::ddp_header_range)); the two disagree on, for
+    /// instance, a tagged copy under Layer RDMAP.
+    pub fn wireshark_ddp_header_len(&self) -> usize {
+        if self.term_layer() == TermLayer::Ddp && self.etype() == 1 {
+            ddp::field::TAGGED_LEN
+        } else {
+            ddp::field::UNTAGGED_LEN
+        }
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Terminate<B> {
+    /// Sets the control word. Fails, leaving the word as it was, when the D and R bits of `v`
+    /// announce parts the buffer does not hold (so no accessor can panic afterwards).
+    pub fn set_control(&mut self, v: u32) -> Result<()> {
+        let old = self.control();
+        put_be32(self.buf.as_mut(), field::CONTROL, v);
+        match self
+            .len_checked()
+            .and_then(|len| need(self.buf.as_ref(), len, Layer::Rdmap, "Terminate header"))
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                put_be32(self.buf.as_mut(), field::CONTROL, old);
+                Err(e)
+            }
+        }
+    }
+    /// Sets DDP Segment Length. Fails when D = 0: the field is then absent.
+    pub fn set_ddp_seg_len(&mut self, v: u16) -> Result<()> {
+        if !self.d() {
+            return Err(
+                Error::unsupported(Layer::Rdmap, "DDP Segment Length without the D bit")
+                    .at(field::DDP_SEG_LEN.start),
+            );
+        }
+        put_be16(self.buf.as_mut(), field::DDP_SEG_LEN, v);
+        Ok(())
+    }
 }
 
 /// A Terminate header, owned and lossless.
@@ -494,12 +538,151 @@ mod tests {
     }
 
     #[test]
+    fn construct() {
+        // The copied headers through their own views, then the Terminate's fields.
+        let mut buf = [0u8; 52];
+        {
+            let mut d = ddp::Untagged::new_checked(&mut buf[6..24]).unwrap();
+            d.set_control(ddp::Control(0x41));
+            d.set_rsvdulp(0x41);
+            d.set_qn(1);
+            d.set_msn(5);
+            let mut r = ReadRequest::new_checked(&mut buf[24..52]).unwrap();
+            r.set_sink_stag(0xb0b);
+            r.set_rdmardsz(4096);
+            r.set_source_stag(0xdead_beef);
+        }
+        let mut t = Terminate::new_checked(&mut buf[..]).unwrap();
+        assert!(t.set_ddp_seg_len(46).is_err(), "no D bit yet");
+        t.set_control(TerminateRepr::control_word(0, 1, 0, true, true, true))
+            .unwrap();
+        t.set_ddp_seg_len(46).unwrap();
+        assert_eq!(t.len(), 52);
+        assert_eq!(buf, TERM);
+
+        // A control word announcing more than the buffer holds is refused and not written.
+        let mut short = [0u8; 24];
+        short.copy_from_slice(&TERM[..24]);
+        assert!(Terminate::new_checked(&short[..]).is_err(), "R announced");
+        short[2] = 0xC0; // M and D only: 24 octets
+        let mut t = Terminate::new_checked(&mut short[..]).unwrap();
+        let e = t
+            .set_control(TerminateRepr::control_word(0, 1, 0, true, true, true))
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                ErrorKind::Truncated {
+                    needed: 52,
+                    got: 24,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(t.control(), 0x0100_C000);
+        assert_eq!(t.len(), 24);
+    }
+
+    #[test]
+    fn r_without_d_puts_the_rdmap_header_at_offset_4() {
+        let r = TerminateRepr::new(TermLayer::Rdmap, 2, 0x06, None, Some(repr().rdmap.unwrap()));
+        assert_eq!(r.control, 0x0206_2000);
+        let mut out = [0u8; 32];
+        assert_eq!(r.emit(&mut out).unwrap(), 32);
+        assert_eq!(&out[4..32], &TERM[24..52]);
+        let t = Terminate::new_checked(&out[..]).unwrap();
+        assert!(!t.d() && t.r() && !t.m());
+        assert_eq!(t.ddp_seg_len(), None);
+        assert_eq!(t.ddp_header_range(), None);
+        assert_eq!(t.rdmap_header_range(), Some(4..32));
+        assert_eq!(t.rdmap_header().unwrap().source_stag(), 0xdead_beef);
+        assert_eq!(t.len(), 32);
+        assert_eq!(TerminateRepr::parse(&t), r);
+        // One octet short of the R header.
+        assert!(Terminate::new_checked(&out[..31]).is_err());
+    }
+
+    #[test]
+    fn d_without_m_still_carries_the_segment_length_field() {
+        // D=1, M=0: DDP Segment Length is present but not meaningful (WIRE.md §7.3); it is kept
+        // as found.
+        let control = TerminateRepr::control_word(1, 2, 0x01, false, true, false);
+        let r = TerminateRepr {
+            control,
+            ddp: Some((0xBEEF, DdpRepr::untagged(true, 0x43, 7, 1, 0))),
+            rdmap: None,
+        };
+        let mut out = [0u8; 24];
+        assert_eq!(r.emit(&mut out).unwrap(), 24);
+        assert_eq!(&out[..6], &[0x12, 0x01, 0x40, 0x00, 0xBE, 0xEF]);
+        let t = Terminate::new_checked(&out[..]).unwrap();
+        assert!(!t.m() && t.d() && !t.r());
+        assert_eq!(t.ddp_seg_len(), Some(0xBEEF));
+        assert_eq!(t.ddp_header_range(), Some(6..24));
+        assert_eq!(t.ddp().unwrap().as_untagged().unwrap().qn(), 7);
+        assert_eq!(TerminateRepr::parse(&t), r);
+    }
+
+    #[test]
+    fn the_t_bit_rule_and_the_wireshark_rule_can_disagree() {
+        // The review's case: Layer RDMAP with a tagged copy. The T bit says 14 (6..20);
+        // Wireshark reads 18 (6..24), past the header, and would look for R at 24.
+        let r = TerminateRepr::new(
+            TermLayer::Rdmap,
+            1,
+            0,
+            Some((30, DdpRepr::tagged(true, 0x40, 0x1234, 0x10))),
+            None,
+        );
+        let mut out = [0u8; 20];
+        r.emit(&mut out).unwrap();
+        let t = Terminate::new_checked(&out[..]).unwrap();
+        assert_eq!(t.ddp_header_range(), Some(6..20));
+        assert_eq!(t.wireshark_ddp_header_len(), 18);
+        // The other way round: Layer DDP, EType 1 with an untagged copy.
+        let r = TerminateRepr::new(
+            TermLayer::Ddp,
+            1,
+            0,
+            Some((30, DdpRepr::untagged(true, 0x43, 0, 1, 0))),
+            None,
+        );
+        let mut out = [0u8; 24];
+        r.emit(&mut out).unwrap();
+        let t = Terminate::new_checked(&out[..]).unwrap();
+        assert_eq!(t.ddp_header_range(), Some(6..24));
+        assert_eq!(t.wireshark_ddp_header_len(), 14);
+        // Where they agree: the vector above (RDMAP, untagged) and a DDP tagged buffer error
+        // with a tagged copy.
+        let t = Terminate::new_checked(&TERM[..]).unwrap();
+        assert_eq!(t.ddp_header().unwrap().len(), t.wireshark_ddp_header_len());
+        let r = TerminateRepr::new(
+            TermLayer::Ddp,
+            1,
+            0,
+            Some((30, DdpRepr::tagged(true, 0x40, 0x1234, 0x10))),
+            None,
+        );
+        let mut out = [0u8; 20];
+        r.emit(&mut out).unwrap();
+        let t = Terminate::new_checked(&out[..]).unwrap();
+        assert_eq!(t.ddp_header().unwrap().len(), t.wireshark_ddp_header_len());
+    }
+
+    #[test]
     fn every_prefix_is_truncated() {
         for n in 0..TERM.len() {
             let e = Terminate::new_checked(&TERM[..n]).unwrap_err();
             assert_eq!(e.layer, Layer::Rdmap);
+            // The control word, then the copied DDP header's control octet, then the whole.
+            let needed = match n {
+                0..4 => 4,
+                4..7 => 7,
+                _ => 52,
+            };
             assert!(
-                matches!(e.kind, ErrorKind::Truncated { got, .. } if got == n),
+                matches!(e.kind, ErrorKind::Truncated { needed: nd, got, .. } if nd == needed && got == n),
                 "{n}: {e}"
             );
         }
