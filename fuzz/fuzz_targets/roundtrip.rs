@@ -109,6 +109,17 @@ fn mpa_frame(u: &mut Unstructured<'_>) -> arbitrary::Result<()> {
     assert!(f.emit(&mut buf[..f.len() - 1]).is_err());
     let view = mpa::MpaFrame::new_checked(&buf[..]).expect("MPA frame view");
     oneshot_fuzz::touch_mpa_frame(&view);
+    // Fault injection: any PD_Length, then the header-only view shows it without panicking.
+    let pd_length: u16 = u.arbitrary()?;
+    let view = mpa::MpaFrame::new_checked(&mut buf[..]).expect("MPA frame view");
+    let buf = view.set_pd_length(pd_length);
+    let hv = mpa::MpaFrame::header_checked(&buf[..]).expect("MPA frame header");
+    assert_eq!(hv.pd_length(), pd_length);
+    oneshot_fuzz::touch_mpa_header(&hv);
+    assert_eq!(
+        mpa::MpaFrame::new_checked(&buf[..]).is_ok(),
+        usize::from(pd_length) <= 512.min(buf.len() - 20)
+    );
     Ok(())
 }
 

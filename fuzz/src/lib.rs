@@ -98,6 +98,12 @@ pub fn touch_frame(f: &Frame<'_>, settings: Settings) {
         Some(Err(e)) => touch_error(&e),
         None => {}
     }
+    if let Some(p) = payload {
+        match MpaFrame::header_checked(p) {
+            Ok(m) => touch_mpa_header(&m),
+            Err(e) => touch_error(&e),
+        }
+    }
     for item in f.fpdus(settings) {
         match item {
             Ok(d) => {
@@ -119,6 +125,7 @@ pub fn touch_mpa_frame(m: &MpaFrame<&[u8]>) {
     assert_eq!(m.rejected(), flags & 0x20 != 0);
     assert_eq!(m.enhanced_flag(), flags & 0x10 != 0);
     assert_eq!(m.res(), flags & 0x0F);
+    assert_eq!(m.res_5044(), flags & 0x1F);
     let revision: Revision = m.revision();
     assert_eq!(u8::from(revision), m.rev());
     black_box((m.key(), m.kind().to_string(), revision.to_string()));
@@ -141,6 +148,38 @@ pub fn touch_mpa_frame(m: &MpaFrame<&[u8]>) {
     let mut out = vec![0u8; r.len()];
     assert_eq!(r.emit(&mut out).expect("emit MPA frame"), m.len());
     assert_eq!(out, &m.into_inner()[..m.len()], "MPA frame not lossless");
+}
+
+/// Every accessor of a view that [`MpaFrame::header_checked`] built: PD_Length may exceed 512 or
+/// the buffer, and nothing may panic. Where the whole frame is there, it reads as
+/// [`MpaFrame::new_checked`] would.
+pub fn touch_mpa_header(m: &MpaFrame<&[u8]>) {
+    let flags = m.flags();
+    assert_eq!(m.res(), flags & 0x0F);
+    assert_eq!(m.res_5044(), flags & 0x1F);
+    black_box((m.markers(), m.crc(), m.rejected(), m.enhanced_flag()));
+    black_box((m.key(), m.kind(), m.rev(), m.revision()));
+    assert_eq!(m.len(), 20 + usize::from(m.pd_length()));
+    assert!(!m.is_empty());
+    let pd = m.private_data();
+    assert!(pd.len() <= usize::from(m.pd_length()));
+    let ulp = m.ulp_private_data();
+    match m.enhanced() {
+        Some(e) => {
+            touch_enhanced(e);
+            assert_eq!(ulp, &pd[4..]);
+        }
+        None => assert_eq!(ulp, pd),
+    }
+    let r = MpaFrameRepr::parse(m);
+    black_box(r.to_string());
+    assert_eq!(r.pd_length(), pd.len());
+    let whole = m.into_inner();
+    if let Ok(full) = MpaFrame::new_checked(whole) {
+        assert_eq!(full.private_data(), pd);
+        assert_eq!(full.enhanced(), m.enhanced());
+        touch_mpa_frame(&full);
+    }
 }
 
 /// Every getter of the RFC 6581 IRD/ORD word; rebuilding it from them gives it back.

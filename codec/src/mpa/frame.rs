@@ -258,6 +258,11 @@ impl fmt::Display for Enhanced {
 }
 
 /// A view of an MPA Request or Reply frame at the start of a buffer.
+///
+/// Built by [`new_checked`](Self::new_checked) (the whole frame is there and PD_Length is at
+/// most 512) or [`header_checked`](Self::header_checked) (only the 20-octet header is
+/// checked). No accessor panics either way: on a header-checked view the Private Data
+/// accessors return the octets present, cut at the buffer's end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MpaFrame<B> {
     buf: B,
@@ -275,6 +280,15 @@ impl<B: AsRef<[u8]>> MpaFrame<B> {
                 .at(field::PD_LENGTH.start));
         }
         need(b, field::HEADER_LEN + pd, Layer::MpaFrame, "private data")?;
+        Ok(MpaFrame { buf })
+    }
+    /// Wraps `buf` after checking only the 20-octet header, so that a dissector can show the
+    /// key, flags, Rev and PD_Length of a frame whose PD_Length is over 512 or whose Private
+    /// Data is cut short (MPA error 4: see [`new_checked`](Self::new_checked) for the full
+    /// check). [`len`](Self::len) is then what the header announces, and
+    /// [`private_data`](Self::private_data) what the buffer holds of it.
+    pub fn header_checked(buf: B) -> Result<Self> {
+        need(buf.as_ref(), field::HEADER_LEN, Layer::MpaFrame, "header")?;
         Ok(MpaFrame { buf })
     }
     /// The buffer.
@@ -309,9 +323,14 @@ impl<B: AsRef<[u8]>> MpaFrame<B> {
     pub fn enhanced_flag(&self) -> bool {
         self.flags() & field::S_MASK != 0
     }
-    /// Res: the four reserved bits under RFC 6581.
+    /// Res: the four reserved bits under RFC 6581 (mask 0x0F; S is a flag of its own).
     pub fn res(&self) -> u8 {
         self.flags() & field::RES_MASK
+    }
+    /// Res as RFC 5044 defines it (mask 0x1F, the RFC 6581 S bit included): what Wireshark
+    /// shows as `iwarp_mpa.res` and warns about when non-zero in a Request.
+    pub fn res_5044(&self) -> u8 {
+        self.flags() & field::RES_5044_MASK
     }
     /// Rev, raw.
     pub fn rev(&self) -> u8 {
@@ -325,9 +344,11 @@ impl<B: AsRef<[u8]>> MpaFrame<B> {
     pub fn pd_length(&self) -> u16 {
         be16(self.buf.as_ref(), field::PD_LENGTH)
     }
-    /// The whole Private Data (enhanced data included).
+    /// The whole Private Data (enhanced data included), cut at the buffer's end when a
+    /// [header-checked](Self::header_checked) view announces more than the buffer holds.
     pub fn private_data(&self) -> &[u8] {
-        &self.buf.as_ref()[field::PRIVATE_DATA..self.len()]
+        let b = self.buf.as_ref();
+        &b[field::PRIVATE_DATA..self.len().min(b.len())]
     }
     /// RFC 6581 enhanced data, when S is set and Private Data holds it.
     pub fn enhanced(&self) -> Option<Enhanced> {
@@ -346,7 +367,8 @@ impl<B: AsRef<[u8]>> MpaFrame<B> {
             pd
         }
     }
-    /// 20 + PD_Length.
+    /// 20 + PD_Length, as the header announces it (on a [header-checked](Self::header_checked)
+    /// view this may exceed the buffer).
     pub fn len(&self) -> usize {
         field::HEADER_LEN + self.pd_length() as usize
     }
@@ -368,6 +390,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> MpaFrame<B> {
     /// Sets Rev.
     pub fn set_rev(&mut self, v: u8) {
         self.buf.as_mut()[field::REV] = v;
+    }
+    /// Overwrites PD_Length without moving anything (for fault injection: "PD_Length > 512",
+    /// "PD_Length does not match the data"). The frame's extent changes with it, so this
+    /// consumes the view and returns the buffer.
+    pub fn set_pd_length(mut self, v: u16) -> B {
+        put_be16(self.buf.as_mut(), field::PD_LENGTH, v);
+        self.buf
     }
 }
 
@@ -409,10 +438,12 @@ pub struct MpaFrameRepr<'a> {
 }
 
 impl<'a> MpaFrameRepr<'a> {
-    /// Reads a frame view.
+    /// Reads a frame view. From a [header-checked](MpaFrame::header_checked) view whose Private
+    /// Data is cut short, the repr holds the octets present (so it emits a smaller PD_Length).
     pub fn parse(frame: &MpaFrame<&'a [u8]>) -> Self {
         let enhanced = frame.enhanced();
-        let pd = &frame.buf[field::PRIVATE_DATA..frame.len()];
+        let b = frame.buf;
+        let pd = &b[field::PRIVATE_DATA..frame.len().min(b.len())];
         MpaFrameRepr {
             key: frame.key(),
             flags: frame.flags(),
@@ -624,6 +655,82 @@ mod tests {
         let mut out = vec![0u8; b.len()];
         r.emit(&mut out).unwrap();
         assert_eq!(out, b);
+    }
+
+    #[test]
+    fn res_5044_includes_the_s_bit() {
+        let f = MpaFrame::new_checked(&REQUEST_V2[..]).unwrap();
+        assert_eq!((f.res(), f.res_5044()), (0, 0x10)); // S set: Wireshark's Res warning
+        let mut b = REPLY_REJECT;
+        b[16] = 0xFF;
+        let f = MpaFrame::new_checked(&b[..]).unwrap();
+        assert_eq!((f.res(), f.res_5044()), (0x0F, 0x1F));
+    }
+
+    #[test]
+    fn header_checked_shows_a_frame_new_checked_refuses() {
+        // PD_Length 600 (> 512) with only 10 octets of Private Data in the buffer.
+        let mut b = REQUEST_V2[..20].to_vec();
+        b[18..20].copy_from_slice(&600u16.to_be_bytes());
+        b.extend_from_slice(&[0x80, 0x10, 0xC0, 0x10, 1, 2, 3, 4, 5, 6]);
+        assert!(MpaFrame::new_checked(&b[..]).is_err());
+        let f = MpaFrame::header_checked(&b[..]).unwrap();
+        assert_eq!(f.kind(), FrameKind::Request);
+        assert_eq!((f.flags(), f.rev(), f.pd_length()), (0xD0, 2, 600));
+        assert_eq!(f.len(), 620, "as announced");
+        assert_eq!(f.private_data(), &b[20..]);
+        assert_eq!(f.enhanced().unwrap().ird(), 16);
+        assert_eq!(f.ulp_private_data(), &[1, 2, 3, 4, 5, 6]);
+        let r = MpaFrameRepr::parse(&f);
+        assert_eq!(r.private_data, &[1, 2, 3, 4, 5, 6]);
+
+        // Private Data cut short, S set, fewer than 4 octets present: no enhanced data.
+        let mut b = REQUEST_V2[..22].to_vec();
+        assert!(MpaFrame::new_checked(&b[..]).is_err());
+        let f = MpaFrame::header_checked(&b[..]).unwrap();
+        assert_eq!((f.pd_length(), f.len()), (7, 27));
+        assert_eq!(f.private_data(), &[0x80, 0x10]);
+        assert_eq!(f.enhanced(), None);
+        assert_eq!(f.ulp_private_data(), &[0x80, 0x10]);
+        // Nothing but the header.
+        b.truncate(20);
+        let f = MpaFrame::header_checked(&b[..]).unwrap();
+        assert!(f.private_data().is_empty() && f.enhanced().is_none());
+        // Fewer than 20 octets: truncated header.
+        for n in 0..20 {
+            let e = MpaFrame::header_checked(&REQUEST_V2[..n]).unwrap_err();
+            assert!(
+                matches!(e.kind, ErrorKind::Truncated { needed: 20, got, .. } if got == n),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn set_pd_length_injects_length_faults() {
+        let mut b = [0u8; 27];
+        b.copy_from_slice(&REQUEST_V2);
+        let f = MpaFrame::new_checked(&mut b[..]).unwrap();
+        let buf = f.set_pd_length(513);
+        assert_eq!(&buf[18..20], &[0x02, 0x01]);
+        assert_eq!(
+            MpaFrame::new_checked(&buf[..]).unwrap_err().to_string(),
+            "MPA frame: bad PD_Length 513 (at byte 18)"
+        );
+        assert_eq!(MpaFrame::header_checked(&buf[..]).unwrap().pd_length(), 513);
+        // PD_Length that does not match the data: 9 announced, 7 there.
+        let f = MpaFrame::header_checked(&mut b[..]).unwrap();
+        let buf = f.set_pd_length(9);
+        assert!(matches!(
+            MpaFrame::new_checked(&buf[..]).unwrap_err().kind,
+            ErrorKind::Truncated {
+                needed: 29,
+                got: 27,
+                ..
+            }
+        ));
+        let f = MpaFrame::header_checked(&buf[..]).unwrap();
+        assert_eq!((f.len(), f.private_data().len()), (29, 7));
     }
 
     #[test]
