@@ -29,7 +29,7 @@
 
 use core::fmt;
 
-use crate::bytes::{be32, be64, put_be32, put_be64};
+use crate::bytes::{array, be32, be64, put_be32, put_be64};
 use crate::error::{Error, Layer, Result, need};
 
 /// Byte ranges and bit masks of the DDP headers (DDP offsets).
@@ -254,6 +254,11 @@ impl<B: AsRef<[u8]>> Untagged<B> {
     /// `RsvdULP[8:39]`: Invalidate STag, one-shot STag (placement `rsvdulp`), or zero.
     pub fn rsvdulp_word(&self) -> u32 {
         be32(self.buf.as_ref(), field::RSVDULP_WORD)
+    }
+    /// The whole 40-bit `RsvdULP[0:39]` (RDMAP's control octet, then `RsvdULP[8:39]`): what
+    /// Wireshark shows as the 5-octet `iwarp_ddp.rsvdulp`.
+    pub fn rsvdulp_all(&self) -> [u8; 5] {
+        array(self.buf.as_ref(), field::RSVDULP_ALL)
     }
     /// Queue number.
     pub fn qn(&self) -> u32 {
@@ -603,9 +608,21 @@ mod tests {
         assert_eq!(u.control().dv(), 1);
         assert_eq!(u.rsvdulp(), 0x43);
         assert_eq!(u.rsvdulp_word(), 0);
+        assert_eq!(u.rsvdulp_all(), [0x43, 0, 0, 0, 0]);
         assert_eq!((u.qn(), u.msn(), u.mo()), (0, 1, 0));
         assert_eq!(seg.header_len(), 18);
         assert_eq!(seg.payload(), &[0xAB, 0xCD]);
+    }
+
+    #[test]
+    fn rsvdulp_all_is_the_control_octet_then_the_word() {
+        // Send with Invalidate: Wireshark's iwarp_ddp.rsvdulp shows 44 00 c0 ff ee.
+        let mut buf = UNTAGGED;
+        let mut u = Untagged::new_checked(&mut buf[..]).unwrap();
+        u.set_rsvdulp(0x44);
+        u.set_rsvdulp_word(0x00c0_ffee);
+        assert_eq!(u.rsvdulp_all(), [0x44, 0x00, 0xc0, 0xff, 0xee]);
+        assert_eq!(&buf[field::RSVDULP_ALL], &[0x44, 0x00, 0xc0, 0xff, 0xee]);
     }
 
     #[test]

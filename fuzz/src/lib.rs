@@ -316,6 +316,12 @@ pub fn touch_segment(s: &ddp::Segment<&[u8]>) {
             assert!(!c.tagged());
             assert_eq!(u.control(), c);
             black_box((u.rsvdulp(), u.rsvdulp_word(), u.qn(), u.msn(), u.mo()));
+            let all = u.rsvdulp_all();
+            assert_eq!(all[0], u.rsvdulp());
+            assert_eq!(
+                u32::from_be_bytes([all[1], all[2], all[3], all[4]]),
+                u.rsvdulp_word()
+            );
             black_box((u.header(), u.payload()));
             assert_eq!(u.payload(), u.payload_ref());
         }

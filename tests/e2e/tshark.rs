@@ -96,10 +96,7 @@ fn codec_fields(n: usize, frame: &[u8]) -> String {
                     put("iwarp_ddp.tagged_offset", format!("0x{:016x}", t.to()));
                 }
                 oneshot_codec::ddp::Segment::Untagged(u) => {
-                    let hex: String = u.header()[oneshot_codec::ddp::field::RSVDULP_ALL]
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
+                    let hex: String = u.rsvdulp_all().iter().map(|b| format!("{b:02x}")).collect();
                     put("iwarp_ddp.rsvdulp", hex);
                     put("iwarp_ddp.qn", u.qn().to_string());
                     put("iwarp_ddp.msn", u.msn().to_string());
