@@ -88,7 +88,15 @@ impl<'a> Frame<'a> {
     pub fn ip(bytes: &'a [u8]) -> Self {
         let mut f = Self::empty(bytes);
         match LaxIpSlice::from_slice(bytes) {
-            Ok((ip, ext_err)) => f.with_ip(ip, ext_err.map(|(e, _)| ipv6_ext_error(&e))),
+            Ok((ip, ext_err)) => {
+                // For IPv4 the only extension header etherparse decodes is AH: report it as
+                // the Ethernet path does, not as an IPv6 problem.
+                let ext_err = ext_err.map(|(e, _)| match ip {
+                    LaxIpSlice::Ipv4(_) => ipv4_auth_error(),
+                    LaxIpSlice::Ipv6(_) => ipv6_ext_error(&e),
+                });
+                f.with_ip(ip, ext_err);
+            }
             Err(etherparse::err::ip::LaxHeaderSliceError::Len(e)) => {
                 f.stop = Some(len_error(&e, ip_layer(bytes), 0));
             }
@@ -146,10 +154,9 @@ impl<'a> Frame<'a> {
         let at = || offset_in(self.bytes, payload);
         match ether_type {
             EtherType::IPV4 => match LaxIpv4Slice::from_slice(payload) {
-                Ok((ip, auth_err)) => self.with_ip(
-                    LaxIpSlice::Ipv4(ip),
-                    auth_err.map(|_| Error::unsupported(Layer::Ipv4, "IP authentication header")),
-                ),
+                Ok((ip, auth_err)) => {
+                    self.with_ip(LaxIpSlice::Ipv4(ip), auth_err.map(|_| ipv4_auth_error()));
+                }
                 Err(etherparse::err::ipv4::HeaderSliceError::Len(e)) => {
                     self.stop = Some(len_error(&e, Layer::Ipv4, at()));
                 }
@@ -238,7 +245,7 @@ impl<'a> Frame<'a> {
     /// the keys' common prefix "MPA ID Re".
     pub fn mpa_frame(&self) -> Option<Result<MpaFrame<&'a [u8]>, Error>> {
         let payload = self.tcp_payload()?;
-        if !payload.starts_with(&mpa::KEY_REQUEST[..9]) {
+        if !payload.starts_with(&mpa::KEY_REQUEST[..mpa::frame::field::KEY_PREFIX_LEN]) {
             return None;
         }
         let at = offset_in(self.bytes, payload);
@@ -436,6 +443,13 @@ fn ipv4_error(e: &etherparse::err::ipv4::HeaderError) -> Error {
             Error::bad_length(Layer::Ipv4, "IHL", u64::from(*ihl))
         }
     }
+}
+
+/// An IPv4 authentication header (AH) problem, `at` relative to the AH's first octet (the IPv4
+/// header's end). The same error whichever entry point ([`Frame::ip`], [`Frame::ethernet`])
+/// decoded the IPv4 header.
+fn ipv4_auth_error() -> Error {
+    Error::unsupported(Layer::Ipv4, "IP authentication header")
 }
 
 /// An IPv6 extension header problem, `at` relative to the end of the headers decoded so far.

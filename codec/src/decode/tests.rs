@@ -320,3 +320,88 @@ fn an_ip_fragment_is_not_decoded_as_tcp() {
     assert!(f.fragmented());
     assert!(f.tcp().is_none() && f.stop.is_none());
 }
+
+/// An Ethernet II header for `ether_type` in front of `ip`.
+fn ethernet_of(ether_type: u16, ip: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&MAC_B);
+    frame.extend_from_slice(&MAC_A);
+    frame.extend_from_slice(&ether_type.to_be_bytes());
+    frame.extend_from_slice(ip);
+    frame
+}
+
+#[test]
+fn an_ipv4_authentication_header_error_reads_the_same_from_both_entry_points() {
+    // IPv4 announcing AH (protocol 51), followed by only 2 octets: no AH can be read.
+    let header = etherparse::Ipv4Header::new(
+        2,
+        64,
+        IpNumber::AUTHENTICATION_HEADER,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+    )
+    .unwrap();
+    let mut ip = header.to_bytes().to_vec();
+    ip.extend_from_slice(&[6, 0]);
+    let frame = ethernet_of(0x0800, &ip);
+
+    let from_ip = Frame::ip(&ip);
+    let from_eth = Frame::ethernet(&frame);
+    for (f, base) in [(&from_ip, 0), (&from_eth, 14)] {
+        assert!(f.ip.as_ref().unwrap().ipv4().is_some());
+        assert!(f.tcp().is_none());
+        let e = f.stop.unwrap();
+        assert_eq!(e.layer, Layer::Ipv4);
+        assert_eq!(
+            e.kind,
+            ErrorKind::Unsupported {
+                what: "IP authentication header"
+            }
+        );
+        assert_eq!(e.at, base + 20, "the AH starts where the IPv4 header ends");
+    }
+    assert_eq!(
+        from_ip.stop.unwrap().to_string(),
+        "IPv4: unsupported: IP authentication header (at byte 20)"
+    );
+    assert_eq!(
+        from_eth.stop.unwrap().to_string(),
+        "IPv4: unsupported: IP authentication header (at byte 34)"
+    );
+}
+
+#[test]
+fn a_truncated_ipv6_extension_header_reads_the_same_from_both_entry_points() {
+    // IPv6 announcing a hop-by-hop header, followed by only 2 octets of it.
+    let mut ip = Vec::new();
+    PacketBuilder::ipv6([0xfe; 16], [0xfd; 16], 64)
+        .tcp(4420, 50000, 1, 1000)
+        .write(&mut ip, &[])
+        .unwrap();
+    ip.truncate(40);
+    ip[6] = 0; // next header: hop-by-hop
+    ip[4..6].copy_from_slice(&2u16.to_be_bytes());
+    ip.extend_from_slice(&[6, 0]);
+    let frame = ethernet_of(0x86dd, &ip);
+
+    let from_ip = Frame::ip(&ip);
+    let from_eth = Frame::ethernet(&frame);
+    for (f, base) in [(&from_ip, 0), (&from_eth, 14)] {
+        assert!(f.ip.as_ref().unwrap().ipv6().is_some());
+        let e = f.stop.unwrap();
+        assert_eq!(e.layer, Layer::Ipv6);
+        assert!(
+            matches!(
+                e.kind,
+                ErrorKind::Truncated {
+                    what: "extension header",
+                    needed: 8,
+                    got: 2
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(e.at, base + 40, "{e}");
+    }
+}

@@ -32,6 +32,8 @@ pub mod field {
 
     /// The 16-octet key.
     pub const KEY: Range<usize> = 0..16;
+    /// Octets the Request and Reply keys share ("MPA ID Re"); octet 9 tells them apart.
+    pub const KEY_PREFIX_LEN: usize = 9;
     /// The flags octet (M, C, R, S, Res).
     pub const FLAGS: usize = 16;
     /// Revision.
@@ -655,6 +657,14 @@ mod tests {
         let mut out = vec![0u8; b.len()];
         r.emit(&mut out).unwrap();
         assert_eq!(out, b);
+    }
+
+    #[test]
+    fn the_keys_share_their_first_nine_octets() {
+        let n = field::KEY_PREFIX_LEN;
+        assert_eq!(KEY_REQUEST[..n], KEY_REPLY[..n]);
+        assert_eq!(&KEY_REQUEST[..n], b"MPA ID Re");
+        assert_ne!(KEY_REQUEST[n], KEY_REPLY[n]);
     }
 
     #[test]
