@@ -470,7 +470,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Bhs<B> {
 }
 
 /// Heuristic: could `buf` start with a BHS? At least 48 octets, a known opcode, octet 0's
-/// reserved bit clear, no AHS, DataSegmentLength at most 16 MiB.
+/// reserved bit clear, no AHS. (DataSegmentLength is not checked: its 24 bits cannot exceed
+/// any sensible bound.)
 pub fn looks_like_bhs(buf: &[u8]) -> bool {
     let Ok(b) = Bhs::new_checked(buf) else {
         return false;
@@ -478,7 +479,6 @@ pub fn looks_like_bhs(buf: &[u8]) -> bool {
     !matches!(b.opcode(), IscsiOpcode::Unknown(_))
         && b.opcode_byte() & field::OPCODE_RESERVED_MASK == 0
         && b.total_ahs_len() == 0
-        && b.data_segment_len() <= 16 << 20
 }
 
 /// Octets 20..48 of a [`BhsRepr`], decoded as its opcode says.
@@ -1327,6 +1327,10 @@ mod tests {
         let mut b = READ_10_B4;
         b[4] = 1; // AHS
         assert!(!looks_like_bhs(&b));
+        // The largest DataSegmentLength the field holds does not disqualify a BHS.
+        let mut b = READ_10_B4;
+        b[5..8].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
+        assert!(looks_like_bhs(&b));
     }
 
     #[cfg(feature = "arbitrary")]
