@@ -39,7 +39,7 @@
 
 use core::fmt;
 
-use crate::bytes::{array, be32, be64, put_be32, put_be64};
+use crate::bytes::{array, be16, be32, be64, put_be16, put_be32, put_be64};
 use crate::error::{Error, Layer, Result, need};
 
 /// Byte ranges and bit masks of the Basic Header Segment.
@@ -97,6 +97,12 @@ pub mod field {
     pub const EXPSTATSN: Range<usize> = 28..32;
     /// SCSI Command: the CDB.
     pub const CDB: Range<usize> = 32..48;
+    /// CDB (relative to its first octet): the SCSI operation code.
+    pub const CDB_OPCODE: usize = 0;
+    /// READ(10) / WRITE(10) CDB: the logical block address.
+    pub const CDB_RW10_LBA: Range<usize> = 2..6;
+    /// READ(10) / WRITE(10) CDB: the transfer length in blocks.
+    pub const CDB_RW10_BLOCKS: Range<usize> = 7..9;
 
     /// SCSI Response: SNACK Tag.
     pub const SNACK_TAG: Range<usize> = 20..24;
@@ -147,19 +153,19 @@ pub const MAX_DATA_SEGMENT_LEN: u32 = 0x00FF_FFFF;
 /// every other octet zero, padded to the BHS's 16 octets.
 pub fn cdb_rw10(opcode: u8, lba: u32, blocks: u16) -> [u8; 16] {
     let mut cdb = [0u8; 16];
-    cdb[0] = opcode;
-    cdb[2..6].copy_from_slice(&lba.to_be_bytes());
-    cdb[7..9].copy_from_slice(&blocks.to_be_bytes());
+    cdb[field::CDB_OPCODE] = opcode;
+    put_be32(&mut cdb, field::CDB_RW10_LBA, lba);
+    put_be16(&mut cdb, field::CDB_RW10_BLOCKS, blocks);
     cdb
 }
 
 /// `(opcode, LBA, blocks)` of a READ(10) or WRITE(10) CDB; `None` for any other opcode.
 pub fn cdb_rw10_fields(cdb: &[u8; 16]) -> Option<(u8, u32, u16)> {
-    match cdb[0] {
+    match cdb[field::CDB_OPCODE] {
         SCSI_READ_10 | SCSI_WRITE_10 => Some((
-            cdb[0],
-            be32(cdb, 2..6),
-            u16::from_be_bytes([cdb[7], cdb[8]]),
+            cdb[field::CDB_OPCODE],
+            be32(cdb, field::CDB_RW10_LBA),
+            be16(cdb, field::CDB_RW10_BLOCKS),
         )),
         _ => None,
     }
@@ -938,7 +944,7 @@ impl fmt::Display for BhsRepr {
                         };
                         write!(f, " {name} LBA={lba} blocks={blocks}")?;
                     }
-                    None => write!(f, " CDB=0x{:02x}", cdb[0])?,
+                    None => write!(f, " CDB=0x{:02x}", cdb[field::CDB_OPCODE])?,
                 }
             }
             BhsBody::ScsiResponse {

@@ -43,6 +43,9 @@ pub mod field {
     pub const ADVERTISE_WORD_MASK: u16 = 0x1000;
     /// The same bits in the 16-bit DDP+RDMAP control word.
     pub const CLOSE_WORD_MASK: u16 = 0x2000;
+    /// The appended STag field, relative to its first octet (right after the 18-octet DDP
+    /// header; placement `appended`).
+    pub const APPENDED_STAG: core::ops::Range<usize> = 0..4;
     /// Length of the appended STag field.
     pub const APPENDED_LEN: usize = 4;
 }

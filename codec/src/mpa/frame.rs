@@ -466,7 +466,7 @@ impl<'a> MpaFrameRepr<'a> {
 
     /// PD_Length as emitted.
     pub fn pd_length(&self) -> usize {
-        self.private_data.len() + if self.enhanced.is_some() { 4 } else { 0 }
+        self.private_data.len() + self.enhanced.map_or(0, |_| field::ENHANCED_LEN)
     }
 
     /// 20 + PD_Length.
@@ -493,8 +493,8 @@ impl<'a> MpaFrameRepr<'a> {
         put_be16(out, field::PD_LENGTH, pd as u16);
         let mut at = field::PRIVATE_DATA;
         if let Some(e) = self.enhanced {
-            out[at..at + 4].copy_from_slice(&e.to_bytes());
-            at += 4;
+            out[at..at + field::ENHANCED_LEN].copy_from_slice(&e.to_bytes());
+            at += field::ENHANCED_LEN;
         }
         out[at..len].copy_from_slice(self.private_data);
         Ok(len)
@@ -516,12 +516,12 @@ impl<'a> arbitrary::Arbitrary<'a> for MpaFrameRepr<'a> {
         };
         let enhanced: Option<Enhanced> = u.arbitrary()?;
         let mut flags: u8 = u.arbitrary()?;
-        let room = field::MAX_PRIVATE_DATA - if enhanced.is_some() { 4 } else { 0 };
+        let room = field::MAX_PRIVATE_DATA - enhanced.map_or(0, |_| field::ENHANCED_LEN);
         let n = u.int_in_range(0..=room.min(u.len()))?;
         let private_data = u.bytes(n)?;
         if enhanced.is_some() {
             flags |= field::S_MASK;
-        } else if n >= 4 {
+        } else if n >= field::ENHANCED_LEN {
             flags &= !field::S_MASK;
         }
         Ok(MpaFrameRepr {

@@ -30,7 +30,7 @@ pub use atomic::{
 pub use read::{ReadRequest, ReadRequestRepr};
 pub use terminate::{TermLayer, Terminate, TerminateRepr};
 
-use crate::bytes::be32;
+use crate::bytes::{be32, put_be32};
 use crate::ddp::{self, DdpKind, DdpRepr};
 use crate::error::{Error, Layer, Result, need};
 use crate::oneshot::{self, Encoding, Info, OneShotField, Op, Placement, UnknownName};
@@ -437,7 +437,7 @@ impl<'a> Message<'a> {
                         Layer::OneShot,
                         "appended STag field",
                     )?;
-                    Header::OneShotStag(be32(rest, 0..4))
+                    Header::OneShotStag(be32(rest, oneshot::field::APPENDED_STAG))
                 }
             })
         };
@@ -460,7 +460,7 @@ impl<'a> Message<'a> {
         });
         let maybe_immediate = settings.profile == Profile::OneShot
             && opcode == Opcode::SendSeAdvertise
-            && ddp.payload().len() == 8
+            && ddp.payload().len() == atomic::field::IMMEDIATE_LEN
             && field.is_some_and(|f| f.stag == 0);
         Ok(Message {
             ddp,
@@ -608,14 +608,24 @@ impl HeaderRepr {
             HeaderRepr::AtomicRequest(a) => a.emit(out),
             HeaderRepr::AtomicResponse(a) => a.emit(out),
             HeaderRepr::Immediate(d) => {
-                need(out, 8, Layer::Rdmap, "output buffer")?;
-                out[..8].copy_from_slice(d);
-                Ok(8)
+                need(
+                    out,
+                    atomic::field::IMMEDIATE_LEN,
+                    Layer::Rdmap,
+                    "output buffer",
+                )?;
+                out[atomic::field::IMMEDIATE].copy_from_slice(d);
+                Ok(atomic::field::IMMEDIATE_LEN)
             }
             HeaderRepr::OneShotStag(s) => {
-                need(out, 4, Layer::OneShot, "output buffer")?;
-                out[..4].copy_from_slice(&s.to_be_bytes());
-                Ok(4)
+                need(
+                    out,
+                    oneshot::field::APPENDED_LEN,
+                    Layer::OneShot,
+                    "output buffer",
+                )?;
+                put_be32(out, oneshot::field::APPENDED_STAG, *s);
+                Ok(oneshot::field::APPENDED_LEN)
             }
         }
     }

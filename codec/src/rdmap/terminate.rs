@@ -31,6 +31,8 @@ pub mod field {
 
     /// The 32-bit control word.
     pub const CONTROL: Range<usize> = 0..4;
+    /// Length of the control word: the whole header when D and R are clear.
+    pub const CONTROL_LEN: usize = 4;
     /// DDP Segment Length (present iff D = 1).
     pub const DDP_SEG_LEN: Range<usize> = 4..6;
     /// First octet of the terminated DDP header (present iff D = 1).
@@ -168,7 +170,7 @@ impl<B: AsRef<[u8]>> Terminate<B> {
     /// Wraps `buf` after checking the control word and every part its D and R bits announce.
     pub fn new_checked(buf: B) -> Result<Self> {
         let b = buf.as_ref();
-        need(b, 4, Layer::Rdmap, "Terminate header")?;
+        need(b, field::CONTROL_LEN, Layer::Rdmap, "Terminate header")?;
         let t = Terminate { buf };
         let len = t.len_checked()?;
         need(t.buf.as_ref(), len, Layer::Rdmap, "Terminate header")?;
@@ -177,7 +179,7 @@ impl<B: AsRef<[u8]>> Terminate<B> {
 
     fn len_checked(&self) -> Result<usize> {
         let b = self.buf.as_ref();
-        let mut len = 4;
+        let mut len = field::CONTROL_LEN;
         if self.d() {
             need(b, field::DDP_HEADER + 1, Layer::Rdmap, "Terminate header")?;
             len = field::DDP_HEADER + copied_ddp_len(b[field::DDP_HEADER]);
@@ -190,7 +192,7 @@ impl<B: AsRef<[u8]>> Terminate<B> {
 
     /// Header length: 4, plus 2 + 14/18 when D, plus 28 when R.
     pub fn len(&self) -> usize {
-        self.len_checked().unwrap_or(4)
+        self.len_checked().unwrap_or(field::CONTROL_LEN)
     }
 
     /// Never true.
@@ -258,7 +260,9 @@ impl<B: AsRef<[u8]>> Terminate<B> {
     /// Where the copied RDMAP header sits, when R = 1.
     pub fn rdmap_header_range(&self) -> Option<core::ops::Range<usize>> {
         self.r().then(|| {
-            let start = self.ddp_header_range().map_or(4, |r| r.end);
+            let start = self
+                .ddp_header_range()
+                .map_or(field::CONTROL_LEN, |r| r.end);
             start..start + super::read::field::LEN
         })
     }
@@ -382,8 +386,9 @@ impl TerminateRepr {
 
     /// Octets [`emit`](Self::emit) writes.
     pub fn header_len(&self) -> usize {
-        4 + self.ddp.map_or(0, |(_, d)| 2 + d.header_len())
-            + self.rdmap.map_or(0, |r| r.header_len())
+        self.ddp.map_or(field::CONTROL_LEN, |(_, d)| {
+            field::DDP_HEADER + d.header_len()
+        }) + self.rdmap.map_or(0, |r| r.header_len())
     }
 
     /// Writes exactly [`header_len`](Self::header_len) octets.
@@ -391,7 +396,7 @@ impl TerminateRepr {
         let len = self.header_len();
         need(out, len, Layer::Rdmap, "output buffer")?;
         put_be32(out, field::CONTROL, self.control);
-        let mut at = 4;
+        let mut at = field::CONTROL_LEN;
         if let Some((seg_len, d)) = self.ddp {
             put_be16(out, field::DDP_SEG_LEN, seg_len);
             at = field::DDP_HEADER + d.emit(&mut out[field::DDP_HEADER..])?;
