@@ -1,8 +1,20 @@
 //! oneshot-gen: a scripted generator of one-shot RDMA, conventional iWARP and iSCSI/TCP
 //! exchanges into pcap and pcapng.
 //!
-//! This crate is the home of the scenario language, the host model and the capture writers. It
-//! builds on [`oneshot_codec`], re-exported here so that embedding tools need one dependency.
+//! A script ([`script`], grammar in `src/script/GRAMMAR.md`) becomes a [`model::Scenario`];
+//! the engine runs it as a discrete-event simulation of two TCP stacks, MPA, DDP, RDMAP and
+//! iSCSI, and writes every frame to a capture.
 #![forbid(unsafe_code)]
 
 pub use oneshot_codec as codec;
+
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod net;
+pub mod rng;
+pub mod script;
+pub mod sink;
+
+pub use error::GenError;
+pub mod scenarios;
