@@ -1,0 +1,291 @@
+//! What a host hands its TCP: chunks of the byte stream, each either one FPDU (kept whole in a
+//! segment when it fits, markers inserted where its stream position says) or plain stream bytes
+//! (MPA frames, iSCSI/TCP PDUs, split anywhere). A chunk knows how to produce its wire octets
+//! again, so retransmissions and split FPDUs cost no stored copy.
+
+use std::rc::Rc;
+
+use oneshot_codec::mpa::{self, Fpdu, marker};
+
+/// Where the bulk of a payload comes from: a window into the run's random data block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataRef {
+    /// Offset in the block.
+    pub offset: usize,
+    /// Octets.
+    pub len: usize,
+}
+
+/// A payload: a few octets built for this message, then optionally bulk data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payload {
+    /// Leading octets (ULP headers such as iSER or an iSCSI BHS).
+    pub head: Vec<u8>,
+    /// Bulk octets after them.
+    pub data: Option<DataRef>,
+}
+
+impl Payload {
+    /// Length in octets.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.data.map_or(0, |d| d.len)
+    }
+
+    /// Appends octets `range` of the payload to `out`.
+    pub fn copy_range(&self, block: &[u8], range: std::ops::Range<usize>, out: &mut Vec<u8>) {
+        let hl = self.head.len();
+        if range.start < hl {
+            out.extend_from_slice(&self.head[range.start..range.end.min(hl)]);
+        }
+        if range.end > hl {
+            if let Some(d) = self.data {
+                let from = range.start.max(hl) - hl;
+                let to = range.end - hl;
+                out.extend_from_slice(&block[d.offset + from..d.offset + to]);
+            }
+        }
+    }
+}
+
+/// Faults carried by one chunk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkFaults {
+    /// Flip a CRC bit.
+    pub bad_crc: bool,
+    /// Announce this many more ULPDU octets than there are.
+    pub ulpdu_excess: u16,
+    /// Split across two segments after this many wire octets.
+    pub split_at: Option<u32>,
+    /// Lose the segment that carries the chunk's first octet (once).
+    pub lose: bool,
+    /// Send the segment that carries the chunk's first octet twice.
+    pub duplicate: bool,
+    /// Swap the segment that carries the chunk's first octet with the next one.
+    pub reorder: bool,
+    /// Capture only this many octets of the frames that carry the chunk.
+    pub snaplen: Option<u32>,
+    /// Structure-aware mutation: change one DDP/RDMAP/MPA field (seeded), then fix the CRC.
+    pub mutate: Option<u64>,
+}
+
+/// What a chunk is on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// One FPDU: `ulpdu_head` (DDP, RDMAP and any header octets) then `payload` form the ULPDU.
+    Fpdu {
+        /// DDP header and what follows it before the payload.
+        ulpdu_head: Vec<u8>,
+        /// The payload slice this segment carries.
+        payload: Payload,
+        /// Fill the CRC (else a zero CRC field).
+        crc: bool,
+        /// Marker stream position of the FPDU's first octet, when the direction has markers.
+        markers_at: Option<u32>,
+    },
+    /// Plain stream octets.
+    Stream(Payload),
+}
+
+/// One chunk of a side's send stream.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// Sequence number of the first wire octet.
+    pub seq: u32,
+    /// Wire octets (markers included).
+    pub wire_len: u32,
+    /// How to produce the octets.
+    pub body: Body,
+    /// Label for capture comments.
+    pub label: Option<Rc<str>>,
+    /// Faults.
+    pub faults: ChunkFaults,
+    /// The chunk has been transmitted at least once.
+    pub sent: bool,
+    /// The kind of command it belongs to (for per-flow frame counts).
+    pub owner: Option<super::FlowKind>,
+}
+
+impl Chunk {
+    /// Sequence number after the chunk.
+    pub fn end(&self) -> u32 {
+        self.seq.wrapping_add(self.wire_len)
+    }
+
+    /// True for an FPDU.
+    pub fn is_fpdu(&self) -> bool {
+        matches!(self.body, Body::Fpdu { .. })
+    }
+
+    /// Wire length of a body placed at marker position `markers_at`.
+    pub fn wire_len_of(body: &Body) -> u32 {
+        match body {
+            Body::Fpdu {
+                ulpdu_head,
+                payload,
+                markers_at,
+                ..
+            } => {
+                let plain = mpa::fpdu_len(ulpdu_head.len() + payload.len());
+                match markers_at {
+                    Some(start) => marker::wire_len(*start, plain) as u32,
+                    None => plain as u32,
+                }
+            }
+            Body::Stream(p) => p.len() as u32,
+        }
+    }
+
+    /// Appends the chunk's wire octets to `out`. `scratch` is reused for FPDUs with markers.
+    pub fn materialize(&self, block: &[u8], out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
+        match &self.body {
+            Body::Stream(p) => p.copy_range(block, 0..p.len(), out),
+            Body::Fpdu {
+                ulpdu_head,
+                payload,
+                crc,
+                markers_at,
+            } => {
+                let target = if markers_at.is_some() {
+                    &mut *scratch
+                } else {
+                    &mut *out
+                };
+                if markers_at.is_some() {
+                    target.clear();
+                }
+                let start = target.len();
+                let ulpdu_len = ulpdu_head.len() + payload.len();
+                let total = mpa::fpdu_len(ulpdu_len);
+                target.reserve(total);
+                target.extend_from_slice(&(ulpdu_len as u16).to_be_bytes());
+                target.extend_from_slice(ulpdu_head);
+                payload.copy_range(block, 0..payload.len(), target);
+                target.resize(start + total, 0);
+                if let Some(seed) = self.faults.mutate {
+                    super::faults::mutate_ulpdu(
+                        &mut target[start + 2..start + 2 + ulpdu_len],
+                        seed,
+                    );
+                }
+                {
+                    let mut f = Fpdu::new_checked(&mut target[start..start + total])
+                        .expect("an FPDU of its own length");
+                    if *crc {
+                        f.fill_crc();
+                    }
+                    if self.faults.bad_crc {
+                        let c = f.crc();
+                        f.set_crc(c ^ 0x0000_0100);
+                    }
+                }
+                let excess = (ulpdu_len as u16).saturating_add(self.faults.ulpdu_excess);
+                if markers_at.is_none() && self.faults.ulpdu_excess > 0 {
+                    target[start..start + 2].copy_from_slice(&excess.to_be_bytes());
+                }
+                if let Some(pos) = markers_at {
+                    let w = marker::wire_len(*pos, total);
+                    let at = out.len();
+                    out.resize(at + w, 0);
+                    let n = mpa::emit_marked(&scratch[..total], *pos, &mut out[at..], *crc)
+                        .expect("FPDUs start 4-aligned and fit FPDUPTR");
+                    debug_assert_eq!(n, w);
+                    if self.faults.bad_crc && *crc {
+                        // The CRC over the markers was just filled: flip the same bit (value
+                        // bit 8, the second wire octet).
+                        out[at + marker::wire_offset(*pos, total - 3)] ^= 0x01;
+                    }
+                    if self.faults.ulpdu_excess > 0 {
+                        let [hi, lo] = excess.to_be_bytes();
+                        out[at + marker::wire_offset(*pos, 0)] = hi;
+                        out[at + marker::wire_offset(*pos, 1)] = lo;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oneshot_codec::mpa::{Fpdu, MarkedFpdu};
+
+    fn fpdu_chunk(markers_at: Option<u32>, faults: ChunkFaults) -> Chunk {
+        let body = Body::Fpdu {
+            ulpdu_head: vec![0x41, 0x43, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+            payload: Payload {
+                head: vec![0xAA; 3],
+                data: Some(DataRef {
+                    offset: 10,
+                    len: 600,
+                }),
+            },
+            crc: true,
+            markers_at,
+        };
+        Chunk {
+            seq: 0,
+            wire_len: Chunk::wire_len_of(&body),
+            body,
+            label: None,
+            faults,
+            sent: false,
+            owner: None,
+        }
+    }
+
+    #[test]
+    fn fpdu_without_markers_has_a_good_crc_and_the_data() {
+        let block: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+        let c = fpdu_chunk(None, ChunkFaults::default());
+        let (mut out, mut s) = (Vec::new(), Vec::new());
+        c.materialize(&block, &mut out, &mut s);
+        assert_eq!(out.len() as u32, c.wire_len);
+        let f = Fpdu::new_checked(&out[..]).unwrap();
+        assert!(f.verify_crc());
+        assert_eq!(&f.ulpdu()[18..21], &[0xAA; 3]);
+        assert_eq!(&f.ulpdu()[21..], &block[10..610]);
+    }
+
+    #[test]
+    fn fpdu_with_markers_and_faults() {
+        let block = vec![7u8; 1000];
+        for pos in [0u32, 100, 492, 508] {
+            let c = fpdu_chunk(Some(pos), ChunkFaults::default());
+            let (mut out, mut s) = (Vec::new(), Vec::new());
+            c.materialize(&block, &mut out, &mut s);
+            assert_eq!(out.len() as u32, c.wire_len, "pos {pos}");
+            let m = MarkedFpdu::new_checked(&out, pos).unwrap();
+            assert!(m.verify_crc(), "pos {pos}");
+            assert!(m.first_bad_marker().is_none());
+
+            let bad = fpdu_chunk(
+                Some(pos),
+                ChunkFaults {
+                    bad_crc: true,
+                    ..ChunkFaults::default()
+                },
+            );
+            let mut out2 = Vec::new();
+            bad.materialize(&block, &mut out2, &mut s);
+            let m2 = MarkedFpdu::new_checked(&out2, pos).unwrap();
+            assert!(!m2.verify_crc(), "pos {pos}");
+            assert_eq!(m2.crc() ^ m.crc(), 0x100);
+        }
+    }
+
+    #[test]
+    fn ulpdu_excess_announces_more_than_there_is() {
+        let c = fpdu_chunk(
+            None,
+            ChunkFaults {
+                ulpdu_excess: 100,
+                ..ChunkFaults::default()
+            },
+        );
+        let (mut out, mut s) = (Vec::new(), Vec::new());
+        c.materialize(&[0u8; 1000], &mut out, &mut s);
+        assert_eq!(u16::from_be_bytes([out[0], out[1]]), 621 + 100);
+        assert!(Fpdu::new_checked(&out[..]).is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! Runs small scenarios end to end and decodes the result with the codec.
+
+use oneshot_codec::{Frame, Settings};
+use oneshot_gen::engine::{self, RunOptions};
+use oneshot_gen::sink::{CaptureWriter, Format};
+use pcap_file::pcap::PcapReader;
+
+fn generate(script: &str) -> Vec<u8> {
+    let sc = oneshot_gen::script::parse(script).unwrap_or_else(|e| panic!("{e}"));
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcap, &[]).unwrap();
+    let summary = engine::run(&sc, &mut w, RunOptions::default()).unwrap();
+    eprintln!("{summary:#?}");
+    w.into_inner()
+}
+
+#[test]
+fn oneshot_write_decodes() {
+    let pcap = generate(
+        "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\n\
+         host h2 mac 02:00:00:00:00:02 ip 10.0.0.2\n\
+         conn c1 h1:49152 -> h2:3260 iwarp\n\
+         write 4096 flow oneshot\n",
+    );
+    let mut r = PcapReader::new(&pcap[..]).unwrap();
+    let mut n = 0;
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        n += 1;
+        let f = Frame::ethernet(&p.data);
+        assert!(f.stop.is_none());
+        let t = f.tcp().unwrap();
+        let mut line = format!(
+            "{n:3} {}->{} seq={} ack={} len={} {}{}{}",
+            t.source_port(),
+            t.destination_port(),
+            t.sequence_number(),
+            t.acknowledgment_number(),
+            t.payload().len(),
+            if t.syn() { "S" } else { "" },
+            if t.fin() { "F" } else { "" },
+            if t.ack() { "A" } else { "" }
+        );
+        if let Some(m) = f.mpa_frame() {
+            line += &format!(" {}", oneshot_codec::mpa::MpaFrameRepr::parse(&m.unwrap()));
+        } else {
+            for d in f.fpdus(Settings::default()) {
+                match d {
+                    Ok(d) => {
+                        line += &format!(
+                            " | {} crc={}",
+                            d.message()
+                                .map(|m| m.to_string())
+                                .unwrap_or_else(|e| e.to_string()),
+                            d.crc_ok()
+                        )
+                    }
+                    Err(e) => line += &format!(" | {e}"),
+                }
+            }
+        }
+        eprintln!("{line}");
+    }
+    assert!(n > 8);
+}
