@@ -173,7 +173,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// The codec's result type.
 pub type Result<T> = core::result::Result<T, Error>;

@@ -174,7 +174,7 @@ impl fmt::Display for UnknownName {
     }
 }
 
-impl std::error::Error for UnknownName {}
+impl core::error::Error for UnknownName {}
 
 /// What a segment's control bits say about one-shot signalling (before any STag is read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
