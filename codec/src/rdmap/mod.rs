@@ -599,7 +599,8 @@ impl HeaderRepr {
         }
     }
 
-    /// Writes exactly [`header_len`](Self::header_len) octets.
+    /// Writes exactly [`header_len`](Self::header_len) octets. The header starts at `out[0]`,
+    /// so a nested header's error offsets need no shift here.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize> {
         match self {
             HeaderRepr::None => Ok(0),
@@ -680,12 +681,12 @@ impl<'a> SegmentRepr<'a> {
         false
     }
 
-    /// Writes exactly [`len`](Self::len) octets.
+    /// Writes exactly [`len`](Self::len) octets. Errors name the byte of `out` where the
+    /// failing part starts.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize> {
         let len = self.len();
         need(out, len, Layer::Rdmap, "output buffer")?;
-        let mut at = self.ddp.emit(out)?;
-        at += self.header.emit(&mut out[at..])?;
+        let at = self.emit_headers(out)?;
         out[at..len].copy_from_slice(self.payload);
         Ok(len)
     }
@@ -702,7 +703,8 @@ impl<'a> SegmentRepr<'a> {
         let n = u16::try_from(self.len())
             .map_err(|_| Error::bad_length(Layer::Mpa, "ULPDU_Length", self.len() as u64))?;
         let mut f = crate::mpa::Fpdu::new_for_ulpdu(out, n)?;
-        self.emit(f.ulpdu_mut())?;
+        self.emit(f.ulpdu_mut())
+            .map_err(|e| e.offset_by(crate::mpa::fpdu::field::ULPDU))?;
         if crc {
             f.fill_crc();
         } else {
@@ -712,10 +714,15 @@ impl<'a> SegmentRepr<'a> {
     }
 
     /// Writes the headers only (DDP and RDMAP, `header_len()` octets): for callers that place
-    /// the payload themselves.
+    /// the payload themselves. An error in the RDMAP header names its byte in `out` (after the
+    /// DDP header).
     pub fn emit_headers(&self, out: &mut [u8]) -> Result<usize> {
         let at = self.ddp.emit(out)?;
-        Ok(at + self.header.emit(&mut out[at..])?)
+        let n = self
+            .header
+            .emit(&mut out[at..])
+            .map_err(|e| e.offset_by(at))?;
+        Ok(at + n)
     }
 
     /// A one-shot Send segment (ONESHOT.md §2): the opcode and the DDP bits follow

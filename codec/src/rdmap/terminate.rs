@@ -391,7 +391,8 @@ impl TerminateRepr {
         }) + self.rdmap.map_or(0, |r| r.header_len())
     }
 
-    /// Writes exactly [`header_len`](Self::header_len) octets.
+    /// Writes exactly [`header_len`](Self::header_len) octets. Errors name the byte of `out`
+    /// where the failing part starts.
     pub fn emit(&self, out: &mut [u8]) -> Result<usize> {
         let len = self.header_len();
         need(out, len, Layer::Rdmap, "output buffer")?;
@@ -399,10 +400,12 @@ impl TerminateRepr {
         let mut at = field::CONTROL_LEN;
         if let Some((seg_len, d)) = self.ddp {
             put_be16(out, field::DDP_SEG_LEN, seg_len);
-            at = field::DDP_HEADER + d.emit(&mut out[field::DDP_HEADER..])?;
+            at = field::DDP_HEADER
+                + d.emit(&mut out[field::DDP_HEADER..])
+                    .map_err(|e| e.offset_by(field::DDP_HEADER))?;
         }
         if let Some(r) = self.rdmap {
-            at += r.emit(&mut out[at..])?;
+            at += r.emit(&mut out[at..]).map_err(|e| e.offset_by(at))?;
         }
         Ok(at)
     }

@@ -488,6 +488,52 @@ fn terminate_and_atomics_as_messages() {
     assert_eq!(SegmentRepr::parse(&m), seg);
 }
 
+/// A nested emit error names the byte where the nested header starts, not byte 0.
+#[test]
+fn nested_emit_errors_name_the_right_byte() {
+    let seg = SegmentRepr::parse_bytes(&READ_REQUEST, Settings::default()).unwrap();
+    let mut out = [0u8; 30];
+    let e = seg.emit_headers(&mut out).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "RDMAP: truncated output buffer: need 28 bytes, have 12 (at byte 18)"
+    );
+    // The whole segment is checked up front, at its first byte.
+    let e = seg.emit(&mut out).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "RDMAP: truncated output buffer: need 46 bytes, have 30 (at byte 0)"
+    );
+    // A Terminate after the DDP header: its own length check, at byte 18.
+    let term = SegmentRepr {
+        ddp: DdpRepr::untagged(true, Control::new(1, 0x7).0, 2, 1, 0),
+        header: HeaderRepr::Terminate(TerminateRepr::new(
+            TermLayer::Ddp,
+            2,
+            1,
+            Some((0, DdpRepr::untagged(true, 0x43, 0, 1, 0))),
+            None,
+        )),
+        payload: &[],
+    };
+    let e = term.emit_headers(&mut out).unwrap_err();
+    assert_eq!((e.layer, e.at), (Layer::Rdmap, 18));
+    assert!(
+        matches!(
+            e.kind,
+            ErrorKind::Truncated {
+                needed: 24,
+                got: 12,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The DDP header itself still fails at byte 0.
+    let e = seg.emit_headers(&mut out[..10]).unwrap_err();
+    assert_eq!((e.layer, e.at), (Layer::Ddp, 0));
+}
+
 #[test]
 fn emit_fpdu_wraps_a_segment_with_pad_and_crc() {
     let seg = SegmentRepr::parse_bytes(&READ_REQUEST, Settings::default()).unwrap();
