@@ -228,12 +228,17 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Fpdu<B> {
 /// An FPDU, owned and lossless: the ULPDU, every PAD octet and the CRC field as found.
 ///
 /// ULPDU_Length is the ULPDU's length; PAD's length follows from it, and only the first
-/// [`pad_len`] octets of `pad` are on the wire (the rest are zero in a parsed repr).
+/// [`pad_len`] octets of `pad` are on the wire.
+///
+/// **Invariant:** the octets of `pad` beyond `pad_len(ulpdu.len())` are zero. `emit` does not
+/// write them (and `compute_crc` does not cover them), `parse` always leaves them zero, so a
+/// hand-built repr with non-zero unused PAD does not round-trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FpduRepr<'a> {
     /// The ULPDU (at most 65535 octets).
     pub ulpdu: &'a [u8],
-    /// PAD octets; only the first `pad_len(ulpdu.len())` are used.
+    /// PAD octets; only the first `pad_len(ulpdu.len())` are emitted. The others must be zero
+    /// for `parse(emit(r)) == r` (see the type's invariant).
     pub pad: [u8; 3],
     /// The CRC field's value (wire octets read least significant first).
     pub crc: u32,
@@ -448,6 +453,19 @@ mod tests {
         let mut out = [0u8; 28];
         r.emit(&mut out).unwrap();
         assert_eq!(out, b);
+    }
+
+    #[test]
+    fn unused_pad_octets_are_not_emitted() {
+        // SEND_ABC has one PAD octet: pad[1..] is not on the wire, so a repr with non-zero
+        // unused PAD emits the same octets and parses back with them zero (the invariant).
+        let mut r = FpduRepr::parse_bytes(&SEND_ABC).unwrap();
+        r.pad = [0, 0xAA, 0xBB];
+        let mut out = [0u8; 28];
+        r.emit(&mut out).unwrap();
+        assert_eq!(out, SEND_ABC);
+        assert_eq!(r.compute_crc().unwrap(), 0xAA65_7044);
+        assert_eq!(FpduRepr::parse_bytes(&out).unwrap().pad, [0, 0, 0]);
     }
 
     #[test]
