@@ -536,6 +536,24 @@ pub fn begin(e: &mut Engine<'_, '_>, id: u64) -> Result<(), GenError> {
             return Ok(());
         }
     }
+    let target_first = match &ex.action {
+        Action::Send { from, .. }
+        | Action::RdmaWrite { from, .. }
+        | Action::RdmaRead { from, .. }
+        | Action::Terminate { from, .. }
+        | Action::Immediate { from, .. }
+        | Action::Atomic { from, .. } => *from == Side::Target,
+        _ => false,
+    };
+    let p2p = matches!(&e.conns[conn].conn.kind, crate::model::ConnKind::Iwarp(m) if m.p2p.is_some());
+    if target_first && !p2p && !e.conns[conn].initiator_fpdu {
+        return Err(GenError::Command {
+            line: ex.line,
+            message: "the initiator sends the first FPDU of a connection (RFC 5044 §7.1.2): \
+                      put an initiator command first, or use \"p2p\" for an RTR"
+                .into(),
+        });
+    }
     let mut ex = e.exchanges.remove(&id).expect("present");
     ex.began = true;
     e.owner = Some(ex.kind());
@@ -974,18 +992,7 @@ fn send_oneshot(
 /// Runs the next step of exchange `id`.
 pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenError> {
     if step == StepKind::Done {
-        let terminate = e
-            .exchanges
-            .get(&id)
-            .is_some_and(|ex| matches!(ex.action, Action::Terminate { .. }));
-        let conn = e.exchanges.get(&id).map(|ex| ex.conn);
-        e.complete(id)?;
-        if terminate {
-            if let Some(c) = conn {
-                e.kill(c);
-            }
-        }
-        return Ok(());
+        return e.complete(id);
     }
     let Some(mut ex) = e.exchanges.remove(&id) else {
         return Ok(());

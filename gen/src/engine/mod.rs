@@ -224,6 +224,8 @@ struct ConnState<'s> {
     target_stag: u32,
     /// iSCSI numbering.
     iscsi: flows::IscsiSession,
+    /// The initiator has queued an FPDU (the target may not send one before, RFC 5044 §7.1.2).
+    pub(crate) initiator_fpdu: bool,
 }
 
 /// The simulation.
@@ -364,6 +366,7 @@ impl<'s, 'o> Engine<'s, 'o> {
                     reply_rejects: reject,
                     target_stag: 0,
                     iscsi: flows::IscsiSession::new(rng_ids.next_u32()),
+                    initiator_fpdu: false,
                 }
             })
             .collect();
@@ -600,6 +603,10 @@ impl<'s, 'o> Engine<'s, 'o> {
                     source: e,
                 }
             })?;
+        }
+        if kind == FlowKind::Terminate {
+            // The sender of a Terminate sends nothing more: later commands are skipped.
+            self.kill(conn);
         }
         self.issue()
     }
@@ -848,6 +855,9 @@ impl<'s, 'o> Engine<'s, 'o> {
         reaction: Option<u64>,
         mut faults: ChunkFaults,
     ) {
+        if end == INITIATOR {
+            self.conns[conn].initiator_fpdu = true;
+        }
         let markers_at = if self.conns[conn].markers[end] {
             self.conns[conn].ends[end].marker_position()
         } else {
@@ -1187,8 +1197,8 @@ impl<'s, 'o> Engine<'s, 'o> {
             return Ok(());
         }
         let e = &self.conns[conn].ends[end];
-        if seq_le(e.snd_nxt, seq) || seq_lt(seq, e.snd_una) && seq_le(e.snd_nxt, e.snd_una) {
-            return Ok(());
+        if seq_lt(seq, e.snd_una) || seq_le(e.snd_nxt, seq) {
+            return Ok(()); // acknowledged meanwhile, or never sent
         }
         // Resend what the chunk at `seq` and its companions occupied, up to the MSS.
         let mut to = seq;
@@ -1293,6 +1303,18 @@ impl<'s, 'o> Engine<'s, 'o> {
         }
         // Our own send side learns what the peer acknowledged.
         if let Some(ack) = seg.ack {
+            let e = &mut self.conns[conn].ends[to];
+            let pure = seg.data_len == 0 && !seg.syn && !seg.fin;
+            if pure && ack == e.snd_una && e.in_flight() > 0 {
+                e.dupacks += 1;
+                if e.dupacks == 3 {
+                    // Fast retransmission (RFC 5681 §3.2).
+                    let seq = e.snd_una;
+                    self.schedule(self.now, Ev::Rto { conn, end: to, seq });
+                }
+            } else if seq_lt(e.snd_una, ack) {
+                e.dupacks = 0;
+            }
             let e = &mut self.conns[conn].ends[to];
             e.acked(ack);
             if e.has_data() || (e.fin_queued && !e.fin_sent) {

@@ -61,6 +61,8 @@ pub struct End {
     pub marker_origin: Option<u32>,
     /// Next MSN per untagged queue for messages this end sends (QN 0..=3).
     pub msn: [u32; 4],
+    /// Duplicate ACKs received in a row (three trigger a fast retransmission).
+    pub dupacks: u32,
 }
 
 /// Sequence-number comparison with wrap-around: `a < b`.
