@@ -40,7 +40,11 @@ fn loss_is_retransmitted_after_later_segments() {
         .collect();
     assert!(seqs.windows(2).any(|w| w[1] < w[0]), "{seqs:?}");
     // The receiver sent duplicate ACKs for the gap.
-    let acks: Vec<u32> = segs.iter().filter(|s| s.src_port == 3260 && s.payload.is_empty()).map(|s| s.ack).collect();
+    let acks: Vec<u32> = segs
+        .iter()
+        .filter(|s| s.src_port == 3260 && s.payload.is_empty())
+        .map(|s| s.ack)
+        .collect();
     assert!(acks.windows(2).any(|w| w[0] == w[1]), "{acks:?}");
 }
 
@@ -74,7 +78,10 @@ fn duplicate_sends_one_segment_twice() {
 fn split_1_cuts_inside_the_ulpdu_length() {
     let (segs, i, _, _) = run("write 8K fault split 1\n");
     assert!(i.iter().all(|m| m.crc_ok));
-    assert!(segs.iter().any(|s| s.src_port == 49152 && s.payload.len() % 4 == 1 && s.payload.len() > 1 || s.payload.len() == 1));
+    assert!(segs.iter().any(|s| s.src_port == 49152
+        && s.payload.len() % 4 == 1
+        && s.payload.len() > 1
+        || s.payload.len() == 1));
     // Somewhere a segment ends one octet into an FPDU: the next one starts with the second
     // octet of a ULPDU_Length. Equivalent check: some initiator segment is not a whole number
     // of FPDUs.
@@ -82,7 +89,12 @@ fn split_1_cuts_inside_the_ulpdu_length() {
         let mut it = oneshot_codec::mpa::Fpdus::new(p);
         it.all(|r| r.is_ok())
     };
-    assert!(segs.iter().any(|s| s.src_port == 49152 && !s.payload.is_empty() && !whole(&s.payload) && s.seq > 0));
+    assert!(
+        segs.iter().any(|s| s.src_port == 49152
+            && !s.payload.is_empty()
+            && !whole(&s.payload)
+            && s.seq > 0)
+    );
 }
 
 #[test]
@@ -111,10 +123,15 @@ fn close_faults() {
 #[test]
 fn malformed_one_shot_bits() {
     let (_, i, _, _) = run("write 4K fault both-bits\n");
-    assert!(i[0].text.ends_with("[malformed one-shot bits]"), "{}", i[0].text);
+    assert!(
+        i[0].text.ends_with("[malformed one-shot bits]"),
+        "{}",
+        i[0].text
+    );
     let (_, i, _, _) = run("write 4K fault bit-on-write\n");
     assert!(
-        i.iter().any(|m| m.text.starts_with("Read Response") && m.text.ends_with("[malformed one-shot bits]")),
+        i.iter().any(|m| m.text.starts_with("Read Response")
+            && m.text.ends_with("[malformed one-shot bits]")),
         "{:?}",
         i.iter().map(|m| &m.text).collect::<Vec<_>>()
     );
@@ -122,12 +139,20 @@ fn malformed_one_shot_bits() {
 
 #[test]
 fn bad_mpa_key_is_reset_and_commands_skipped() {
-    let (pcap, summary) = generate(&format!("{HOSTS}{CONN}write 4K fault bad-mpa-key\nwrite 4K\n"));
+    let (pcap, summary) = generate(&format!(
+        "{HOSTS}{CONN}write 4K fault bad-mpa-key\nwrite 4K\n"
+    ));
     let segs = segments(&pcap);
-    let req = segs.iter().find(|s| s.src_port == 49152 && s.payload.len() == 24).unwrap();
+    let req = segs
+        .iter()
+        .find(|s| s.src_port == 49152 && s.payload.len() == 24)
+        .unwrap();
     assert_eq!(&req.payload[..15], b"MPA ID Req Fram");
     assert_ne!(&req.payload[..16], b"MPA ID Req Frame");
-    assert!(segs.iter().any(|s| s.src_port == 3260 && s.flags.contains('R')));
+    assert!(
+        segs.iter()
+            .any(|s| s.src_port == 3260 && s.flags.contains('R'))
+    );
     assert_eq!(summary.skipped.values().sum::<u64>(), 2);
     assert!(summary.flows.is_empty());
 }
@@ -136,20 +161,32 @@ fn bad_mpa_key_is_reset_and_commands_skipped() {
 fn ulpdu_length_beyond_the_segment() {
     let (pcap, _) = generate(&format!("{HOSTS}{CONN}write 4K fault ulpdu-length\n"));
     let segs = segments(&pcap);
-    let bad = segs.iter().filter(|s| s.src_port == 49152 && s.payload.len() > 24).any(|s| {
-        let n = u16::from_be_bytes([s.payload[0], s.payload[1]]) as usize;
-        oneshot_codec::mpa::fpdu_len(n) > s.payload.len()
-    });
+    let bad = segs
+        .iter()
+        .filter(|s| s.src_port == 49152 && s.payload.len() > 24)
+        .any(|s| {
+            let n = u16::from_be_bytes([s.payload[0], s.payload[1]]) as usize;
+            oneshot_codec::mpa::fpdu_len(n) > s.payload.len()
+        });
     assert!(bad);
 }
 
 #[test]
 fn snaplen_per_command_and_global() {
-    let (pcap, _) = generate(&format!("{HOSTS}{CONN}write 4K fault snaplen 80\nwrite 4K\n"));
+    let (pcap, _) = generate(&format!(
+        "{HOSTS}{CONN}write 4K fault snaplen 80\nwrite 4K\n"
+    ));
     let segs = segments(&pcap);
-    let cut = segs.iter().filter(|s| (s.cap_len as u32) < s.orig_len).count();
+    let cut = segs
+        .iter()
+        .filter(|s| (s.cap_len as u32) < s.orig_len)
+        .count();
     assert!(cut >= 3, "{cut}");
-    assert!(segs.iter().filter(|s| (s.cap_len as u32) < s.orig_len).all(|s| s.cap_len == 80));
+    assert!(
+        segs.iter()
+            .filter(|s| (s.cap_len as u32) < s.orig_len)
+            .all(|s| s.cap_len == 80)
+    );
     let (pcap, _) = generate(&format!("snaplen 64\n{HOSTS}{CONN}write 4K\n"));
     let segs = segments(&pcap);
     assert!(segs.iter().all(|s| s.cap_len <= 64));

@@ -12,7 +12,8 @@ fn iwarp(conn_opts: &str, body: &str) -> (Vec<common::Msg>, Vec<common::Msg>, Ve
     let (pcap, _) = generate(&script);
     let segs = segments(&pcap);
     let markers_i = conn_opts.contains("markers both") || conn_opts.contains("markers to-target");
-    let markers_t = conn_opts.contains("markers both") || conn_opts.contains("markers to-initiator");
+    let markers_t =
+        conn_opts.contains("markers both") || conn_opts.contains("markers to-initiator");
     let settings = Settings {
         placement: if body.contains("appended") || conn_opts.contains("appended") {
             Placement::Appended
@@ -37,7 +38,10 @@ fn oneshot_write_is_advertise_read_close() {
     let i = texts(&i);
     let t = texts(&t);
     assert!(i[0].starts_with("Send with SE and Advertise S=0x"), "{i:?}");
-    assert!(i[1..].iter().all(|m| m.starts_with("Read Response")), "{i:?}");
+    assert!(
+        i[1..].iter().all(|m| m.starts_with("Read Response")),
+        "{i:?}"
+    );
     assert!(i.last().unwrap().contains(" L "), "{i:?}");
     assert_eq!(t.len(), 2, "{t:?}");
     assert!(t[0].starts_with("Read Request QN=1 MSN=1"), "{t:?}");
@@ -50,22 +54,35 @@ fn oneshot_write_is_advertise_read_close() {
 
 #[test]
 fn markers_in_both_directions_with_several_fpdus_per_segment() {
-    let (i, t, segs) = iwarp("markers both depth 4", "repeat 4 {\n write 3000 flow oneshot\n}\n");
+    let (i, t, segs) = iwarp(
+        "markers both depth 4",
+        "repeat 4 {\n write 3000 flow oneshot\n}\n",
+    );
     assert!(i.iter().chain(&t).all(|m| m.crc_ok && m.markers_ok));
     assert_eq!(i.iter().filter(|m| m.text.contains("Advertise")).count(), 4);
     assert_eq!(t.iter().filter(|m| m.text.contains("Close")).count(), 4);
     // Queue depth 4: the four advertises leave before the first close.
-    let adv_frames: Vec<usize> = segs.iter().filter(|s| s.src_port == 49152 && s.payload.len() > 60 && s.payload.len() < 400).map(|s| s.frame).collect();
+    let adv_frames: Vec<usize> = segs
+        .iter()
+        .filter(|s| s.src_port == 49152 && s.payload.len() > 60 && s.payload.len() < 400)
+        .map(|s| s.frame)
+        .collect();
     assert!(!adv_frames.is_empty());
     // Some segment of the target carries more than one FPDU (Read Requests of depth 4).
-    assert!(segs.iter().any(|s| s.src_port == 3260 && s.payload.len() > 110 && s.payload.len() < 400));
+    assert!(
+        segs.iter()
+            .any(|s| s.src_port == 3260 && s.payload.len() > 110 && s.payload.len() < 400)
+    );
 }
 
 #[test]
 fn markers_one_way_only() {
     for opt in ["markers to-target", "markers to-initiator"] {
         let (i, t, _) = iwarp(opt, "write 9000 flow oneshot\nread 2000 flow oneshot\n");
-        assert!(i.iter().chain(&t).all(|m| m.crc_ok && m.markers_ok), "{opt}");
+        assert!(
+            i.iter().chain(&t).all(|m| m.crc_ok && m.markers_ok),
+            "{opt}"
+        );
     }
 }
 
@@ -85,20 +102,34 @@ fn ddp_flags_and_appended() {
     let i = texts(&i);
     let t = texts(&t);
     assert!(i[0].starts_with("Send with SE+Advertise S=0x"), "{i:?}");
-    assert!(t.iter().any(|m| m.starts_with("Send with SE+Close S=0x")), "{t:?}");
+    assert!(
+        t.iter().any(|m| m.starts_with("Send with SE+Close S=0x")),
+        "{t:?}"
+    );
     // The read's RDMA Writes go into the advertised STag.
     let adv = i.iter().rfind(|m| m.contains("Advertise")).unwrap();
     let s = &adv[adv.find("S=").unwrap() + 2..][..10];
-    assert!(t.iter().any(|m| m.starts_with("Write STag=") && m.contains(s)), "{s} {t:?}");
+    assert!(
+        t.iter()
+            .any(|m| m.starts_with("Write STag=") && m.contains(s)),
+        "{s} {t:?}"
+    );
 }
 
 #[test]
 fn conventional_flows_carry_iser() {
-    let (i, t, _) = iwarp("", "write 3000 flow conventional\nread 3000 flow conventional\n");
+    let (i, t, _) = iwarp(
+        "",
+        "write 3000 flow conventional\nread 3000 flow conventional\n",
+    );
     let i = texts(&i);
     let t = texts(&t);
     assert!(i[0].starts_with("Send with SE QN=0 MSN=1"), "{i:?}");
-    assert!(!i.iter().chain(&t).any(|m| m.contains("Advertise") || m.contains("Close")));
+    assert!(
+        !i.iter()
+            .chain(&t)
+            .any(|m| m.contains("Advertise") || m.contains("Close"))
+    );
     assert!(t.iter().any(|m| m.starts_with("Write STag=")), "{t:?}");
 }
 
@@ -114,11 +145,26 @@ fn raw_verbs() {
     assert!(i.iter().any(|m| m.starts_with("Write STag=")));
     assert!(i.iter().any(|m| m.starts_with("Read Request QN=1 MSN=1")));
     assert!(t.iter().any(|m| m.starts_with("Read Response")));
-    assert!(i.iter().any(|m| m.starts_with("Immediate Data with SE QN=0 MSN=2") && m.contains("0x0102030405060708")), "{i:?}");
-    assert!(i.iter().any(|m| m.starts_with("Atomic Request QN=1 MSN=2")), "{i:?}");
-    assert!(t.iter().any(|m| m.starts_with("Atomic Response QN=3 MSN=1")), "{t:?}");
+    assert!(
+        i.iter()
+            .any(|m| m.starts_with("Immediate Data with SE QN=0 MSN=2")
+                && m.contains("0x0102030405060708")),
+        "{i:?}"
+    );
+    assert!(
+        i.iter().any(|m| m.starts_with("Atomic Request QN=1 MSN=2")),
+        "{i:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|m| m.starts_with("Atomic Response QN=3 MSN=1")),
+        "{t:?}"
+    );
     assert!(t.iter().any(|m| m.starts_with("Send QN=0 MSN=1")), "{t:?}");
-    assert!(i.last().unwrap().starts_with("Terminate QN=2 MSN=1"), "{i:?}");
+    assert!(
+        i.last().unwrap().starts_with("Terminate QN=2 MSN=1"),
+        "{i:?}"
+    );
     // Nothing after the Terminate: the last send is skipped.
     assert!(!i.iter().any(|m| m.contains("len=10")));
 }
@@ -147,16 +193,29 @@ fn iscsi_tcp_write_uses_r2t_and_data_out() {
     let io = ops(&i);
     let to = ops(&t);
     assert_eq!(io[0], 0x01);
-    assert_eq!(io.iter().filter(|&&o| o == 0x05).count(), 300 * 1024 / 8192 + 1);
-    assert_eq!(to.iter().filter(|&&o| o == 0x31).count(), 2, "two R2Ts for 300 KiB");
+    assert_eq!(
+        io.iter().filter(|&&o| o == 0x05).count(),
+        300 * 1024 / 8192 + 1
+    );
+    assert_eq!(
+        to.iter().filter(|&&o| o == 0x31).count(),
+        2,
+        "two R2Ts for 300 KiB"
+    );
     assert_eq!(to.iter().filter(|&&o| o == 0x21).count(), 2);
-    assert_eq!(to.iter().filter(|&&o| o == 0x25).count(), 3, "20000 octets in 8 KiB Data-In");
+    assert_eq!(
+        to.iter().filter(|&&o| o == 0x25).count(),
+        3,
+        "20000 octets in 8 KiB Data-In"
+    );
     assert_eq!(summary.flows["iscsi-tcp-write"].commands, 1);
 }
 
 #[test]
 fn same_script_same_bytes_other_seed_other_bytes() {
-    let script = format!("seed 5\n{HOSTS}conn c1 h1:49152 -> h2:3260 iwarp markers both depth 2\nrepeat 3 {{\n write 7000\n read 3000\n}}\nfault crc rate 0.2\n");
+    let script = format!(
+        "seed 5\n{HOSTS}conn c1 h1:49152 -> h2:3260 iwarp markers both depth 2\nrepeat 3 {{\n write 7000\n read 3000\n}}\nfault crc rate 0.2\n"
+    );
     let (a, _) = generate(&script);
     let (b, _) = generate(&script);
     assert!(a == b, "two runs differ");

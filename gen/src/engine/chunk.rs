@@ -68,13 +68,66 @@ pub struct ChunkFaults {
     pub mutate: Option<u64>,
 }
 
+/// The octets of an FPDU before its payload: DDP header, RDMAP header or appended STag
+/// (at most 18 + 52 + 4), kept inline so queueing an FPDU allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    bytes: [u8; Head::CAP],
+    len: u8,
+}
+
+impl Head {
+    /// Room for the longest header.
+    pub const CAP: usize = 80;
+
+    /// `len` zero octets (at most [`Head::CAP`]).
+    pub fn zeroed(len: usize) -> Self {
+        assert!(
+            len <= Self::CAP,
+            "a DDP/RDMAP header is at most {} octets",
+            Self::CAP
+        );
+        Head {
+            bytes: [0; Self::CAP],
+            len: len as u8,
+        }
+    }
+}
+
+impl std::ops::Deref for Head {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::DerefMut for Head {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Head({:02x?})", &**self)
+    }
+}
+
+impl From<&[u8]> for Head {
+    fn from(b: &[u8]) -> Self {
+        let mut h = Head::zeroed(b.len());
+        h.copy_from_slice(b);
+        h
+    }
+}
+
 /// What a chunk is on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// One FPDU: `ulpdu_head` (DDP, RDMAP and any header octets) then `payload` form the ULPDU.
     Fpdu {
         /// DDP header and what follows it before the payload.
-        ulpdu_head: Vec<u8>,
+        ulpdu_head: Head,
         /// The payload slice this segment carries.
         payload: Payload,
         /// Fill the CRC (else a zero CRC field).
@@ -158,7 +211,7 @@ impl Chunk {
                 let total = mpa::fpdu_len(ulpdu_len);
                 target.reserve(total);
                 target.extend_from_slice(&(ulpdu_len as u16).to_be_bytes());
-                target.extend_from_slice(ulpdu_head);
+                target.extend_from_slice(&ulpdu_head[..]);
                 payload.copy_range(block, 0..payload.len(), target);
                 target.resize(start + total, 0);
                 if let Some(seed) = self.faults.mutate {
@@ -212,7 +265,9 @@ mod tests {
 
     fn fpdu_chunk(markers_at: Option<u32>, faults: ChunkFaults) -> Chunk {
         let body = Body::Fpdu {
-            ulpdu_head: vec![0x41, 0x43, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0],
+            ulpdu_head: Head::from(
+                &[0x41, 0x43, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0][..],
+            ),
             payload: Payload {
                 head: vec![0xAA; 3],
                 data: Some(DataRef {

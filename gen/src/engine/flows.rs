@@ -347,7 +347,7 @@ fn push_segment(
         header,
         payload: &[],
     };
-    let mut head = vec![0u8; seg.header_len()];
+    let mut head = super::chunk::Head::zeroed(seg.header_len());
     seg.emit_headers(&mut head)
         .expect("headers fit their length");
     if faults.split_at == Some(u32::MAX) {
@@ -545,7 +545,8 @@ pub fn begin(e: &mut Engine<'_, '_>, id: u64) -> Result<(), GenError> {
         | Action::Atomic { from, .. } => *from == Side::Target,
         _ => false,
     };
-    let p2p = matches!(&e.conns[conn].conn.kind, crate::model::ConnKind::Iwarp(m) if m.p2p.is_some());
+    let p2p =
+        matches!(&e.conns[conn].conn.kind, crate::model::ConnKind::Iwarp(m) if m.p2p.is_some());
     if target_first && !p2p && !e.conns[conn].initiator_fpdu {
         return Err(GenError::Command {
             line: ex.line,

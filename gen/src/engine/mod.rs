@@ -120,7 +120,6 @@ pub struct RunOptions<'a> {
     pub timing: Timing,
 }
 
-
 /// Size of the random block payloads are cut from.
 const DATA_BLOCK: usize = 1 << 20;
 /// Largest single slice taken from it.
@@ -849,7 +848,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         &mut self,
         conn: usize,
         end: usize,
-        ulpdu_head: Vec<u8>,
+        ulpdu_head: chunk::Head,
         payload: Payload,
         label: Option<Rc<str>>,
         reaction: Option<u64>,

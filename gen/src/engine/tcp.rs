@@ -248,7 +248,7 @@ mod tests {
         Chunk {
             wire_len: len,
             body: Body::Fpdu {
-                ulpdu_head: vec![],
+                ulpdu_head: crate::engine::chunk::Head::zeroed(0),
                 payload: Payload::default(),
                 crc: true,
                 markers_at: None,

@@ -44,7 +44,12 @@ pub fn segments(pcap: &[u8]) -> Vec<Seg> {
         let f = Frame::ethernet(&p.data);
         let Some(t) = f.tcp() else { continue };
         let mut flags = String::new();
-        for (on, c) in [(t.syn(), 'S'), (t.fin(), 'F'), (t.rst(), 'R'), (t.ack(), 'A')] {
+        for (on, c) in [
+            (t.syn(), 'S'),
+            (t.fin(), 'F'),
+            (t.rst(), 'R'),
+            (t.ack(), 'A'),
+        ] {
             if on {
                 flags.push(c);
             }
@@ -71,8 +76,13 @@ pub fn stream(segs: &[Seg], src_port: u16) -> Vec<u8> {
         .expect("a SYN")
         .seq;
     let mut by_off: BTreeMap<u32, &[u8]> = BTreeMap::new();
-    for s in segs.iter().filter(|s| s.src_port == src_port && !s.payload.is_empty()) {
-        by_off.entry(s.seq.wrapping_sub(isn + 1)).or_insert(&s.payload);
+    for s in segs
+        .iter()
+        .filter(|s| s.src_port == src_port && !s.payload.is_empty())
+    {
+        by_off
+            .entry(s.seq.wrapping_sub(isn + 1))
+            .or_insert(&s.payload);
     }
     let mut out = Vec::new();
     for (off, p) in by_off {
@@ -106,7 +116,12 @@ pub fn fpdus(stream: &[u8], markers: bool, settings: Settings) -> (String, Vec<M
             let m = MarkedFpdu::new_checked(&stream[pos..], start).expect("a marked FPDU");
             let mut buf = vec![0u8; m.stripped_len()];
             m.strip_into(&mut buf).unwrap();
-            (buf, m.wire_len(), m.verify_crc(), m.first_bad_marker().is_none())
+            (
+                buf,
+                m.wire_len(),
+                m.verify_crc(),
+                m.first_bad_marker().is_none(),
+            )
         } else {
             let f = oneshot_codec::mpa::Fpdu::new_checked(&stream[pos..]).expect("an FPDU");
             (f.as_bytes().to_vec(), f.len(), f.verify_crc(), true)
@@ -129,4 +144,5 @@ pub fn fpdus(stream: &[u8], markers: bool, settings: Settings) -> (String, Vec<M
 }
 
 /// Standard two hosts.
-pub const HOSTS: &str = "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\nhost h2 mac 02:00:00:00:00:02 ip 10.0.0.2\n";
+pub const HOSTS: &str =
+    "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\nhost h2 mac 02:00:00:00:00:02 ip 10.0.0.2\n";
