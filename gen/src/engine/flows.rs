@@ -322,6 +322,14 @@ pub fn send_rtr(e: &mut Engine<'_, '_>, conn: usize, rtr: Rtr, reaction: u64) {
     }
 }
 
+/// The target's zero-length Read Response to a Read RTR.
+pub fn answer_read_rtr(e: &mut Engine<'_, '_>, conn: usize) {
+    let line = e.conns[conn].conn.line;
+    let label = e.label(line, || "RTR Read Response (zero length)".to_string());
+    let ddp = DdpRepr::tagged(true, Control::new(1, 0x2).0, 0, 0);
+    push_segment(e, conn, TARGET, ddp, HeaderRepr::None, Payload::default(), label, None, ChunkFaults::default());
+}
+
 fn next_msn(e: &mut Engine<'_, '_>, conn: usize, end: usize, qn: usize) -> u32 {
     let m = &mut e.conns[conn].ends[end].msn[qn];
     let v = *m;

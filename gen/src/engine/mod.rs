@@ -1399,7 +1399,13 @@ impl<'s, 'o> Engine<'s, 'o> {
                 Ok(())
             }
             Reaction::MpaReply { conn } => self.mpa_reply(conn),
-            Reaction::Rtr { conn } => self.open(conn),
+            Reaction::Rtr { conn } => {
+                if matches!(&self.conns[conn].conn.kind, ConnKind::Iwarp(m) if m.p2p == Some(crate::model::Rtr::Read)) {
+                    // A zero-length RDMA Read is answered like any Read: a zero-length Response.
+                    flows::answer_read_rtr(self, conn);
+                }
+                self.open(conn)
+            }
             Reaction::Exchange { id, step } => flows::step(self, id, step),
         }
     }
