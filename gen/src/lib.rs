@@ -1,7 +1,7 @@
 //! oneshot-gen: a scripted generator of one-shot RDMA, conventional iWARP and iSCSI/TCP
 //! exchanges into pcap and pcapng.
 //!
-//! A script ([`script`], grammar in `src/script/GRAMMAR.md`) becomes a [`model::Scenario`];
+//! A script ([`script`], grammar in the README) becomes a [`model::Scenario`];
 //! the engine runs it as a discrete-event simulation of two TCP stacks, MPA, DDP, RDMAP and
 //! iSCSI, and writes every frame to a capture.
 #![forbid(unsafe_code)]

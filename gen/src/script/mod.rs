@@ -1,6 +1,6 @@
 //! The scenario language: a script in, a checked [`Scenario`] out.
 //!
-//! The grammar, the defaults and the ranges are in `GRAMMAR.md` next to this file. [`parse`]
+//! The grammar, the defaults and the ranges are in the README, section "The scenario language". [`parse`]
 //! reads the script line by line: each line is split into tokens (words, quoted strings, `{`,
 //! `}` and `->`) with nom, values inside words (numbers, sizes, rates, durations, addresses, hex)
 //! are read with nom parsers, and names are resolved to indices as soon as they are used, so a
