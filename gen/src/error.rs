@@ -15,12 +15,12 @@ pub enum GenError {
     #[error("cannot write the capture: {0}")]
     Capture(String),
     /// A file or stream could not be read or written.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Io {
         /// The file or stream.
         what: String,
-        /// Why.
-        source: io::Error,
+        /// Why (shown in the message, so not chained as a source a second time).
+        error: io::Error,
     },
     /// A command cannot be carried out (e.g. a size no flow can move).
     #[error("line {line}: {message}")]

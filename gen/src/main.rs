@@ -90,7 +90,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             p.clone(),
             std::fs::read_to_string(p).map_err(|e| GenError::Io {
                 what: p.clone(),
-                source: e,
+                error: e,
             })?,
         ),
         (None, None) => anyhow::bail!(
@@ -127,7 +127,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             1 << 20,
             File::create(&out_name).map_err(|e| GenError::Io {
                 what: out_name.clone(),
-                source: e,
+                error: e,
             })?,
         ))
     };
@@ -136,7 +136,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         Some(p) => Some(Box::new(BufWriter::new(File::create(p).map_err(|e| {
             GenError::Io {
                 what: p.clone(),
-                source: e,
+                error: e,
             }
         })?))),
         None => None,

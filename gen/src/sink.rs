@@ -179,7 +179,7 @@ impl<W: Write> Sink for CaptureWriter<W> {
             Inner::Pcap(_) => Ok(()),
             Inner::PcapNg(w) => w.get_mut().flush().map_err(|e| GenError::Io {
                 what: "capture output".into(),
-                source: e,
+                error: e,
             }),
         }
     }

@@ -2,5 +2,6 @@
 //! the examples and CLIs, and cross-checks with tshark.
 
 mod captures;
+mod r#gen;
 mod props;
 mod tshark;

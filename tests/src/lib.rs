@@ -60,3 +60,19 @@ pub fn tshark_available(test: &str) -> bool {
     eprintln!("################################################################");
     false
 }
+
+/// Runs tshark with `args` and returns what it printed on standard output. Panics, with
+/// tshark's standard error, when it cannot run or exits non-zero. Call
+/// [`tshark_available`] first.
+pub fn run_tshark(args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
+        .output()
+        .expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("tshark prints UTF-8")
+}

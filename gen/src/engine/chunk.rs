@@ -121,6 +121,36 @@ impl From<&[u8]> for Head {
     }
 }
 
+/// The faults of a chunk, named for capture comments (empty when there are none).
+pub fn fault_names(f: &ChunkFaults) -> String {
+    let mut v: Vec<String> = Vec::new();
+    if f.bad_crc {
+        v.push("crc".into());
+    }
+    if f.ulpdu_excess > 0 {
+        v.push(format!("ulpdu-length +{}", f.ulpdu_excess));
+    }
+    if let Some(k) = f.split_at {
+        v.push(format!("split at {k}"));
+    }
+    if f.lose {
+        v.push("loss".into());
+    }
+    if f.duplicate {
+        v.push("duplicate".into());
+    }
+    if f.reorder {
+        v.push("reorder".into());
+    }
+    if let Some(n) = f.snaplen {
+        v.push(format!("snaplen {n}"));
+    }
+    if f.mutate.is_some() {
+        v.push("mutated".into());
+    }
+    v.join(", ")
+}
+
 /// What a chunk is on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {

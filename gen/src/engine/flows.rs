@@ -327,7 +327,17 @@ pub fn answer_read_rtr(e: &mut Engine<'_, '_>, conn: usize) {
     let line = e.conns[conn].conn.line;
     let label = e.label(line, || "RTR Read Response (zero length)".to_string());
     let ddp = DdpRepr::tagged(true, Control::new(1, 0x2).0, 0, 0);
-    push_segment(e, conn, TARGET, ddp, HeaderRepr::None, Payload::default(), label, None, ChunkFaults::default());
+    push_segment(
+        e,
+        conn,
+        TARGET,
+        ddp,
+        HeaderRepr::None,
+        Payload::default(),
+        label,
+        None,
+        ChunkFaults::default(),
+    );
 }
 
 fn next_msn(e: &mut Engine<'_, '_>, conn: usize, end: usize, qn: usize) -> u32 {

@@ -599,7 +599,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             hostmodel::write_trace(*w, &ex, kind, names, self.now - ex.started).map_err(|e| {
                 GenError::Io {
                     what: "host trace".into(),
-                    source: e,
+                    error: e,
                 }
             })?;
         }
@@ -874,11 +874,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             crc: self.conns[conn].crc,
             markers_at,
         };
-        let label = if faults.mutate.is_some() {
-            label.map(|l| Rc::from(format!("{l} [mutated]").as_str()))
-        } else {
-            label
-        };
+
         let chunk = Chunk {
             seq: 0,
             wire_len: Chunk::wire_len_of(&body),
@@ -910,7 +906,13 @@ impl<'s, 'o> Engine<'s, 'o> {
         }
     }
 
-    fn push_chunk(&mut self, conn: usize, end: usize, chunk: Chunk, reaction: Option<u64>) {
+    fn push_chunk(&mut self, conn: usize, end: usize, mut chunk: Chunk, reaction: Option<u64>) {
+        if let Some(l) = &chunk.label {
+            let named = chunk::fault_names(&chunk.faults);
+            if !named.is_empty() {
+                chunk.label = Some(Rc::from(format!("{l} [fault: {named}]").as_str()));
+            }
+        }
         let c = &mut self.conns[conn];
         let end_seq = c.ends[end].push(chunk);
         if let Some(r) = reaction {
@@ -1095,9 +1097,14 @@ impl<'s, 'o> Engine<'s, 'o> {
                     ch.materialize(&self.block, &mut whole, &mut s2);
                     self.frame.payload().extend_from_slice(&whole[from..upto]);
                 }
-                if label.is_none() {
-                    label = ch.label.clone();
-                }
+                // Name every message the segment carries (once each).
+                label = match (label.take(), &ch.label) {
+                    (None, l) => l.clone(),
+                    (Some(a), Some(b)) if !a.ends_with(&**b) && !a.contains(&format!("{b}; ")) => {
+                        Some(Rc::from(format!("{a}; {b}").as_str()))
+                    }
+                    (a, _) => a,
+                };
                 owner = owner.or(ch.owner);
                 if ch.seq == seq && !ch.sent && !retransmit {
                     first_faults = ch.faults;
@@ -1400,7 +1407,8 @@ impl<'s, 'o> Engine<'s, 'o> {
             }
             Reaction::MpaReply { conn } => self.mpa_reply(conn),
             Reaction::Rtr { conn } => {
-                if matches!(&self.conns[conn].conn.kind, ConnKind::Iwarp(m) if m.p2p == Some(crate::model::Rtr::Read)) {
+                if matches!(&self.conns[conn].conn.kind, ConnKind::Iwarp(m) if m.p2p == Some(crate::model::Rtr::Read))
+                {
                     // A zero-length RDMA Read is answered like any Read: a zero-length Response.
                     flows::answer_read_rtr(self, conn);
                 }
