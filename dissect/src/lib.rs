@@ -1,8 +1,11 @@
 //! oneshot-dissect: a tshark-compatible iWARP (MPA / DDP / RDMAP) and one-shot RDMA dissector.
 //!
-//! This crate is the home of the capture reader, TCP reassembly, MPA detection, STag lifecycle
-//! analysis and the tshark-style printers. It builds on [`oneshot_codec`], re-exported here so
-//! that embedding tools need one dependency.
+//! Every frame is decoded into one field tree ([`tree`]) whose fields carry Wireshark's names
+//! ([`field`], [`registry`]); display filters and printers read that tree.
 #![forbid(unsafe_code)]
 
 pub use oneshot_codec as codec;
+
+pub mod field;
+pub mod registry;
+pub mod tree;

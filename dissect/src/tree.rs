@@ -1,0 +1,298 @@
+//! One decoded field tree per frame: a flat, reusable list of nodes in tree order. Every printer
+//! (summary, `-V`, `-x`, JSON, EK, fields) and the display filter read this one structure.
+//!
+//! Building a tree allocates nothing once the buffers have grown to their working size: the
+//! caller clears and refills the same [`Tree`] for every frame.
+
+use std::fmt::Write as _;
+
+use crate::field::{FieldId, Ftype};
+
+/// A node's value, already masked and shifted for bitfields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// No value (labels, subtrees, protocols).
+    None,
+    /// A boolean.
+    Bool(bool),
+    /// An unsigned integer.
+    Uint(u64),
+    /// A signed integer.
+    Int(i64),
+    /// The node's own octets (`FT_BYTES`).
+    Bytes,
+    /// A MAC address.
+    Ether([u8; 6]),
+    /// An IPv4 address.
+    Ipv4([u8; 4]),
+    /// An IPv6 address.
+    Ipv6([u8; 16]),
+    /// A fixed string.
+    Str(&'static str),
+    /// A string in the tree's text arena.
+    Text(u32, u32),
+    /// Nanoseconds since the Unix epoch.
+    AbsTime(i64),
+    /// A duration in nanoseconds.
+    RelTime(i64),
+    /// A floating-point number.
+    Double(f64),
+}
+
+/// Where a node's octets are.
+pub type SourceId = u8;
+
+/// The frame itself.
+pub const FRAME_SOURCE: SourceId = 0;
+
+/// One node of the tree.
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    /// The field.
+    pub field: FieldId,
+    /// Its value.
+    pub value: Value,
+    /// Data source of its octets.
+    pub src: SourceId,
+    /// First octet in the source.
+    pub start: u32,
+    /// Octets.
+    pub len: u32,
+    /// Nesting depth (0 = a protocol at the top).
+    pub depth: u8,
+    /// Hidden nodes are filterable and printed by `-T fields`, not shown in `-V`.
+    pub hidden: bool,
+    /// Custom `-V` text in the arena (else "Name: value").
+    pub label: Option<(u32, u32)>,
+}
+
+/// An extra data source: octets that are not the frame's own (a reassembled FPDU, an FPDU
+/// without markers).
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// Its name as tshark shows it (e.g. "Reassembled TCP", "FPDU without Markers").
+    pub name: &'static str,
+    /// The octets.
+    pub bytes: Vec<u8>,
+}
+
+/// Severity of an expert item (Wireshark's groups in increasing order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Chat.
+    Chat,
+    /// Note.
+    Note,
+    /// Warning.
+    Warning,
+    /// Error.
+    Error,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Chat => "chat",
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// An expert finding attached to the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expert {
+    /// The expert field (e.g. `oneshot.expert.close_unadvertised`).
+    pub field: FieldId,
+    /// How bad.
+    pub severity: Severity,
+    /// The message in the arena.
+    pub text: (u32, u32),
+    /// The node it is about (index), if any.
+    pub node: Option<u32>,
+}
+
+/// The tree of one frame.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// Nodes in tree order (pre-order).
+    pub nodes: Vec<Node>,
+    /// Extra data sources (index + 1 is the [`SourceId`]; 0 is the frame).
+    pub sources: Vec<Source>,
+    /// Expert findings.
+    pub experts: Vec<Expert>,
+    arena: String,
+    used_sources: usize,
+    depth: u8,
+}
+
+impl Tree {
+    /// Empties the tree for the next frame, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.experts.clear();
+        self.arena.clear();
+        self.used_sources = 0;
+        self.depth = 0;
+    }
+
+    /// Adds a node at the current depth; returns its index.
+    pub fn add(
+        &mut self,
+        field: FieldId,
+        value: Value,
+        src: SourceId,
+        start: usize,
+        len: usize,
+    ) -> u32 {
+        self.nodes.push(Node {
+            field,
+            value,
+            src,
+            start: start as u32,
+            len: len as u32,
+            depth: self.depth,
+            hidden: false,
+            label: None,
+        });
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// Adds a hidden node (filterable and in `-T fields`, not in `-V`).
+    pub fn add_hidden(
+        &mut self,
+        field: FieldId,
+        value: Value,
+        src: SourceId,
+        start: usize,
+        len: usize,
+    ) -> u32 {
+        let i = self.add(field, value, src, start, len);
+        self.nodes[i as usize].hidden = true;
+        i
+    }
+
+    /// Opens a subtree under the last node added.
+    pub fn push(&mut self) {
+        self.depth += 1;
+    }
+
+    /// Closes the innermost subtree.
+    pub fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Current depth.
+    pub fn depth(&self) -> u8 {
+        self.depth
+    }
+
+    /// Sets the depth (closing every subtree deeper than `d`).
+    pub fn set_depth(&mut self, d: u8) {
+        self.depth = d;
+    }
+
+    /// Stores formatted text in the arena.
+    pub fn text(&mut self, args: std::fmt::Arguments<'_>) -> (u32, u32) {
+        let start = self.arena.len();
+        let _ = self.arena.write_fmt(args);
+        (start as u32, (self.arena.len() - start) as u32)
+    }
+
+    /// A string value built from formatted text.
+    pub fn text_value(&mut self, args: std::fmt::Arguments<'_>) -> Value {
+        let (s, l) = self.text(args);
+        Value::Text(s, l)
+    }
+
+    /// Text stored in the arena.
+    pub fn arena_str(&self, (start, len): (u32, u32)) -> &str {
+        &self.arena[start as usize..(start + len) as usize]
+    }
+
+    /// Gives node `i` a custom `-V` label.
+    pub fn label(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
+        let t = self.text(args);
+        self.nodes[i as usize].label = Some(t);
+    }
+
+    /// A fresh extra data source named `name`; returns its id and its (empty) buffer.
+    pub fn new_source(&mut self, name: &'static str) -> (SourceId, &mut Vec<u8>) {
+        if self.used_sources == self.sources.len() {
+            self.sources.push(Source::default());
+        }
+        let s = &mut self.sources[self.used_sources];
+        self.used_sources += 1;
+        s.name = name;
+        s.bytes.clear();
+        (self.used_sources as SourceId, &mut s.bytes)
+    }
+
+    /// The extra sources in use.
+    pub fn extra_sources(&self) -> &[Source] {
+        &self.sources[..self.used_sources]
+    }
+
+    /// The octets of source `src` (`frame` is source 0).
+    pub fn source<'a>(&'a self, frame: &'a [u8], src: SourceId) -> &'a [u8] {
+        if src == FRAME_SOURCE {
+            frame
+        } else {
+            self.sources
+                .get(usize::from(src) - 1)
+                .map_or(&[][..], |s| &s.bytes[..])
+        }
+    }
+
+    /// The octets a node covers (clipped to its source).
+    pub fn node_bytes<'a>(&'a self, frame: &'a [u8], n: &Node) -> &'a [u8] {
+        let s = self.source(frame, n.src);
+        let start = (n.start as usize).min(s.len());
+        let end = (n.start as usize + n.len as usize).min(s.len());
+        &s[start..end]
+    }
+
+    /// Adds an expert finding.
+    pub fn expert(
+        &mut self,
+        field: FieldId,
+        severity: Severity,
+        node: Option<u32>,
+        args: std::fmt::Arguments<'_>,
+    ) {
+        let text = self.text(args);
+        self.experts.push(Expert {
+            field,
+            severity,
+            text,
+            node,
+        });
+    }
+
+    /// The nodes of `field`, in tree order.
+    pub fn find(&self, field: FieldId) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(move |n| n.field == field)
+    }
+
+    /// The first node of `field`.
+    pub fn first(&self, field: FieldId) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.field == field)
+    }
+
+    /// The children of node `i` (the nodes after it that are deeper, up to the next sibling).
+    pub fn children(&self, i: usize) -> impl Iterator<Item = (usize, &Node)> {
+        let depth = self.nodes[i].depth;
+        self.nodes[i + 1..]
+            .iter()
+            .enumerate()
+            .take_while(move |(_, n)| n.depth > depth)
+            .map(move |(k, n)| (i + 1 + k, n))
+    }
+
+    /// True when the field's type has octets to show as bytes.
+    pub fn is_bytes(field: FieldId) -> bool {
+        field.def().ftype == Ftype::Bytes
+    }
+}
