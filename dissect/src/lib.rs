@@ -6,6 +6,17 @@
 
 pub use oneshot_codec as codec;
 
+pub mod analysis;
+pub mod build;
+pub mod capture;
+pub mod cli;
+pub mod dissector;
 pub mod field;
+pub mod filter;
+pub mod link;
+pub mod mpa;
+pub mod print;
 pub mod registry;
+pub mod stats;
+pub mod stream;
 pub mod tree;

@@ -1,0 +1,284 @@
+//! `-T fields -e F … -E header=y,separator=…`: one line per frame, one column per field, the
+//! values tshark 4.0 prints for the same fields.
+
+use std::io::{self, Write};
+
+use super::value::{Style, write_rel_time, write_value};
+use crate::capture::Packet;
+use crate::dissector::Summary;
+use crate::field::{self, FieldId};
+use crate::tree::Tree;
+
+/// A column of `-T fields`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// A registered field.
+    Field(FieldId),
+    /// `_ws.col.No.`
+    Number,
+    /// `_ws.col.Time` (seconds since the first frame).
+    Time,
+    /// `_ws.col.Source`
+    Source,
+    /// `_ws.col.Destination`
+    Destination,
+    /// `_ws.col.Protocol`
+    Protocol,
+    /// `_ws.col.Length`
+    Length,
+    /// `_ws.col.Info`
+    Info,
+}
+
+impl Column {
+    /// Parses a `-e` argument.
+    pub fn parse(name: &str) -> Option<Column> {
+        Some(match name {
+            "_ws.col.No." | "_ws.col.number" => Column::Number,
+            "_ws.col.Time" | "_ws.col.cls_time" => Column::Time,
+            "_ws.col.Source" | "_ws.col.def_src" => Column::Source,
+            "_ws.col.Destination" | "_ws.col.def_dst" => Column::Destination,
+            "_ws.col.Protocol" => Column::Protocol,
+            "_ws.col.Length" => Column::Length,
+            "_ws.col.Info" => Column::Info,
+            n => Column::Field(field::lookup(n)?),
+        })
+    }
+}
+
+/// Which occurrences of a repeated field to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occurrence {
+    /// All, joined by the aggregator.
+    All,
+    /// The first.
+    First,
+    /// The last.
+    Last,
+    /// The n-th (1-based).
+    Nth(usize),
+}
+
+/// `-E` options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOptions {
+    /// Print a header line with the field names.
+    pub header: bool,
+    /// Between columns.
+    pub separator: String,
+    /// Which occurrences.
+    pub occurrence: Occurrence,
+    /// Between occurrences.
+    pub aggregator: String,
+    /// Quote character around each value, if any.
+    pub quote: Option<char>,
+}
+
+impl Default for FieldOptions {
+    fn default() -> Self {
+        FieldOptions {
+            header: false,
+            separator: "\t".into(),
+            occurrence: Occurrence::All,
+            aggregator: ",".into(),
+            quote: None,
+        }
+    }
+}
+
+/// The `-T fields` printer.
+pub struct FieldsPrinter {
+    names: Vec<String>,
+    cols: Vec<Column>,
+    /// For each field id, the columns that print it.
+    by_field: Vec<Vec<u16>>,
+    opts: FieldOptions,
+    buf: Vec<String>,
+    counts: Vec<usize>,
+    line: String,
+    header_done: bool,
+}
+
+impl FieldsPrinter {
+    /// A printer for `names` (already validated with [`Column::parse`]).
+    pub fn new(names: &[String], opts: FieldOptions) -> Self {
+        let cols: Vec<Column> = names
+            .iter()
+            .map(|n| Column::parse(n).expect("validated by the caller"))
+            .collect();
+        let mut by_field = vec![Vec::new(); field::FIELDS.len()];
+        for (i, c) in cols.iter().enumerate() {
+            if let Column::Field(f) = c {
+                by_field[usize::from(f.0)].push(i as u16);
+            }
+        }
+        FieldsPrinter {
+            names: names.to_vec(),
+            buf: vec![String::new(); cols.len()],
+            counts: vec![0; cols.len()],
+            cols,
+            by_field,
+            opts,
+            line: String::new(),
+            header_done: false,
+        }
+    }
+
+    /// The fields the printer reads (the dissector may skip building others).
+    pub fn fields(&self) -> Vec<FieldId> {
+        self.cols
+            .iter()
+            .filter_map(|c| match c {
+                Column::Field(f) => Some(*f),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Writes one frame's line.
+    pub fn frame(
+        &mut self,
+        out: &mut dyn Write,
+        tree: &Tree,
+        summary: &Summary,
+        pkt: &Packet<'_>,
+        rel_ns: i64,
+    ) -> io::Result<()> {
+        if self.opts.header && !self.header_done {
+            self.header_done = true;
+            let sep = self.opts.separator.clone();
+            let names: Vec<String> = self.names.iter().map(|n| self.quoted(n)).collect();
+            writeln!(out, "{}", names.join(&sep))?;
+        }
+        for b in &mut self.buf {
+            b.clear();
+        }
+        self.counts.iter_mut().for_each(|c| *c = 0);
+        for n in &tree.nodes {
+            let cols = &self.by_field[usize::from(n.field.0)];
+            if cols.is_empty() {
+                continue;
+            }
+            for &c in cols {
+                let c = usize::from(c);
+                self.counts[c] += 1;
+                let k = self.counts[c];
+                let keep = match self.opts.occurrence {
+                    Occurrence::All => true,
+                    Occurrence::First => k == 1,
+                    Occurrence::Last => {
+                        self.buf[c].clear();
+                        true
+                    }
+                    Occurrence::Nth(x) => k == x,
+                };
+                if !keep {
+                    continue;
+                }
+                if !self.buf[c].is_empty() {
+                    let agg = &self.opts.aggregator;
+                    self.buf[c].push_str(agg);
+                }
+                write_value(&mut self.buf[c], tree, pkt.data, n, Style::Fields);
+            }
+        }
+        for (i, c) in self.cols.iter().enumerate() {
+            let b = &mut self.buf[i];
+            match c {
+                Column::Field(_) => {}
+                Column::Number => {
+                    use std::fmt::Write as _;
+                    let _ = write!(b, "{}", pkt.number);
+                }
+                Column::Time => {
+                    write_rel_time(b, rel_ns);
+                    // tshark's column shows microseconds.
+                    b.truncate(b.len() - 3);
+                }
+                Column::Source => b.push_str(&summary.src),
+                Column::Destination => b.push_str(&summary.dst),
+                Column::Protocol => b.push_str(summary.protocol),
+                Column::Length => {
+                    use std::fmt::Write as _;
+                    let _ = write!(b, "{}", pkt.orig_len);
+                }
+                Column::Info => b.push_str(&summary.info),
+            }
+        }
+        self.line.clear();
+        for i in 0..self.cols.len() {
+            if i > 0 {
+                let sep = &self.opts.separator;
+                self.line.push_str(sep);
+            }
+            match self.opts.quote {
+                Some(q) => {
+                    self.line.push(q);
+                    self.line.push_str(&self.buf[i]);
+                    self.line.push(q);
+                }
+                None => self.line.push_str(&self.buf[i]),
+            }
+        }
+        self.line.push('\n');
+        out.write_all(self.line.as_bytes())
+    }
+
+    fn quoted(&self, s: &str) -> String {
+        match self.opts.quote {
+            Some(q) => format!("{q}{s}{q}"),
+            None => s.to_string(),
+        }
+    }
+}
+
+/// Parses one `-E` option (`header=y`, `separator=,`, `occurrence=f`, `aggregator=/s`,
+/// `quote=d`) into `o`.
+pub fn apply_option(o: &mut FieldOptions, spec: &str) -> Result<(), String> {
+    let (k, v) = spec.split_once('=').ok_or_else(|| {
+        format!("-E {spec}: expected NAME=VALUE (header, separator, occurrence, aggregator, quote)")
+    })?;
+    let ch = |v: &str| -> String {
+        match v {
+            "/t" => "\t".into(),
+            "/s" => " ".into(),
+            v => v.to_string(),
+        }
+    };
+    match k {
+        "header" => {
+            o.header = match v {
+                "y" | "yes" | "1" => true,
+                "n" | "no" | "0" => false,
+                _ => return Err(format!("-E header={v}: expected y or n")),
+            }
+        }
+        "separator" => o.separator = ch(v),
+        "aggregator" => o.aggregator = ch(v),
+        "occurrence" => {
+            o.occurrence =
+                match v {
+                    "a" => Occurrence::All,
+                    "f" => Occurrence::First,
+                    "l" => Occurrence::Last,
+                    n => Occurrence::Nth(n.parse().ok().filter(|&x: &usize| x > 0).ok_or_else(
+                        || format!("-E occurrence={n}: expected f, l, a or a number from 1"),
+                    )?),
+                }
+        }
+        "quote" => {
+            o.quote = match v {
+                "d" => Some('"'),
+                "s" => Some('\''),
+                "n" => None,
+                _ => return Err(format!("-E quote={v}: expected d, s or n")),
+            }
+        }
+        _ => {
+            return Err(format!(
+                "-E {k}: unknown option (expected header, separator, occurrence, aggregator or quote)"
+            ));
+        }
+    }
+    Ok(())
+}
