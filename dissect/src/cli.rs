@@ -9,6 +9,7 @@ use crate::dissector::{Config, DecodeAs};
 use crate::field;
 use crate::mpa::Forced;
 use crate::print::fields::{Column, FieldOptions, apply_option};
+use crate::tree::Detail;
 
 /// Decode iWARP (MPA/DDP/RDMAP), one-shot RDMA, iSER and iSCSI from pcap or pcapng captures.
 #[derive(Debug, Parser)]
@@ -316,6 +317,32 @@ impl Options {
         } else {
             placement
         };
+        // Build only what the output needs: the -V text costs far more than the values.
+        let filtered = a.filter.is_some() || a.hex;
+        let (detail, summary) = match &mode {
+            Mode::Quiet => (
+                if filtered {
+                    Detail::Values
+                } else {
+                    Detail::Off
+                },
+                false,
+            ),
+            Mode::Summary => (
+                if filtered {
+                    Detail::Values
+                } else {
+                    Detail::Off
+                },
+                true,
+            ),
+            Mode::Tree { .. } => (Detail::Labels, false),
+            Mode::Fields { names, .. } => (
+                Detail::Values,
+                names.iter().any(|n| n.starts_with("_ws.col.")),
+            ),
+            Mode::Json | Mode::Ek => (Detail::Values, false),
+        };
         Ok(Options {
             file,
             mode,
@@ -329,6 +356,8 @@ impl Options {
                 decode_as,
                 reassembly_cap: parse_size(&a.reassembly_cap)?,
                 disabled,
+                detail,
+                summary,
                 ..Config::default()
             },
             color,

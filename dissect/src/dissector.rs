@@ -19,7 +19,7 @@ use crate::link::{self, LinkHeader};
 use crate::mpa::{Forced, FrameOut, Location, MpaConv, PduKind};
 use crate::registry::f;
 use crate::stream::{ConvKey, ConvTable, Direction};
-use crate::tree::{FRAME_SOURCE, Severity, Tree, Value};
+use crate::tree::{self, Detail, FRAME_SOURCE, Severity, Tree, Value};
 
 /// `-d tcp.port==N,mpa[,crc=on|off][,markers=on|off]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +43,11 @@ pub struct Config {
     pub iscsi_port: u16,
     /// Protocols switched off (`--disable-protocol`).
     pub disabled: build::Disabled,
+    /// Build the summary line (source, destination, info); `-q` and `-T fields` without
+    /// `_ws.col.*` columns do not need it.
+    pub summary: bool,
+    /// How much of the tree to build.
+    pub detail: Detail,
 }
 
 impl Default for Config {
@@ -53,6 +58,8 @@ impl Default for Config {
             reassembly_cap: 64 << 20,
             iscsi_port: 3260,
             disabled: build::Disabled::default(),
+            summary: true,
+            detail: Detail::Labels,
         }
     }
 }
@@ -88,6 +95,18 @@ pub struct Summary {
     pub worst: Option<Severity>,
     /// Layer for colouring.
     pub layer: Layer,
+}
+
+impl Summary {
+    /// Empties the summary for the next frame, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.protocol = "";
+        self.src.clear();
+        self.dst.clear();
+        self.info.clear();
+        self.worst = None;
+        self.layer = Layer::Tcp;
+    }
 }
 
 /// A TCP conversation.
@@ -168,6 +187,7 @@ fn window_scale(t: &TcpSlice<'_>) -> Option<u8> {
 impl Dissector {
     /// A dissector with these settings.
     pub fn new(cfg: Config) -> Self {
+        let detail = cfg.detail;
         Dissector {
             cfg,
             convs: HashMap::new(),
@@ -175,7 +195,11 @@ impl Dissector {
             first_ts: None,
             prev_ts: None,
             prev_displayed: None,
-            tree: Tree::default(),
+            tree: {
+                let mut t = Tree::default();
+                t.set_detail(detail);
+                t
+            },
             summary: Summary::default(),
             analysis: Analysis::default(),
             out: FrameOut::default(),
@@ -187,6 +211,11 @@ impl Dissector {
             bad_crcs: 0,
             fpdu_bytes: 0,
         }
+    }
+
+    /// The last frame's protocol stack, as `frame.protocols` shows it.
+    pub fn protocols(&self) -> &str {
+        &self.protocols
     }
 
     /// The settings.
@@ -222,9 +251,13 @@ impl Dissector {
             encap: encap(pkt.link),
             comment: pkt.comment,
         };
-        let protocols_node = build::frame(&mut self.tree, &fi);
-        self.summary = Summary::default();
-        self.summary.protocol = "";
+        let tree_on = self.tree.detail() != Detail::Off;
+        let protocols_node = if tree_on {
+            build::frame(&mut self.tree, &fi)
+        } else {
+            tree::NO_NODE
+        };
+        self.summary.clear();
         let data = pkt.data;
         let lf = link::decode(pkt.link, data);
         match &lf.link_header {
@@ -245,20 +278,28 @@ impl Dissector {
                 let end = offset_in(data, ip.payload().payload) + ip.payload().payload.len();
                 (end < data.len() && !ip.payload().incomplete).then(|| (end, data.len() - end))
             });
-            build::ethernet(&mut self.tree, eth, padding);
+            if tree_on {
+                build::ethernet(&mut self.tree, eth, padding);
+            }
             self.protocols.push_str("eth:ethertype");
-            self.summary.src = mac(&eth.source());
-            self.summary.dst = mac(&eth.destination());
+            if self.cfg.summary {
+                let _ = write!(self.summary.src, "{}", build::Mac(&eth.source()));
+                let _ = write!(self.summary.dst, "{}", build::Mac(&eth.destination()));
+            }
             self.summary.protocol = "Ethernet";
         }
         for v in fr.vlan_tags() {
-            build::vlan(&mut self.tree, v, offset_in(data, v.slice()));
+            if tree_on {
+                build::vlan(&mut self.tree, v, offset_in(data, v.slice()));
+            }
             self.protocols.push_str(":vlan:ethertype");
         }
         let mut addrs: Option<(IpAddr, IpAddr)> = None;
         match &fr.ip {
             Some(LaxIpSlice::Ipv4(ip)) => {
-                build::ipv4(&mut self.tree, ip, offset_in(data, ip.header().slice()));
+                if tree_on {
+                    build::ipv4(&mut self.tree, ip, offset_in(data, ip.header().slice()));
+                }
                 sep(&mut self.protocols);
                 self.protocols.push_str("ip");
                 addrs = Some((
@@ -268,7 +309,9 @@ impl Dissector {
                 self.summary.protocol = "IPv4";
             }
             Some(LaxIpSlice::Ipv6(ip)) => {
-                build::ipv6(&mut self.tree, ip, offset_in(data, ip.header().slice()));
+                if tree_on {
+                    build::ipv6(&mut self.tree, ip, offset_in(data, ip.header().slice()));
+                }
                 sep(&mut self.protocols);
                 self.protocols.push_str("ipv6");
                 addrs = Some((
@@ -279,9 +322,11 @@ impl Dissector {
             }
             None => {}
         }
-        if let Some((s, d)) = addrs {
-            self.summary.src = s.to_string();
-            self.summary.dst = d.to_string();
+        if let (Some((s, d)), true) = (addrs, self.cfg.summary) {
+            self.summary.src.clear();
+            self.summary.dst.clear();
+            let _ = write!(self.summary.src, "{s}");
+            let _ = write!(self.summary.dst, "{d}");
         }
         if let (Some(tcp), Some((sa, da))) = (fr.tcp.as_ref(), addrs) {
             self.tcp(pkt, tcp, sa, da, data);
@@ -304,8 +349,14 @@ impl Dissector {
                 self.summary.protocol = "Malformed";
             }
         }
-        let protocols = self.tree.text_value(format_args!("{}", self.protocols));
-        self.tree.nodes[protocols_node as usize].value = protocols;
+        let protocols = if tree_on {
+            self.tree.text_value(format_args!("{}", self.protocols))
+        } else {
+            Value::None
+        };
+        if let Some(n) = self.tree.nodes.get_mut(protocols_node as usize) {
+            n.value = protocols;
+        }
         self.experts_to_nodes();
     }
 
@@ -464,6 +515,7 @@ impl Dissector {
     ) {
         let settings = self.cfg.settings;
         let mut infos: Vec<String> = Vec::new();
+        let want_info = self.cfg.summary;
         let mut layer = Layer::Tcp;
         let mut proto_mpa = false;
         let mut proto_ddp = false;
@@ -504,7 +556,9 @@ impl Dissector {
                 PduKind::Request | PduKind::Reply | PduKind::BadFrame => {
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
-                    infos.push(s);
+                    if want_info {
+                        infos.push(s);
+                    }
                     if layer == Layer::Tcp {
                         layer = Layer::Mpa;
                     }
@@ -513,7 +567,9 @@ impl Dissector {
                     ulp_proto = Some("iscsi");
                     if let Ok(bhs) = Bhs::new_checked(wire) {
                         let r = build::iscsi(&mut self.tree, wsrc, wbase, &bhs);
-                        infos.push(iscsi_info(&bhs, r));
+                        if want_info {
+                            infos.push(iscsi_info(&bhs, r));
+                        }
                         layer = Layer::Iscsi;
                     }
                 }
@@ -577,7 +633,9 @@ impl Dissector {
                     if l as u8 > layer as u8 || layer == Layer::Tcp {
                         layer = l;
                     }
-                    infos.push(fpdu_info(&s, settings, self.cfg.disabled));
+                    if want_info {
+                        infos.push(fpdu_info(&s, settings, self.cfg.disabled));
+                    }
                 }
             }
         }
@@ -594,20 +652,7 @@ impl Dissector {
         } else if self.tree.first(f::DATA).is_some() {
             self.protocols.push_str(":data");
         }
-        if !infos.is_empty() {
-            // Keep TCP's own remarks ("[TCP Retransmission] ") in front.
-            let prefix_len = self
-                .summary
-                .info
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(0);
-            let prefix = self.summary.info[..prefix_len].to_string();
-            self.summary.info = format!(
-                "{prefix}{} > {} {}",
-                tcp.source_port(),
-                tcp.destination_port(),
-                infos.join("; ")
-            );
+        if layer != Layer::Tcp {
             self.summary.protocol = match layer {
                 Layer::Mpa => "MPA",
                 Layer::Rdma => "DDP/RDMA",
@@ -615,7 +660,28 @@ impl Dissector {
                 Layer::Iscsi => "iSCSI",
                 Layer::Tcp => "TCP",
             };
-        } else if payload_len > 0 && framed {
+        }
+        if !infos.is_empty() {
+            // Keep TCP's own remarks ("[TCP Retransmission] ") in front.
+            let prefix_len = self
+                .summary
+                .info
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(0);
+            self.summary.info.truncate(prefix_len);
+            let _ = write!(
+                self.summary.info,
+                "{} > {} ",
+                tcp.source_port(),
+                tcp.destination_port()
+            );
+            for (k, i) in infos.iter().enumerate() {
+                if k > 0 {
+                    self.summary.info.push_str("; ");
+                }
+                self.summary.info.push_str(i);
+            }
+        } else if payload_len > 0 && framed && want_info {
             self.summary
                 .info
                 .push_str(" [TCP segment of a reassembled PDU]");
@@ -626,16 +692,17 @@ impl Dissector {
     /// Turns the frame's expert findings into `_ws.expert` nodes (filterable, printable).
     fn experts_to_nodes(&mut self) {
         let n = self.tree.experts.len();
-        let mut worst = None;
+        let worst = self.tree.experts.iter().map(|e| e.severity).max();
+        self.summary.worst = worst;
+        if self.tree.detail() == Detail::Off {
+            return;
+        }
         for i in 0..n {
             let e = self.tree.experts[i];
-            worst = worst.max(Some(e.severity));
             let (start, len, src) = e
                 .node
-                .map(|k| {
-                    let node = self.tree.nodes[k as usize];
-                    (node.start as usize, node.len as usize, node.src)
-                })
+                .and_then(|k| self.tree.nodes.get(k as usize))
+                .map(|node| (node.start as usize, node.len as usize, node.src))
                 .unwrap_or((0, 0, FRAME_SOURCE));
             self.tree.set_depth(0);
             let top = self.tree.add(f::_WS_EXPERT, Value::None, src, start, len);
@@ -668,7 +735,6 @@ impl Dissector {
             );
             self.tree.pop();
         }
-        self.summary.worst = worst;
     }
 
     /// Finishes the capture: what reassembly still held, and STags never closed.
@@ -681,17 +747,6 @@ fn sep(s: &mut String) {
     if !s.is_empty() {
         s.push(':');
     }
-}
-
-fn mac(b: &[u8; 6]) -> String {
-    let mut s = String::with_capacity(17);
-    for (i, x) in b.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 fn severity_word(s: Severity) -> &'static str {

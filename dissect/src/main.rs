@@ -17,6 +17,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(code) => code,
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.ends_with(BROKEN_PIPE) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = io::stdout().flush();
             eprintln!("oneshot-dissect: {e}");
@@ -25,11 +27,22 @@ fn main() -> ExitCode {
     }
 }
 
+const BROKEN_PIPE: &str = "(broken pipe)";
+
+/// A write error as a message; a closed pipe is marked so that `main` exits quietly.
+fn writing(e: io::Error) -> String {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        format!("writing: {BROKEN_PIPE}")
+    } else {
+        format!("writing: {e}")
+    }
+}
+
 fn run(args: Args) -> Result<ExitCode, String> {
     let opts = Options::resolve(args)?;
     if let Some(g) = &opts.glossary {
         let mut out = BufWriter::new(io::stdout().lock());
-        print::glossary::write(&mut out, g).map_err(|e| format!("writing: {e}"))?;
+        print::glossary::write(&mut out, g).map_err(writing)?;
         return Ok(ExitCode::SUCCESS);
     }
     let filter = match &opts.filter {
@@ -85,7 +98,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             d.displayed(pkt.ts_ns);
             printer
                 .frame(&mut out, &d, &pkt, pkt.ts_ns - first)
-                .map_err(|e| format!("writing: {e}"))?;
+                .map_err(writing)?;
         }
         if let Some(b) = &bar {
             if read % 4096 == 0 {
@@ -93,14 +106,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     }
-    printer
-        .finish(&mut out)
-        .map_err(|e| format!("writing: {e}"))?;
+    printer.finish(&mut out).map_err(writing)?;
     let leaks = d.finish();
-    stats
-        .write(&mut out, &d, &leaks)
-        .map_err(|e| format!("writing: {e}"))?;
-    out.flush().map_err(|e| format!("writing: {e}"))?;
+    stats.write(&mut out, &d, &leaks).map_err(writing)?;
+    out.flush().map_err(writing)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -8,8 +8,7 @@ use crate::analysis::Leak;
 use crate::capture::Packet;
 use crate::dissector::Dissector;
 use crate::print::value::write_rel_time;
-use crate::registry::f;
-use crate::tree::{Severity, Value};
+use crate::tree::Severity;
 
 /// The statistics `-z` knows.
 pub const KNOWN: &[&str] = &["expert", "io,phs", "oneshot,exchanges", "oneshot,stags"];
@@ -111,14 +110,11 @@ impl Stats {
             if pkt.comment.is_some() {
                 path.push("pkt_comment");
             }
-            if let Some(n) = d.tree.first(f::FRAME_PROTOCOLS) {
-                let s = match n.value {
-                    Value::Text(a, b) => d.tree.arena_str((a, b)),
-                    Value::Str(s) => s,
-                    _ => "",
-                };
-                path.extend(s.split(':').filter(|p| !p.is_empty() && *p != "ethertype"));
-            }
+            path.extend(
+                d.protocols()
+                    .split(':')
+                    .filter(|p| !p.is_empty() && *p != "ethertype"),
+            );
             self.phs.add(&path, u64::from(pkt.orig_len));
         }
     }

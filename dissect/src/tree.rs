@@ -114,6 +114,22 @@ pub struct Expert {
     pub node: Option<u32>,
 }
 
+/// How much of the tree to build: printers that need less let the dissector skip the cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Detail {
+    /// No nodes at all (summary lines, `-q`): expert findings are still recorded.
+    Off,
+    /// Every node with its value, and the labels of protocol nodes (which `-T fields` prints
+    /// as their value): filters, `-T fields`, JSON, EK, `-x`.
+    Values,
+    /// Everything, with the `-V` text of every node.
+    #[default]
+    Labels,
+}
+
+/// The index [`Tree::add`] returns when the tree is [`Detail::Off`].
+pub const NO_NODE: u32 = u32::MAX;
+
 /// The tree of one frame.
 #[derive(Debug, Default)]
 pub struct Tree {
@@ -126,6 +142,7 @@ pub struct Tree {
     arena: String,
     used_sources: usize,
     depth: u8,
+    detail: Detail,
 }
 
 impl Tree {
@@ -138,7 +155,23 @@ impl Tree {
         self.depth = 0;
     }
 
-    /// Adds a node at the current depth; returns its index.
+    /// How much is built.
+    pub fn detail(&self) -> Detail {
+        self.detail
+    }
+
+    /// Sets how much is built (from the next node on; call between frames).
+    pub fn set_detail(&mut self, d: Detail) {
+        self.detail = d;
+    }
+
+    /// True when every node's `-V` text is wanted (builders skip costly labels otherwise).
+    pub fn labels(&self) -> bool {
+        self.detail == Detail::Labels
+    }
+
+    /// Adds a node at the current depth; returns its index ([`NO_NODE`] when the tree is
+    /// [`Detail::Off`]).
     pub fn add(
         &mut self,
         field: FieldId,
@@ -147,6 +180,9 @@ impl Tree {
         start: usize,
         len: usize,
     ) -> u32 {
+        if self.detail == Detail::Off {
+            return NO_NODE;
+        }
         self.nodes.push(Node {
             field,
             value,
@@ -170,8 +206,15 @@ impl Tree {
         len: usize,
     ) -> u32 {
         let i = self.add(field, value, src, start, len);
-        self.nodes[i as usize].hidden = true;
+        self.hide(i);
         i
+    }
+
+    /// Marks node `i` hidden.
+    pub fn hide(&mut self, i: u32) {
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.hidden = true;
+        }
     }
 
     /// Opens a subtree under the last node added.
@@ -203,6 +246,9 @@ impl Tree {
 
     /// A string value built from formatted text.
     pub fn text_value(&mut self, args: std::fmt::Arguments<'_>) -> Value {
+        if self.detail == Detail::Off {
+            return Value::None;
+        }
         let (s, l) = self.text(args);
         Value::Text(s, l)
     }
@@ -213,7 +259,15 @@ impl Tree {
     }
 
     /// Gives node `i` a custom `-V` label.
+    /// Only with [`Detail::Labels`], or for protocol nodes with [`Detail::Values`] (their label
+    /// is what `-T fields` prints).
     pub fn label(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
+        let Some(n) = self.nodes.get(i as usize) else {
+            return;
+        };
+        if self.detail == Detail::Values && n.field.def().ftype != Ftype::Protocol {
+            return;
+        }
         let t = self.text(args);
         self.nodes[i as usize].label = Some(t);
     }

@@ -41,11 +41,7 @@ pub struct FrameInfo<'a> {
 pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
     let mut b = B::new(t, FRAME_SOURCE, 0);
     let top = b.open(f::FRAME, 0, fi.cap_len as usize);
-    let on = match (fi.interface, fi.interface_name) {
-        (Some(id), Some(n)) => format!(" on interface {n}, id {id}"),
-        (Some(id), None) => format!(" on interface unknown, id {id}"),
-        _ => String::new(),
-    };
+    let on = OnInterface(fi.interface, fi.interface_name);
     b.t.label(
         top,
         format_args!(
@@ -89,11 +85,44 @@ pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
     protocols
 }
 
-fn mac(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+/// ` on interface NAME, id N` (pcapng only).
+struct OnInterface<'a>(Option<u32>, Option<&'a str>);
+
+impl std::fmt::Display for OnInterface<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OnInterface(Some(id), Some(n)) => write!(f, " on interface {n}, id {id}"),
+            OnInterface(Some(id), None) => write!(f, " on interface unknown, id {id}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A MAC address written as tshark writes it, without allocating.
+pub struct Mac<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Mac<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, x) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{x:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `, Ack: N` when the segment acknowledges.
+struct AckPart(Option<u32>);
+
+impl std::fmt::Display for AckPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, ", Ack: {a}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Linux cooked capture or BSD loopback header.
@@ -167,10 +196,10 @@ pub fn ethernet(t: &mut Tree, e: &Ethernet2Slice<'_>, padding: Option<(usize, us
         top,
         format_args!(
             "Ethernet II, Src: {} ({}), Dst: {} ({})",
-            mac(&src),
-            mac(&src),
-            mac(&dst),
-            mac(&dst)
+            Mac(&src),
+            Mac(&src),
+            Mac(&dst),
+            Mac(&dst)
         ),
     );
     for (addr, off, fa, lg, ig) in [
@@ -180,17 +209,17 @@ pub fn ethernet(t: &mut Tree, e: &Ethernet2Slice<'_>, padding: Option<(usize, us
         let n = b.v(fa, Value::Ether(addr), off, 6);
         b.t.label(
             n,
-            format_args!("{}: {} ({})", fa.def().name, mac(&addr), mac(&addr)),
+            format_args!("{}: {} ({})", fa.def().name, Mac(&addr), Mac(&addr)),
         );
         b.t.push();
         b.hidden(f::ETH_ADDR, Value::Ether(addr), off, 6);
         let first3 = (u64::from(addr[0]) << 16) | (u64::from(addr[1]) << 8) | u64::from(addr[2]);
         b.bits(lg, first3, off, 3);
         let i = b.bits(f::ETH_LG, first3, off, 3);
-        b.t.nodes[i as usize].hidden = true;
+        b.t.hide(i);
         b.bits(ig, first3, off, 3);
         let i = b.bits(f::ETH_IG, first3, off, 3);
-        b.t.nodes[i as usize].hidden = true;
+        b.t.hide(i);
         b.t.pop();
     }
     b.u(f::ETH_TYPE, u64::from(e.ether_type().0), 12, 2);
@@ -349,11 +378,7 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo) -> usiz
     let len = tcp.payload().len();
     let mut b = B::new(t, FRAME_SOURCE, off);
     let top = b.open(f::TCP, 0, hl);
-    let ackpart = if tcp.ack() {
-        format!(", Ack: {}", info.ack)
-    } else {
-        String::new()
-    };
+    let ackpart = AckPart(tcp.ack().then_some(info.ack));
     b.t.label(
         top,
         format_args!(

@@ -6,7 +6,7 @@ mod l2l4;
 mod ulp;
 
 pub use iwarp::{FpduCtx, FpduSummary, fpdu, mpa_frame};
-pub use l2l4::{FrameInfo, TcpInfo, ethernet, frame, ipv4, ipv6, link_header, tcp, vlan};
+pub use l2l4::{FrameInfo, Mac, TcpInfo, ethernet, frame, ipv4, ipv6, link_header, tcp, vlan};
 pub use ulp::{iscsi, iser};
 
 use crate::field::{FieldId, Ftype};
