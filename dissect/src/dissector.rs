@@ -134,6 +134,8 @@ pub struct Dissector {
     pub tree: Tree,
     /// The last frame's summary.
     pub summary: Summary,
+    /// A tree that is never built (FPDUs analysed without being shown).
+    scratch: Tree,
     /// STag lifecycles and exchanges.
     pub analysis: Analysis,
     out: FrameOut,
@@ -201,6 +203,11 @@ impl Dissector {
                 t
             },
             summary: Summary::default(),
+            scratch: {
+                let mut t = Tree::default();
+                t.set_detail(Detail::Off);
+                t
+            },
             analysis: Analysis::default(),
             out: FrameOut::default(),
             plain: Vec::new(),
@@ -574,13 +581,28 @@ impl Dissector {
                     }
                 }
                 PduKind::Fpdu => {
+                    if p.analyse {
+                        self.fpdus += 1;
+                        self.fpdu_bytes += p.len as u64;
+                        if p.crc == crate::mpa::CrcStatus::Bad {
+                            self.bad_crcs += 1;
+                        }
+                    }
+                    if !p.show {
+                        let disabled = self.cfg.disabled;
+                        let Dissector {
+                            plain,
+                            scratch,
+                            analysis,
+                            tree,
+                            ..
+                        } = self;
+                        let s = analyse_only(plain, scratch, p, wire, settings, disabled);
+                        analysis.fpdu(tree, stream, p.dir, pkt.number, pkt.ts_ns, &s);
+                        continue;
+                    }
                     proto_mpa = true;
                     proto_ddp = true;
-                    self.fpdus += 1;
-                    self.fpdu_bytes += p.len as u64;
-                    if p.crc == crate::mpa::CrcStatus::Bad {
-                        self.bad_crcs += 1;
-                    }
                     // Strip markers into a source of their own.
                     let (plain, psrc, pbase): (&[u8], _, _) = match p.marker_pos {
                         Some(pos) if marker::stripped_len(pos, wire.len()) < wire.len() => {
@@ -606,7 +628,7 @@ impl Dissector {
                         disabled: self.cfg.disabled,
                     };
                     let s = build::fpdu(&mut self.tree, &ctx);
-                    if !p.again {
+                    if p.analyse {
                         self.analysis.fpdu(
                             &mut self.tree,
                             stream,
@@ -794,6 +816,41 @@ pub(crate) fn group_word(field: crate::field::FieldId) -> &'static str {
         0x0700_0000 => "Malformed",
         _ => "Protocol",
     }
+}
+
+/// An FPDU shown in an earlier frame (it arrived out of order) that reassembly has now
+/// reached: decoded into the never-built `scratch` tree for its summary, to be analysed in
+/// stream order.
+fn analyse_only(
+    plain_buf: &mut Vec<u8>,
+    scratch: &mut Tree,
+    p: &crate::mpa::Pdu,
+    wire: &[u8],
+    settings: Settings,
+    disabled: build::Disabled,
+) -> FpduSummary {
+    let plain: &[u8] = match p.marker_pos {
+        Some(pos) if marker::stripped_len(pos, wire.len()) < wire.len() => {
+            plain_buf.resize(marker::stripped_len(pos, wire.len()), 0);
+            let _ = marker::strip_markers(wire, pos, plain_buf);
+            plain_buf
+        }
+        _ => wire,
+    };
+    scratch.clear();
+    let ctx = FpduCtx {
+        wire,
+        wire_src: FRAME_SOURCE,
+        wire_base: 0,
+        marker_pos: p.marker_pos,
+        plain,
+        plain_src: FRAME_SOURCE,
+        plain_base: 0,
+        crc: p.crc,
+        settings,
+        disabled,
+    };
+    build::fpdu(scratch, &ctx)
 }
 
 /// The Info column text of one FPDU.

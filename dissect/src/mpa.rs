@@ -84,9 +84,11 @@ pub struct Pdu {
     pub crc: CrcStatus,
     /// It was completed from several segments.
     pub reassembled: bool,
-    /// A copy decoded from a segment the stream had already seen (a retransmission): shown,
-    /// not analysed again.
-    pub again: bool,
+    /// Shown in this frame (false: shown earlier, in the frame that carried it out of order).
+    pub show: bool,
+    /// Analysed now, in stream order (false: a retransmitted copy, or an out-of-order FPDU
+    /// that is analysed when reassembly reaches it).
+    pub analyse: bool,
     /// Direction (0 or 1, as the conversation numbers them).
     pub dir: usize,
 }
@@ -338,7 +340,8 @@ impl MpaConv {
                 marker_pos: None,
                 crc: CrcStatus::Unverified,
                 reassembled: !in_frame,
-                again: false,
+                show: true,
+                analyse: true,
                 dir,
             });
             pos += total;
@@ -406,7 +409,8 @@ impl MpaConv {
                 marker_pos: None,
                 crc: CrcStatus::Unverified,
                 reassembled: !in_frame,
-                again: false,
+                show: true,
+                analyse: true,
                 dir,
             });
             self.dirs[dir].state = DirState::Off;
@@ -438,7 +442,8 @@ impl MpaConv {
             marker_pos: None,
             crc: CrcStatus::Unverified,
             reassembled: !in_frame,
-            again: false,
+            show: true,
+            analyse: true,
             dir,
         });
         let rest = &view[total..];
@@ -671,10 +676,6 @@ impl MpaConv {
                         .iter()
                         .any(|&(a, b)| seq_diff(here, a) >= 0 && seq_diff(end, b) <= 0);
                     d.shown.retain(|&(_, b)| seq_diff(b, end) > 0);
-                    if already {
-                        pos += len;
-                        continue;
-                    }
                     let at = self.place(view, frame, in_frame, pos, len, out);
                     out.pdus.push(Pdu {
                         kind: PduKind::Fpdu,
@@ -684,7 +685,8 @@ impl MpaConv {
                         marker_pos,
                         crc,
                         reassembled: !in_frame,
-                        again: false,
+                        show: !already,
+                        analyse: true,
                         dir,
                     });
                     pos += len;
@@ -782,7 +784,8 @@ impl MpaConv {
                 marker_pos,
                 crc,
                 reassembled: false,
-                again,
+                show: true,
+                analyse: false,
                 dir,
             });
         }
