@@ -51,8 +51,12 @@ pub struct Args {
     /// Glossary: fields, values or protocols.
     #[arg(short = 'G', value_name = "REPORT")]
     pub glossary: Option<String>,
-    /// Decode as: tcp.port==N,mpa[,crc=on|off][,markers=on|off] (repeatable).
-    #[arg(short = 'd', value_name = "RULE")]
+    /// Decode-as rules that force MPA on a TCP port (repeatable).
+    #[arg(
+        short = 'd',
+        value_name = "RULE",
+        help = "Decode as: tcp.port==N,mpa[,crc=on|off][,markers=on|off] (repeatable)"
+    )]
     pub decode_as: Vec<String>,
     /// Opcode profile: oneshot (0x8/0xC are the one-shot Sends) or rfc7306 (0x8 is Immediate Data).
     #[arg(long, value_name = "PROFILE", default_value = "oneshot")]

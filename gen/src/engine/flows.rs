@@ -21,7 +21,7 @@ use crate::rng::Rng;
 pub enum FlowKind {
     /// One-shot write (FIG. 4).
     OneShotWrite,
-    /// One-shot read ([37]).
+    /// One-shot read (patent paragraph 37).
     OneShotRead,
     /// Conventional RDMAP write (FIG. 3).
     ConventionalWrite,
