@@ -2,11 +2,12 @@
 //! Read accounting, MSN and MO consistency per queue. Each finding is an expert item on the
 //! frame where it shows, with its own field.
 //!
-//! Two orders matter. Lifecycle events (advertise, use, close) are taken in the order the frames
-//! were captured: that is the order the hosts saw them. MSN, MO and L are properties of one
-//! direction's byte stream, so they are checked in TCP sequence order: an FPDU decoded from a
-//! segment that arrived beyond a hole waits until the stream reaches it, and what it shows then
-//! is reported on the frame that filled the hole, naming the frame that carried it.
+//! An FPDU that arrives beyond a hole in its TCP stream is seen twice: shown in the frame that
+//! carried it ([`Pass::Early`]), then handed over again when reassembly fills the hole
+//! ([`Pass::Late`]). Its lifecycle events (advertise, use, close, Read octets) count when it is
+//! first seen, so a hole the capture never fills (a segment the capture point missed) cannot
+//! hide the messages after it; MSN, MO and L are checked in stream order, so TCP reordering is
+//! not mistaken for a DDP fault. Read Responses are counted by their offsets, in any order.
 //!
 //! An STag left open is a leak once its closer can send nothing more: a FIN from the peer that
 //! would close it (or an RST) reports it on that frame; STags still open when the capture ends
@@ -26,7 +27,7 @@ mod order;
 #[cfg(test)]
 mod tests;
 
-use order::{Order, Seg};
+use order::{Order, Seg, seq_after};
 
 /// Closed STags, iSER STags and unexplained uses remembered per direction.
 const RECENT: usize = 1 << 16;
@@ -75,7 +76,19 @@ pub struct Leak {
     pub ended_in: Option<u64>,
 }
 
-/// Where an FPDU sits: connection, direction, frame and TCP position.
+/// How the dissector hands an FPDU over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// In stream order, shown in this frame.
+    InOrder,
+    /// Shown in this frame, decoded from a segment beyond a hole or from a retransmission: not
+    /// yet in stream order.
+    Early,
+    /// Reassembly reached it after it was shown early, in an earlier frame.
+    Late,
+}
+
+/// Where an FPDU is analysed: connection, direction, frame and TCP position.
 #[derive(Debug, Clone, Copy)]
 pub struct At {
     /// `tcp.stream`.
@@ -90,9 +103,10 @@ pub struct At {
     pub seq: u32,
     /// Its wire length (markers included).
     pub len: u32,
-    /// Decoded from a segment that arrived beyond a hole in the stream (TCP out of order).
-    pub ahead: bool,
-    /// Index of the FPDU's first node in the tree (findings point at its fields).
+    /// How it is handed over.
+    pub pass: Pass,
+    /// Index of the FPDU's first node in the tree (findings point at its fields; the tree's
+    /// length when the FPDU was shown in an earlier frame).
     pub first_node: usize,
 }
 
@@ -192,6 +206,10 @@ impl<V> Recent<V> {
 struct Dir {
     /// MSN, MO and L, checked in stream order.
     order: Order,
+    /// Sequence number right after the last FPDU handed over in stream order.
+    next_seq: Option<u32>,
+    /// FPDUs seen early whose lifecycle events are counted: by sequence number.
+    early: Recent<()>,
     /// STags this sender advertised (one-shot), still open.
     advertised: HashMap<u32, Adv>,
     /// STags of this sender that the peer closed.
@@ -268,8 +286,25 @@ impl Analysis {
     pub fn fpdu(&mut self, t: &mut Tree, at: &At, s: &FpduSummary) {
         let conv = self.convs.entry(at.stream).or_default();
         let (me, peer) = split(conv, at.dir & 1);
-        me.order.fpdu(Seg::of(s, at), at.ahead, t, at.first_node);
-        if !s.ok {
+        let end = at.seq.wrapping_add(at.len);
+        let first_sight = match at.pass {
+            Pass::InOrder => true,
+            Pass::Late => me.early.remove(at.seq).is_none(),
+            Pass::Early => {
+                // A retransmission of what the stream already had, or of an early FPDU.
+                let behind = me.next_seq.is_some_and(|n| !seq_after(end, n));
+                let again = behind || me.early.contains(at.seq);
+                if !again {
+                    me.early.insert(at.seq, ());
+                }
+                !again
+            }
+        };
+        if at.pass != Pass::Early {
+            me.next_seq = Some(end);
+            me.order.fpdu(Seg::of(s, at), t, at.first_node);
+        }
+        if !s.ok || !first_sight {
             return;
         }
         let frame = at.frame;

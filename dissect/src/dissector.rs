@@ -607,7 +607,7 @@ impl Dissector {
                             ts: pkt.ts_ns,
                             seq: p.seq,
                             len: p.len as u32,
-                            ahead: false,
+                            pass: crate::analysis::Pass::Late,
                             first_node: tree.nodes.len(),
                         };
                         analysis.fpdu(tree, &at, &s);
@@ -641,19 +641,21 @@ impl Dissector {
                     };
                     let first_node = self.tree.nodes.len();
                     let s = build::fpdu(&mut self.tree, &ctx);
-                    if p.analyse {
-                        let at = crate::analysis::At {
-                            stream,
-                            dir: p.dir,
-                            frame: pkt.number,
-                            ts: pkt.ts_ns,
-                            seq: p.seq,
-                            len: p.len as u32,
-                            ahead: false,
-                            first_node,
-                        };
-                        self.analysis.fpdu(&mut self.tree, &at, &s);
-                    }
+                    let at = crate::analysis::At {
+                        stream,
+                        dir: p.dir,
+                        frame: pkt.number,
+                        ts: pkt.ts_ns,
+                        seq: p.seq,
+                        len: p.len as u32,
+                        pass: if p.analyse {
+                            crate::analysis::Pass::InOrder
+                        } else {
+                            crate::analysis::Pass::Early
+                        },
+                        first_node,
+                    };
+                    self.analysis.fpdu(&mut self.tree, &at, &s);
                     if s.iscsi.is_some() {
                         ulp_proto = Some(if s.iser_stags.is_some() {
                             "iser:iscsi"

@@ -1,8 +1,6 @@
-//! MSN, MO and L per untagged queue, checked in TCP sequence order (ONESHOT.md §6 item 6). An
-//! FPDU decoded from a segment beyond a hole waits here until the stream reaches it; what it
-//! shows then goes on the frame that filled the hole, naming the frame that carried it.
-
-use std::collections::VecDeque;
+//! MSN, MO and L per untagged queue (ONESHOT.md §6 item 6). The dissector hands FPDUs over in
+//! TCP sequence order (one that arrived beyond a hole when reassembly reaches it), so what is
+//! checked here is the stream the receiver saw, not the order segments were captured in.
 
 use oneshot_codec::oneshot::Op;
 
@@ -10,9 +8,6 @@ use super::{At, node};
 use crate::build::FpduSummary;
 use crate::registry::f;
 use crate::tree::{Severity, Tree};
-
-/// FPDUs decoded beyond a hole, waiting for the stream to reach them, per direction.
-const MAX_AHEAD: usize = 4096;
 
 /// `a` is after `b` in sequence space.
 pub(super) fn seq_after(a: u32, b: u32) -> bool {
@@ -23,8 +18,6 @@ pub(super) fn seq_after(a: u32, b: u32) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Seg {
     frame: u64,
-    seq: u32,
-    end: u32,
     /// Untagged with a queue the checks follow.
     queued: bool,
     qn: u32,
@@ -56,10 +49,6 @@ struct Queue {
 /// The ordering state of one direction.
 #[derive(Debug, Default)]
 pub(super) struct Order {
-    /// Sequence number right after the last FPDU checked in stream order.
-    next_seq: Option<u32>,
-    /// FPDUs decoded beyond a hole, waiting for the stream to reach them.
-    ahead: VecDeque<Seg>,
     queues: [Queue; 4],
 }
 
@@ -67,8 +56,6 @@ impl Seg {
     pub(super) fn of(s: &FpduSummary, at: &At) -> Seg {
         Seg {
             frame: at.frame,
-            seq: at.seq,
-            end: at.seq.wrapping_add(at.len),
             queued: s.ok && !s.tagged && s.qn < 4,
             qn: s.qn,
             msn: s.msn,
@@ -81,21 +68,15 @@ impl Seg {
     }
 }
 
-/// MSN, MO and L of one untagged segment, in stream order. `nodes` is the FPDU's first node
-/// when it is in this frame; `None` when it was decoded earlier (out of order), and the
-/// messages then name its frame.
-fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usize>) {
+/// MSN, MO and L of one untagged segment, in stream order; findings point at the fields of
+/// the FPDU whose nodes start at `first_node`.
+fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, first_node: usize) {
     if !g.queued {
         return;
     }
     let q = g.qn as usize;
     let queue = &mut queues[q];
-    let at = |t: &Tree, field| nodes.and_then(|n| node(t, n, field));
-    let whose = if nodes.is_some() {
-        String::new()
-    } else {
-        format!(" (frame {}, received out of order)", g.frame)
-    };
+    let at = |t: &Tree, field| node(t, first_node, field);
     match queue.current {
         Some(cur) if cur.msn == g.msn => {
             if u64::from(g.mo) != cur.next_mo {
@@ -105,7 +86,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
                     Severity::Warning,
                     n,
                     format_args!(
-                        "QN {q} MSN {}: MO {} where {} was due after the segments so far (first in frame {}){whose}",
+                        "QN {q} MSN {}: MO {} where {} was due after the segments so far (first in frame {})",
                         g.msn, g.mo, cur.next_mo, cur.frame
                     ),
                 );
@@ -122,7 +103,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
                     Severity::Error,
                     n,
                     format_args!(
-                        "QN {q} MSN {}: this segment's one-shot qualifier is {}, the first segment's (frame {}) {}{whose}",
+                        "QN {q} MSN {}: this segment's one-shot qualifier is {}, the first segment's (frame {}) {}",
                         g.msn,
                         show(g.qualifier, g.oneshot_stag),
                         cur.frame,
@@ -138,7 +119,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
                     Severity::Warning,
                     at(t, f::IWARP_DDP_LAST_FLAG),
                     format_args!(
-                        "QN {q}: MSN {} begins before MSN {} (first segment in frame {}) had its last segment (L = 1){whose}",
+                        "QN {q}: MSN {} begins before MSN {} (first segment in frame {}) had its last segment (L = 1)",
                         g.msn, c.msn, c.frame
                     ),
                 );
@@ -158,7 +139,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
                         field,
                         Severity::Warning,
                         n,
-                        format_args!("QN {q}: MSN {} where {want} was due ({what}){whose}", g.msn),
+                        format_args!("QN {q}: MSN {} where {want} was due ({what})", g.msn),
                     );
                 }
             }
@@ -169,7 +150,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
                     Severity::Warning,
                     n,
                     format_args!(
-                        "QN {q} MSN {}: the first segment seen has MO {}, not 0{whose}",
+                        "QN {q} MSN {}: the first segment seen has MO {}, not 0",
                         g.msn, g.mo
                     ),
                 );
@@ -193,45 +174,8 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, nodes: Option<usi
 }
 
 impl Order {
-    /// Takes one FPDU's position in the stream and runs the ordering checks on whatever is now
-    /// in order.
-    pub(super) fn fpdu(&mut self, g: Seg, ahead: bool, t: &mut Tree, first_node: usize) {
-        if ahead {
-            if self.ahead.len() >= MAX_AHEAD {
-                self.ahead.pop_front();
-            }
-            self.ahead.push_back(g);
-            return;
-        }
-        // In order, or after octets the capture never had (the TCP layer reports those): FPDUs
-        // decoded earlier from beyond that hole come first.
-        if let Some(expected) = self.next_seq {
-            if seq_after(g.seq, expected) && !self.ahead.is_empty() {
-                let mut skipped: Vec<Seg> = Vec::new();
-                self.ahead.retain(|a| {
-                    let before = !seq_after(a.seq, g.seq) && a.seq != g.seq;
-                    if before {
-                        skipped.push(*a);
-                    }
-                    !before
-                });
-                skipped.sort_by_key(|a| a.seq.wrapping_sub(expected));
-                for a in &skipped {
-                    check_order(&mut self.queues, a, t, None);
-                }
-            }
-        }
-        check_order(&mut self.queues, &g, t, Some(first_node));
-        let mut next = g.end;
-        while let Some(i) = self.ahead.iter().position(|a| a.seq == next) {
-            if let Some(a) = self.ahead.remove(i) {
-                check_order(&mut self.queues, &a, t, None);
-                next = a.end;
-            }
-        }
-        if !self.ahead.is_empty() {
-            self.ahead.retain(|a| seq_after(a.seq, next));
-        }
-        self.next_seq = Some(next);
+    /// Checks one FPDU, the next in its direction's stream.
+    pub(super) fn fpdu(&mut self, g: Seg, t: &mut Tree, first_node: usize) {
+        check_order(&mut self.queues, &g, t, first_node);
     }
 }

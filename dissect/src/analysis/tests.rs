@@ -3,15 +3,20 @@
 use super::order::seq_after;
 use super::*;
 
-fn at(frame: u64, dir: usize, seq: u32, len: u32, ahead: bool) -> At {
+/// An FPDU handed over in stream order (each frame at its own place in the stream).
+fn at(frame: u64, dir: usize) -> At {
+    at_seq(frame, dir, frame as u32 * 1000, Pass::InOrder)
+}
+
+fn at_seq(frame: u64, dir: usize, seq: u32, pass: Pass) -> At {
     At {
         stream: 0,
         dir,
         frame,
         ts: frame as i64 * 1000,
         seq,
-        len,
-        ahead,
+        len: 100,
+        pass,
         first_node: 0,
     }
 }
@@ -64,66 +69,133 @@ fn findings(t: &Tree) -> Vec<(&'static str, Severity, String)> {
 }
 
 #[test]
-fn segments_beyond_a_hole_are_checked_when_the_stream_reaches_them() {
+fn msn_mo_and_l_follow_each_queue() {
     let mut a = Analysis::default();
-    assert!(run(&mut a, &at(1, 0, 1000, 100, false), &send(1, 0, 50, true)).is_empty());
-    // MSN 3 arrives before MSN 2 (TCP reordering): nothing to say yet, nor when 2 fills in.
-    assert!(run(&mut a, &at(2, 0, 1200, 100, true), &send(3, 0, 50, true)).is_empty());
-    assert!(run(&mut a, &at(3, 0, 1100, 100, false), &send(2, 0, 50, true)).is_empty());
-    assert!(run(&mut a, &at(4, 0, 1300, 100, false), &send(4, 0, 50, true)).is_empty());
-    // MSN 9 beyond a hole: reported on the frame that fills the hole, naming its own frame.
-    assert!(run(&mut a, &at(5, 0, 1500, 100, true), &send(9, 0, 50, true)).is_empty());
-    let f = run(&mut a, &at(6, 0, 1400, 100, false), &send(5, 0, 50, true));
+    assert!(run(&mut a, &at(1, 0), &send(1, 0, 100, false)).is_empty());
+    assert!(run(&mut a, &at(2, 0), &send(1, 100, 100, true)).is_empty());
+    // Another queue (Read Requests, QN 1) counts on its own.
+    let rr = FpduSummary {
+        qn: 1,
+        ..send(1, 0, 0, true)
+    };
+    assert!(run(&mut a, &at(3, 0), &rr).is_empty());
+    let f = run(&mut a, &at(4, 0), &send(3, 0, 100, false));
     assert_eq!(
         f,
         vec![(
             "iwarp_ddp.expert.msn_gap",
             Severity::Warning,
-            "QN 0: MSN 9 where 6 was due (gap) (frame 5, received out of order)".to_string()
+            "QN 0: MSN 3 where 2 was due (gap)".to_string()
         )]
     );
+    let f = run(&mut a, &at(5, 0), &send(3, 104, 100, false));
+    assert_eq!(
+        f,
+        vec![(
+            "iwarp_ddp.expert.mo_inconsistent",
+            Severity::Warning,
+            "QN 0 MSN 3: MO 104 where 100 was due after the segments so far (first in frame 4)"
+                .to_string()
+        )]
+    );
+    // The checks follow the wire: the next segment continues from 204.
+    assert!(run(&mut a, &at(6, 0), &send(3, 204, 100, false)).is_empty());
+    let f = run(&mut a, &at(7, 0), &send(4, 0, 100, true));
+    assert_eq!(
+        f,
+        vec![(
+            "iwarp_ddp.expert.last_missing",
+            Severity::Warning,
+            "QN 0: MSN 4 begins before MSN 3 (first segment in frame 4) had its last segment (L = 1)"
+                .to_string()
+        )]
+    );
+    let f = run(&mut a, &at(8, 0), &send(4, 0, 100, true));
+    assert_eq!(
+        f,
+        vec![(
+            "iwarp_ddp.expert.msn_duplicate",
+            Severity::Warning,
+            "QN 0: MSN 4 where 5 was due (duplicate or out of order)".to_string()
+        )]
+    );
+    // The other direction has queues of its own.
+    assert!(run(&mut a, &at(9, 1), &send(1, 0, 100, true)).is_empty());
 }
 
 #[test]
-fn out_of_order_segments_of_one_message_keep_their_offsets() {
+fn early_fpdus_count_once_and_are_ordered_when_reassembly_reaches_them() {
     let mut a = Analysis::default();
-    assert!(run(&mut a, &at(1, 0, 0, 110, false), &send(1, 0, 100, false)).is_empty());
-    assert!(run(&mut a, &at(2, 0, 220, 110, true), &send(1, 200, 100, true)).is_empty());
+    let adv = qualified(Op::Advertise, 0x10, 7, 0x20);
+    assert!(run(&mut a, &at_seq(1, 0, 0, Pass::InOrder), &adv).is_empty());
+    // MSN 3 beyond a hole, then MSN 2 fills it and reassembly hands MSN 3 over again.
     assert!(
         run(
             &mut a,
-            &at(3, 0, 110, 110, false),
-            &send(1, 100, 100, false)
+            &at_seq(2, 0, 200, Pass::Early),
+            &send(3, 0, 50, true)
         )
         .is_empty()
     );
-    // A wrong MO in stream order is reported.
-    let f = run(&mut a, &at(4, 0, 330, 110, false), &send(2, 0, 100, false));
-    assert!(f.is_empty(), "{f:?}");
-    let f = run(&mut a, &at(5, 0, 440, 110, false), &send(2, 104, 100, true));
-    assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(f[0].0, "iwarp_ddp.expert.mo_inconsistent");
-    assert_eq!(
-        f[0].2,
-        "QN 0 MSN 2: MO 104 where 100 was due after the segments so far (first in frame 4)"
+    assert!(
+        run(
+            &mut a,
+            &at_seq(3, 0, 100, Pass::InOrder),
+            &send(2, 0, 50, true)
+        )
+        .is_empty()
     );
-}
-
-#[test]
-fn a_gap_in_the_capture_checks_what_was_decoded_beyond_it_first() {
-    let mut a = Analysis::default();
-    run(&mut a, &at(1, 0, 0, 100, false), &send(1, 0, 50, true));
-    // 100..200 is never captured; 200.. arrives out of order, then reassembly moves on.
-    run(&mut a, &at(2, 0, 200, 100, true), &send(3, 0, 50, true));
-    let f = run(&mut a, &at(3, 0, 300, 100, false), &send(4, 0, 50, true));
+    assert!(
+        run(
+            &mut a,
+            &at_seq(3, 0, 200, Pass::Late),
+            &send(3, 0, 50, true)
+        )
+        .is_empty()
+    );
+    // A retransmitted copy of the advertise is not a second advertise.
+    assert!(run(&mut a, &at_seq(4, 0, 0, Pass::Early), &adv).is_empty());
+    // A close beyond a hole the capture never fills still closes.
+    let close = FpduSummary {
+        msn: 1,
+        ..qualified(Op::Close, 0x10, 7, 0)
+    };
+    assert!(run(&mut a, &at_seq(5, 1, 500, Pass::Early), &close).is_empty());
+    assert_eq!(a.exchanges.len(), 1);
+    assert_eq!(
+        (a.exchanges[0].first_frame, a.exchanges[0].last_frame),
+        (1, 5)
+    );
+    assert!(a.leaks().is_empty());
+    // An MSN fault beyond a hole shows when reassembly reaches it.
+    assert!(
+        run(
+            &mut a,
+            &at_seq(6, 0, 400, Pass::Early),
+            &send(9, 0, 50, true)
+        )
+        .is_empty()
+    );
+    assert!(
+        run(
+            &mut a,
+            &at_seq(7, 0, 300, Pass::InOrder),
+            &send(4, 0, 50, true)
+        )
+        .is_empty()
+    );
+    let f = run(
+        &mut a,
+        &at_seq(7, 0, 400, Pass::Late),
+        &send(9, 0, 50, true),
+    );
     assert_eq!(
         f,
         vec![(
             "iwarp_ddp.expert.msn_gap",
             Severity::Warning,
-            "QN 0: MSN 3 where 2 was due (gap) (frame 2, received out of order)".to_string()
-        )],
-        "MSN 2 is missing with its octets; MSN 4 follows MSN 3"
+            "QN 0: MSN 9 where 5 was due (gap)".to_string()
+        )]
     );
 }
 
@@ -135,12 +207,12 @@ fn segments_of_one_message_must_agree_on_the_qualifier() {
         payload_len: 100,
         ..qualified(Op::Advertise, 0x10, 1, 0x20)
     };
-    run(&mut a, &at(1, 0, 0, 130, false), &first);
+    run(&mut a, &at(1, 0), &first);
     let second = FpduSummary {
         mo: 100,
         ..qualified(Op::Advertise, 0x11, 1, 0x20)
     };
-    let f = run(&mut a, &at(2, 0, 130, 80, false), &second);
+    let f = run(&mut a, &at(2, 0), &second);
     assert_eq!(
         f,
         vec![(
@@ -156,22 +228,11 @@ fn segments_of_one_message_must_agree_on_the_qualifier() {
 #[test]
 fn a_second_close_is_its_own_finding() {
     let mut a = Analysis::default();
-    run(
-        &mut a,
-        &at(1, 0, 0, 80, false),
-        &qualified(Op::Advertise, 0x10, 7, 0x20),
-    );
-    assert!(
-        run(
-            &mut a,
-            &at(2, 1, 0, 80, false),
-            &qualified(Op::Close, 0x10, 7, 0)
-        )
-        .is_empty()
-    );
+    run(&mut a, &at(1, 0), &qualified(Op::Advertise, 0x10, 7, 0x20));
+    assert!(run(&mut a, &at(2, 1), &qualified(Op::Close, 0x10, 7, 0)).is_empty());
     let mut again = qualified(Op::Close, 0x10, 7, 0);
     again.msn = 2;
-    let f = run(&mut a, &at(3, 1, 80, 80, false), &again);
+    let f = run(&mut a, &at(3, 1), &again);
     assert_eq!(
         f,
         vec![(
@@ -188,16 +249,8 @@ fn a_second_close_is_its_own_finding() {
 #[test]
 fn leaks_show_when_the_closer_can_no_longer_close() {
     let mut a = Analysis::default();
-    run(
-        &mut a,
-        &at(1, 0, 0, 80, false),
-        &qualified(Op::Advertise, 0x10, 7, 0x40),
-    );
-    run(
-        &mut a,
-        &at(2, 1, 0, 80, false),
-        &qualified(Op::Advertise, 0x20, 8, 0x20),
-    );
+    run(&mut a, &at(1, 0), &qualified(Op::Advertise, 0x10, 7, 0x40));
+    run(&mut a, &at(2, 1), &qualified(Op::Advertise, 0x20, 8, 0x20));
     // The owner's own FIN: its peer may still close.
     let mut t = Tree::default();
     a.ended(&mut t, 0, 0, false, 3);
@@ -231,11 +284,7 @@ fn leaks_show_when_the_closer_can_no_longer_close() {
 #[test]
 fn read_responses_count_whatever_order_they_arrive_in() {
     let mut a = Analysis::default();
-    run(
-        &mut a,
-        &at(1, 0, 0, 80, false),
-        &qualified(Op::Advertise, 0x10, 7, 0x20),
-    );
+    run(&mut a, &at(1, 0), &qualified(Op::Advertise, 0x10, 7, 0x20));
     let rr = FpduSummary {
         opcode: Some(Opcode::RdmaReadRequest),
         qn: 1,
@@ -243,7 +292,7 @@ fn read_responses_count_whatever_order_they_arrive_in() {
         read_sink_to: 0x1000,
         ..send(1, 0, 0, true)
     };
-    assert!(run(&mut a, &at(2, 1, 0, 50, false), &rr).is_empty());
+    assert!(run(&mut a, &at(2, 1), &rr).is_empty());
     let resp = |to: u64, last: bool| FpduSummary {
         opcode: Some(Opcode::RdmaReadResponse),
         tagged: true,
@@ -251,39 +300,24 @@ fn read_responses_count_whatever_order_they_arrive_in() {
         to,
         ..send(0, 0, 100, last)
     };
-    assert!(run(&mut a, &at(3, 0, 80, 120, false), &resp(0x1000, false)).is_empty());
-    assert!(run(&mut a, &at(4, 0, 320, 120, true), &resp(0x1000 + 200, true)).is_empty());
-    assert!(
-        run(
-            &mut a,
-            &at(5, 0, 200, 120, false),
-            &resp(0x1000 + 100, false)
-        )
-        .is_empty()
-    );
+    assert!(run(&mut a, &at(3, 0), &resp(0x1000, false)).is_empty());
+    assert!(run(&mut a, &at(4, 0), &resp(0x1000 + 200, true)).is_empty());
+    assert!(run(&mut a, &at(5, 0), &resp(0x1000 + 100, false)).is_empty());
     let close = FpduSummary {
         msn: 1,
         ..qualified(Op::Close, 0x10, 7, 0)
     };
-    assert!(run(&mut a, &at(6, 1, 50, 80, false), &close).is_empty());
+    assert!(run(&mut a, &at(6, 1), &close).is_empty());
     assert_eq!(a.exchanges[0].bytes, 300);
     // A response that ends short of the request.
-    run(
-        &mut a,
-        &at(7, 0, 440, 80, false),
-        &qualified(Op::Advertise, 0x11, 8, 0x20),
-    );
+    run(&mut a, &at(7, 0), &qualified(Op::Advertise, 0x11, 8, 0x20));
     let rr2 = FpduSummary {
         msn: 2,
         read: Some((0x99, 300, 0x11)),
         ..rr
     };
-    run(&mut a, &at(8, 1, 130, 50, false), &rr2);
-    let f = run(
-        &mut a,
-        &at(9, 0, 520, 120, false),
-        &resp(0x1000 + 100, true),
-    );
+    run(&mut a, &at(8, 1), &rr2);
+    let f = run(&mut a, &at(9, 0), &resp(0x1000 + 100, true));
     assert_eq!(
         f,
         vec![(
