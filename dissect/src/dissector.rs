@@ -511,6 +511,7 @@ impl Dissector {
     }
 
     /// The PDUs completed in this frame (`dir`: the segment's direction).
+    #[allow(clippy::too_many_arguments)]
     fn upper(
         &mut self,
         pkt: &Packet<'_>,
