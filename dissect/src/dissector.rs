@@ -507,10 +507,11 @@ impl Dissector {
                 format_args!("{n} octets never captured: reassembly skipped them"),
             );
         }
-        self.upper(pkt, stream, data, tcp, payload.len(), framed);
+        self.upper(pkt, stream, data, tcp, payload.len(), framed, dir);
     }
 
-    /// The PDUs completed in this frame.
+    /// The PDUs completed in this frame (`dir`: the segment's direction).
+    #[allow(clippy::too_many_arguments)]
     fn upper(
         &mut self,
         pkt: &Packet<'_>,
@@ -519,6 +520,7 @@ impl Dissector {
         tcp: &TcpSlice<'_>,
         payload_len: usize,
         framed: bool,
+        dir: usize,
     ) {
         let settings = self.cfg.settings;
         let mut infos: Vec<String> = Vec::new();
@@ -598,7 +600,18 @@ impl Dissector {
                             ..
                         } = self;
                         let s = analyse_only(plain, scratch, p, wire, settings, disabled);
-                        analysis.fpdu(tree, stream, p.dir, pkt.number, pkt.ts_ns, &s);
+                        // Shown in an earlier frame: its findings go on this one.
+                        let at = crate::analysis::At {
+                            stream,
+                            dir: p.dir,
+                            frame: pkt.number,
+                            ts: pkt.ts_ns,
+                            seq: p.seq,
+                            len: p.len as u32,
+                            pass: crate::analysis::Pass::Late,
+                            first_node: tree.nodes.len(),
+                        };
+                        analysis.fpdu(tree, &at, &s);
                         continue;
                     }
                     proto_mpa = true;
@@ -627,17 +640,23 @@ impl Dissector {
                         settings,
                         disabled: self.cfg.disabled,
                     };
+                    let first_node = self.tree.nodes.len();
                     let s = build::fpdu(&mut self.tree, &ctx);
-                    if p.analyse {
-                        self.analysis.fpdu(
-                            &mut self.tree,
-                            stream,
-                            p.dir,
-                            pkt.number,
-                            pkt.ts_ns,
-                            &s,
-                        );
-                    }
+                    let at = crate::analysis::At {
+                        stream,
+                        dir: p.dir,
+                        frame: pkt.number,
+                        ts: pkt.ts_ns,
+                        seq: p.seq,
+                        len: p.len as u32,
+                        pass: if p.analyse {
+                            crate::analysis::Pass::InOrder
+                        } else {
+                            crate::analysis::Pass::Early
+                        },
+                        first_node,
+                    };
+                    self.analysis.fpdu(&mut self.tree, &at, &s);
                     if s.iscsi.is_some() {
                         ulp_proto = Some(if s.iser_stags.is_some() {
                             "iser:iscsi"
@@ -662,6 +681,11 @@ impl Dissector {
             }
         }
         self.out.pdus = pdus;
+        // A FIN or RST ends what one side (or both) can still close.
+        if tcp.fin() || tcp.rst() {
+            self.analysis
+                .ended(&mut self.tree, stream, dir, tcp.rst(), pkt.number);
+        }
         if proto_mpa {
             self.protocols.push_str(":iwarp_mpa");
         }

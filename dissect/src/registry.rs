@@ -24,7 +24,7 @@ const BLANK: FieldDef = FieldDef {
 };
 
 /// Every field, indexed by [`FieldId`]: per protocol its `FT_PROTOCOL` row, then its fields
-/// (324 rows).
+/// (326 rows).
 pub static FIELDS: &[FieldDef] = &[
     // frame ("Frame" in `tshark -G protocols`): 16 rows
     FieldDef {
@@ -2609,7 +2609,7 @@ pub static FIELDS: &[FieldDef] = &[
         parent: "data",
         ..BLANK
     },
-    // oneshot (ours): 24 rows
+    // oneshot (ours): 26 rows
     FieldDef {
         abbrev: "oneshot",
         name: "One-shot RDMA STag extension",
@@ -2730,6 +2730,14 @@ pub static FIELDS: &[FieldDef] = &[
         ..BLANK
     },
     FieldDef {
+        abbrev: "oneshot.expert.closed_twice",
+        name: "Close of an STag that was already closed",
+        ftype: Ftype::None,
+        parent: "oneshot",
+        ours: true,
+        ..BLANK
+    },
+    FieldDef {
         abbrev: "oneshot.expert.readvertised",
         name: "STag advertised again while still open",
         ftype: Ftype::None,
@@ -2776,6 +2784,15 @@ pub static FIELDS: &[FieldDef] = &[
         ftype: Ftype::U32,
         base: Base::Hex,
         parent: "oneshot",
+        ours: true,
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "oneshot.exchange.direction",
+        name: "Direction",
+        ftype: Ftype::String,
+        parent: "oneshot",
+        blurb: "write (the peer read the buffer), read (the peer wrote it), bidi or - (no data command)",
         ours: true,
         ..BLANK
     },
@@ -4231,19 +4248,21 @@ pub mod f {
     pub const ONESHOT_EXPERT_CLOSE_WRONG_ITT: FieldId = FieldId(306);
     pub const ONESHOT_EXPERT_USE_BEFORE_ADVERTISE: FieldId = FieldId(307);
     pub const ONESHOT_EXPERT_USE_AFTER_CLOSE: FieldId = FieldId(308);
-    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(309);
-    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(310);
-    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(311);
-    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(312);
-    pub const ONESHOT_EXCHANGE: FieldId = FieldId(313);
-    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(314);
-    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(315);
-    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(316);
-    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(317);
-    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(318);
-    pub const _WS_EXPERT: FieldId = FieldId(319);
-    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(320);
-    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(321);
-    pub const _WS_EXPERT_GROUP: FieldId = FieldId(322);
-    pub const _WS_MALFORMED: FieldId = FieldId(323);
+    pub const ONESHOT_EXPERT_CLOSED_TWICE: FieldId = FieldId(309);
+    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(310);
+    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(311);
+    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(312);
+    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(313);
+    pub const ONESHOT_EXCHANGE: FieldId = FieldId(314);
+    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(315);
+    pub const ONESHOT_EXCHANGE_DIRECTION: FieldId = FieldId(316);
+    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(317);
+    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(318);
+    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(319);
+    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(320);
+    pub const _WS_EXPERT: FieldId = FieldId(321);
+    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(322);
+    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(323);
+    pub const _WS_EXPERT_GROUP: FieldId = FieldId(324);
+    pub const _WS_MALFORMED: FieldId = FieldId(325);
 }

@@ -260,17 +260,17 @@ fn write_stags(out: &mut dyn Write, d: &Dissector, leaks: &[Leak]) -> io::Result
     writeln!(out, "One-shot STag lifecycles")?;
     writeln!(out)?;
     writeln!(out, "Closed: {}", d.analysis.exchanges.len())?;
-    writeln!(
-        out,
-        "Still advertised at the end of the capture (leaks): {}",
-        leaks.len()
-    )?;
+    writeln!(out, "Never closed (leaks): {}", leaks.len())?;
     for l in leaks {
-        let itt = l.itt.map_or_else(String::new, |i| format!(" ITT=0x{i:x}"));
+        let itt = l.itt.map_or_else(String::new, |i| format!(", ITT 0x{i:x}"));
+        let end = match l.ended_in {
+            Some(fr) => format!("its closer ended the connection in frame {fr}"),
+            None => "open at the end of the capture".to_string(),
+        };
         writeln!(
             out,
-            "  stream {} STag 0x{:08x} advertised in frame {}{itt}",
-            l.stream, l.stag, l.frame
+            "  stream {} STag 0x{:08x} advertised in frame {} ({}{itt}), {} octets moved; {end}",
+            l.stream, l.stag, l.frame, l.direction, l.bytes
         )?;
     }
     writeln!(out, "FPDUs: {}, bad CRCs: {}", d.fpdus, d.bad_crcs)?;

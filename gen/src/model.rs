@@ -198,6 +198,9 @@ pub enum Action {
         size: u32,
         /// How.
         flow: Flow,
+        /// The STag host 1 advertises (one-shot) or names in the iSER header (conventional);
+        /// allocated when `None`. Fixing it lets a script reuse one STag on purpose.
+        stag: Option<u32>,
     },
     /// A storage read of `size` octets (host 2 → host 1).
     Read {
@@ -205,6 +208,8 @@ pub enum Action {
         size: u32,
         /// How.
         flow: Flow,
+        /// As for [`Action::Write`].
+        stag: Option<u32>,
     },
     /// A raw Send.
     Send {

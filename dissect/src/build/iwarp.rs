@@ -146,6 +146,8 @@ pub struct FpduSummary {
     pub oneshot_stag: Option<u32>,
     /// Read Request: sink STag, size, source STag.
     pub read: Option<(u32, u32, u32)>,
+    /// Read Request: sink tagged offset (where the Read Responses start).
+    pub read_sink_to: u64,
     /// ULP payload length.
     pub payload_len: usize,
     /// iSCSI: opcode, ITT, EDTL (SCSI Command), flags octet, status (SCSI Response).
@@ -433,6 +435,7 @@ fn ddp_rdmap(
             b.u(f::IWARP_RDMA_SRCTO, rr.source_to(), ho + 20, 8);
             b.close();
             s.read = Some((rr.sink_stag(), rr.rdmardsz(), rr.source_stag()));
+            s.read_sink_to = rr.sink_to();
         }
         Header::Terminate(tm) => {
             let l = b.open(f::IWARP_RDMA_TERMINATE, ho, tm.len());

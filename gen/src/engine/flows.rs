@@ -580,7 +580,7 @@ pub fn begin(e: &mut Engine<'_, '_>, id: u64) -> Result<(), GenError> {
     let line = ex.line;
     let profile = e.sc.oneshot;
     match ex.action.clone() {
-        Action::Write { size, flow } | Action::Read { size, flow } => {
+        Action::Write { size, flow, stag } | Action::Read { size, flow, stag } => {
             let write = matches!(ex.action, Action::Write { .. });
             let s = &mut e.conns[conn].iscsi;
             s.itt = s.itt.wrapping_add(1);
@@ -601,7 +601,7 @@ pub fn begin(e: &mut Engine<'_, '_>, id: u64) -> Result<(), GenError> {
             let op = if write { "write" } else { "read" };
             match flow {
                 Flow::OneShot => {
-                    ex.stag = e.alloc_stag(host_i);
+                    ex.stag = stag.unwrap_or_else(|| e.alloc_stag(host_i));
                     let unadvertised = ex.has(Fault::CloseUnadvertised);
                     let both = ex.has(Fault::BothBits);
                     let label = e.label(line, || {
@@ -634,7 +634,7 @@ pub fn begin(e: &mut Engine<'_, '_>, id: u64) -> Result<(), GenError> {
                     );
                 }
                 Flow::Conventional => {
-                    ex.stag = e.alloc_stag(host_i);
+                    ex.stag = stag.unwrap_or_else(|| e.alloc_stag(host_i));
                     let iser = if write {
                         IserRepr::control(Some((ex.stag, 0)), None)
                     } else {
@@ -1025,6 +1025,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Write {
                 size,
                 flow: Flow::OneShot | Flow::Conventional,
+                ..
             },
             StepKind::TargetCommand,
         ) => {
@@ -1129,6 +1130,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Read {
                 size,
                 flow: Flow::OneShot | Flow::Conventional,
+                ..
             },
             StepKind::TargetCommand,
         ) => {
@@ -1178,6 +1180,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Write {
                 size,
                 flow: Flow::IscsiTcp,
+                ..
             },
             StepKind::TargetCommand,
         ) => {
@@ -1187,6 +1190,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Write {
                 size,
                 flow: Flow::IscsiTcp,
+                ..
             },
             StepKind::InitiatorR2t { offset, len },
         ) => {
@@ -1225,6 +1229,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Write {
                 size,
                 flow: Flow::IscsiTcp,
+                ..
             },
             StepKind::TargetDataOut { next },
         ) => {
@@ -1238,6 +1243,7 @@ pub fn step(e: &mut Engine<'_, '_>, id: u64, step: StepKind) -> Result<(), GenEr
             Action::Read {
                 size,
                 flow: Flow::IscsiTcp,
+                ..
             },
             StepKind::TargetCommand,
         ) => {

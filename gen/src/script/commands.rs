@@ -176,11 +176,17 @@ impl State {
     ) -> Result<Step, Fail> {
         let mut o = Common::default();
         let mut flow: Option<(Flow, u32)> = None;
+        let mut fixed_stag: Option<(u32, u32)> = None;
         let action = match kw {
             "write" | "read" => {
                 let size = self.size(cur)?;
-                self.options(cur, kw, &["flow", "on", "fault"], &mut o, |_, cur| {
+                let allowed = &["flow", "stag", "on", "fault"];
+                self.options(cur, kw, allowed, &mut o, |w, cur| {
                     let col = cur.here();
+                    if w == "stag" {
+                        fixed_stag = Some((stag(cur)?, col));
+                        return Ok(());
+                    }
                     let f = match cur.choice("flow", FLOWS)?.0 {
                         "oneshot" => Flow::OneShot,
                         "conventional" => Flow::Conventional,
@@ -190,11 +196,11 @@ impl State {
                     Ok(())
                 })?;
                 // Filled in below, once the conn is known.
-                let flow = Flow::OneShot;
+                let (flow, stag) = (Flow::OneShot, None);
                 if kw == "write" {
-                    Action::Write { size, flow }
+                    Action::Write { size, flow, stag }
                 } else {
-                    Action::Read { size, flow }
+                    Action::Read { size, flow, stag }
                 }
             }
             "send" => {
@@ -400,10 +406,17 @@ impl State {
                         f
                     }
                 };
+                if let (Some((_, col)), Flow::IscsiTcp) = (fixed_stag, flow) {
+                    return Err(Fail::new(
+                        col,
+                        "\"stag\" needs flow oneshot or conventional: iSCSI/TCP has no STags",
+                    ));
+                }
+                let stag = fixed_stag.map(|(s, _)| s);
                 if kw == "write" {
-                    Action::Write { size, flow }
+                    Action::Write { size, flow, stag }
                 } else {
-                    Action::Read { size, flow }
+                    Action::Read { size, flow, stag }
                 }
             }
             a => a,

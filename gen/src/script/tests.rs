@@ -118,6 +118,7 @@ fn example_scenario() -> Scenario {
                     action: Action::Write {
                         size: 65536,
                         flow: Flow::OneShot,
+                        stag: None,
                     },
                     faults: vec![],
                 }],
@@ -128,6 +129,7 @@ fn example_scenario() -> Scenario {
                 action: Action::Read {
                     size: 4096,
                     flow: Flow::OneShot,
+                    stag: None,
                 },
                 faults: vec![Fault::CloseWrongItt],
             },
@@ -321,7 +323,16 @@ fn profile_and_globals() {
 
 #[test]
 fn storage_commands() {
-    let w = |size, flow| (Action::Write { size, flow }, vec![]);
+    let w = |size, flow| {
+        (
+            Action::Write {
+                size,
+                flow,
+                stag: None,
+            },
+            vec![],
+        )
+    };
     assert_eq!(action("write 64K"), w(65536, Flow::OneShot));
     assert_eq!(
         action("write 1 flow conventional"),
@@ -331,11 +342,36 @@ fn storage_commands() {
     assert_eq!(action("write 4095MiB"), w(4095 << 20, Flow::OneShot));
     assert_eq!(action("write 0x1000"), w(4096, Flow::OneShot));
     assert_eq!(
+        action("write 4K stag 0xc0ffee"),
+        (
+            Action::Write {
+                size: 4096,
+                flow: Flow::OneShot,
+                stag: Some(0x00c0_ffee),
+            },
+            vec![]
+        ),
+        "a fixed STag for the advertise"
+    );
+    assert_eq!(
+        action("read 8K stag 7 flow conventional fault never-close"),
+        (
+            Action::Read {
+                size: 8192,
+                flow: Flow::Conventional,
+                stag: Some(7),
+            },
+            vec![Fault::NeverClose]
+        ),
+        "a fixed STag for the iSER header"
+    );
+    assert_eq!(
         action("read 1M on c2"),
         (
             Action::Read {
                 size: 1 << 20,
-                flow: Flow::IscsiTcp
+                flow: Flow::IscsiTcp,
+                stag: None,
             },
             vec![]
         ),
@@ -346,7 +382,8 @@ fn storage_commands() {
         (
             Action::Read {
                 size: 2048,
-                flow: Flow::IscsiTcp
+                flow: Flow::IscsiTcp,
+                stag: None,
             },
             vec![Fault::Loss, Fault::Reorder]
         )
@@ -549,7 +586,8 @@ fn nested_repeat() {
                         6,
                         Action::Write {
                             size: 1,
-                            flow: Flow::OneShot
+                            flow: Flow::OneShot,
+                            stag: None,
                         }
                     ),
                     Step::Repeat {
@@ -561,7 +599,8 @@ fn nested_repeat() {
                                 10,
                                 Action::Read {
                                     size: 2,
-                                    flow: Flow::OneShot
+                                    flow: Flow::OneShot,
+                                    stag: None,
                                 }
                             ),
                         ],

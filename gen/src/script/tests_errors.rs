@@ -188,7 +188,7 @@ fn unknown_words() {
     fails_after_pre(
         "write 4K 8K",
         10,
-        "unknown option \"8K\" for \"write\" (expected one of: flow, on, fault)",
+        "unknown option \"8K\" for \"write\" (expected one of: flow, stag, on, fault)",
     );
     fails_after_pre(
         "terminate fault crc",
@@ -672,6 +672,11 @@ fn commands_against_their_conn() {
         "write 4K flow iscsi-tcp on c1",
         15,
         "flow \"iscsi-tcp\" needs an iscsi conn, and \"c1\" is iwarp",
+    );
+    fails_after_pre(
+        "read 4K on c2 stag 1",
+        20,
+        "\"stag\" needs flow oneshot or conventional: iSCSI/TCP has no STags",
     );
     fails_after_pre(
         "read 4K flow oneshot on c2",
