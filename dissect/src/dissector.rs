@@ -433,7 +433,7 @@ impl Dissector {
             && !payload.starts_with(&oneshot_codec::mpa::KEY_REQUEST[..9])
             && oneshot_codec::iscsi::looks_like_bhs(payload)
         {
-            conv.mpa.iscsi_tcp();
+            conv.mpa.iscsi_tcp(payload);
         }
         // Reassembly.
         let before = conv.dirs[dir].pending_bytes();

@@ -300,9 +300,11 @@ impl MpaConv {
         }
     }
 
-    /// Treats the conversation as iSCSI over TCP (port 3260 without MPA).
-    pub fn iscsi_tcp(&mut self) {
-        if self.phase == Phase::Unknown {
+    /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
+    /// holds an FPDU the heuristic accepts: 3260 is iSER's port too, and an FPDU header often
+    /// passes for a BHS (ULPDU_Length 0x05a2 reads as opcode 0x05, Data-Out).
+    pub fn iscsi_tcp(&mut self, payload: &[u8]) {
+        if self.phase == Phase::Unknown && find_fpdu(payload, false).is_none() {
             for d in &mut self.dirs {
                 if d.state == DirState::Unknown {
                     d.state = DirState::Iscsi;
