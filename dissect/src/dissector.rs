@@ -661,6 +661,17 @@ impl Dissector {
                 }
             }
         }
+        if pdus.is_empty() && payload_len > 0 && !framed {
+            // Nothing above TCP claims the payload: like tshark, show it as data.
+            let off = offset_in(data, tcp.payload());
+            let mut b = build::B::new(&mut self.tree, FRAME_SOURCE, off);
+            let d = b.v(f::DATA, Value::Bytes, 0, payload_len);
+            b.t.push();
+            b.t.label(d, format_args!("Data ({payload_len} bytes)"));
+            b.bytes(f::DATA_DATA, 0, payload_len);
+            b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
+            b.close();
+        }
         self.out.pdus = pdus;
         if proto_mpa {
             self.protocols.push_str(":iwarp_mpa");
