@@ -668,12 +668,16 @@ impl MpaConv {
                     Err(_) => Err(()),
                 },
             };
-            if parsed.is_ok_and(|(_, ok)| ok == Some(false)) && marker_pos.is_none() && d.heuristic
+            if parsed.is_ok_and(|(_, ok)| ok == Some(false))
+                && marker_pos.is_none()
+                && (d.heuristic || d.markers_unplaced)
             {
-                // Found without a handshake, and taken for a direction without markers: an
-                // FPDU with a marker inside fails the plain CRC but checks at its marker phase.
+                // Found without a handshake and taken for a direction without markers, or with
+                // markers whose origin is still unknown: an FPDU with a marker inside fails the
+                // plain CRC but checks at its marker phase.
                 if let Some(mp) = marker_phase(rest) {
                     d.marker_origin = Some(here.wrapping_sub(mp));
+                    d.markers_unplaced = false;
                     continue;
                 }
             }
@@ -854,7 +858,7 @@ impl MpaConv {
                 let start = if ptr == 0 { m } else { h };
                 let sp = if ptr == 0 { 0 } else { hp };
                 if let Ok(f) = MarkedFpdu::new_checked(&view[start..], sp) {
-                    if f.verify_crc() || !d.crc {
+                    if marked_ok(&f, d.crc) {
                         d.marker_origin = Some(origin);
                         d.markers_unplaced = false;
                         // FPDUs before the first marker had no position to be read at; now
@@ -863,6 +867,17 @@ impl MpaConv {
                         return Some(chain_start(view, seq, origin, start, d.crc).unwrap_or(start));
                     }
                 }
+            }
+            if d.crc {
+                // No marker in the view points at an FPDU, but one may start it at some phase.
+                if let Some(mp) = marker_phase(view) {
+                    d.marker_origin = Some(seq.wrapping_sub(mp));
+                    d.markers_unplaced = false;
+                    return Some(0);
+                }
+                // An FPDU with no marker inside reads the same whatever the origin: show it,
+                // and place the markers when one turns up.
+                return find_fpdu(view, true, segment).map(|(p, _)| p);
             }
             return None;
         }

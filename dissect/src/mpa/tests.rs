@@ -708,44 +708,90 @@ fn forced_without_crc_shows_each_fpdu_in_its_segment() {
 }
 
 /// Forced markers: the origin is found from a marker's FPDUPTR, even when the capture starts off
-/// the 4-octet grid; FPDUs before that marker are recovered once the origin is known.
+/// the 4-octet grid. An FPDU before the first marker holds none: with CRCs it is shown at once
+/// (it reads the same at any origin); without, it is recovered once the origin is known.
 #[test]
 fn forced_markers_find_the_origin() {
-    let plain: Vec<_> = [
-        fpdu(send(1), 40, true),
-        fpdu(write(5, 0, false), 900, true),
-        fpdu(write(5, 900, true), 900, true),
-    ]
-    .to_vec();
-    // Stream position 1540 at the first FPDU: its 60 octets hold no marker (the next is at
-    // 2048), so the origin is only known from the second FPDU's marker.
-    let start = 1540u32;
-    let wire = with_markers(&plain, start, true);
-    let first = plain[0].len();
+    for crc in [true, false] {
+        let plain: Vec<_> = [
+            fpdu(send(1), 40, crc),
+            fpdu(write(5, 0, false), 900, crc),
+            fpdu(write(5, 900, true), 900, crc),
+        ]
+        .to_vec();
+        // Stream position 1540 at the first FPDU: its 64 octets hold no marker (the next is at
+        // 2048), so the origin is only known from the second FPDU's marker.
+        let start = 1540u32;
+        let wire = with_markers(&plain, start, crc);
+        let first = plain[0].len();
+        let mut l = Link::new();
+        l.mpa.force(Forced { crc, markers: true });
+        // The capture's first segment starts 3 octets before the first FPDU (odd, off-grid).
+        let lead = [0xEE, 0xEE, 0xEE];
+        let seq0 = 70_001u32;
+        let mut g = l.seg(1, seq0, &cat(&[&lead, &wire[..first]]));
+        assert_eq!(
+            msgs(&g),
+            if crc { vec![send(1)] } else { vec![] },
+            "CRC {crc}"
+        );
+        if crc {
+            assert!(g[0].in_frame && g[0].marker_pos.is_none());
+            assert_eq!(l.skipped(), Some(lead.len() as u64));
+        }
+        let g2 = l.seg(1, seq0 + (lead.len() + first) as u32, &wire[first..]);
+        if !crc {
+            assert_eq!(l.skipped(), Some(lead.len() as u64));
+            // Held back a segment, so it comes from the reassembly buffer.
+            assert!(g2[0].reassembled && !g2[0].in_frame);
+        }
+        g.extend(g2);
+        assert_eq!(
+            msgs(&g),
+            [send(1), write(5, 0, false), write(5, 900, true)],
+            "CRC {crc}"
+        );
+        for (i, (g, p)) in g.iter().zip(&plain).enumerate() {
+            assert_same_fpdu(&g.plain, p);
+            let want = if crc {
+                CrcStatus::Good
+            } else {
+                CrcStatus::Unverified
+            };
+            assert_eq!(g.crc, want);
+            if i > 0 || !crc {
+                assert!(g.markers_valid());
+            }
+        }
+        let origin = l.mpa.dirs[1].marker_origin.expect("placed");
+        assert_eq!(
+            (seq0 + lead.len() as u32).wrapping_sub(origin) % 512,
+            start % 512
+        );
+    }
+}
+
+/// Forced markers on a stream whose first FPDU starts with a marker (no FPDUPTR points back
+/// into the view): the FPDU at the segment start checks at phase 0.
+#[test]
+fn forced_markers_at_an_fpdu_start() {
+    let plain = [fpdu(send(1), 40, true), fpdu(send(2), 40, true)];
+    let wire = with_markers(&plain, 1024, true);
     let mut l = Link::new();
     l.mpa.force(Forced {
         crc: true,
         markers: true,
     });
-    // The capture's first segment starts 3 octets before the first FPDU (odd, off-grid).
-    let lead = [0xEE, 0xEE, 0xEE];
-    let seq0 = 70_001u32;
-    assert!(l.seg(1, seq0, &cat(&[&lead, &wire[..first]])).is_empty());
-    let g = l.seg(1, seq0 + (lead.len() + first) as u32, &wire[first..]);
-    assert_eq!(msgs(&g), [send(1), write(5, 0, false), write(5, 900, true)]);
-    for (g, p) in g.iter().zip(&plain) {
-        assert_same_fpdu(&g.plain, p);
-        assert_eq!(g.crc, CrcStatus::Good);
-        assert!(g.markers_valid());
-    }
-    // The first was held back a segment, so it comes from the reassembly buffer.
-    assert!(g[0].reassembled && !g[0].in_frame);
-    let origin = l.mpa.dirs[1].marker_origin.expect("placed");
+    let g = l.seg(0, 9, &wire);
+    assert_eq!(msgs(&g), [send(1), send(2)]);
+    assert!(g.iter().all(|g| g.crc == CrcStatus::Good));
+    assert_eq!(g[0].wire.len(), plain[0].len() + 4, "the leading marker");
     assert_eq!(
-        (seq0 + lead.len() as u32).wrapping_sub(origin) % 512,
-        start % 512
+        l.mpa.dirs[0]
+            .marker_origin
+            .map(|o| 9u32.wrapping_sub(o) % 512),
+        Some(0)
     );
-    assert_eq!(l.skipped(), Some(lead.len() as u64));
 }
 
 /// -d on a conversation that has its handshake changes nothing.
