@@ -2,6 +2,7 @@
 //! the examples and CLIs, and cross-checks with tshark.
 
 mod captures;
+mod dissect;
 mod r#gen;
 mod props;
 mod tshark;
