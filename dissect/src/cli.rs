@@ -321,8 +321,9 @@ impl Options {
         } else {
             placement
         };
-        // Build only what the output needs: the -V text costs far more than the values.
-        let filtered = a.filter.is_some() || a.hex;
+        // Build only what the output needs: the -V text costs far more than the values. -z io,phs
+        // reads frame.protocols, whose ":data" comes from the tree.
+        let filtered = a.filter.is_some() || a.hex || a.stats.iter().any(|z| z == "io,phs");
         let (detail, summary) = match &mode {
             Mode::Quiet => (
                 if filtered {

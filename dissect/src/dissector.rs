@@ -433,7 +433,7 @@ impl Dissector {
             && !payload.starts_with(&oneshot_codec::mpa::KEY_REQUEST[..9])
             && oneshot_codec::iscsi::looks_like_bhs(payload)
         {
-            conv.mpa.iscsi_tcp();
+            conv.mpa.iscsi_tcp(payload);
         }
         // Reassembly.
         let before = conv.dirs[dir].pending_bytes();
@@ -679,6 +679,17 @@ impl Dissector {
                     }
                 }
             }
+        }
+        if pdus.is_empty() && payload_len > 0 && !framed {
+            // Nothing above TCP claims the payload: like tshark, show it as data.
+            let off = offset_in(data, tcp.payload());
+            let mut b = build::B::new(&mut self.tree, FRAME_SOURCE, off);
+            let d = b.v(f::DATA, Value::Bytes, 0, payload_len);
+            b.t.push();
+            b.t.label(d, format_args!("Data ({payload_len} bytes)"));
+            b.bytes(f::DATA_DATA, 0, payload_len);
+            b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
+            b.close();
         }
         self.out.pdus = pdus;
         // A FIN or RST ends what one side (or both) can still close.

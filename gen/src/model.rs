@@ -30,6 +30,9 @@ pub struct Scenario {
     pub mutate: Option<Rate>,
     /// Cut every captured frame to this many octets (the original length is kept in the record).
     pub snaplen: Option<u32>,
+    /// Write frames to the capture only from this one on (1-based, counting every frame the run
+    /// sends): a capture started mid-connection, without the TCP and MPA handshakes.
+    pub capture_from: Option<u64>,
 }
 
 /// A probability in `0.0..=1.0`.

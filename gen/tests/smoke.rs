@@ -62,3 +62,33 @@ fn oneshot_write_decodes() {
     }
     assert!(n > 8);
 }
+
+/// `capture from N` writes the run's frames from the N-th on, unchanged: the same script
+/// without it gives the same frames, after N - 1 more.
+#[test]
+fn capture_from_starts_the_capture_mid_connection() {
+    let script = "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\n\
+                  host h2 mac 02:00:00:00:00:02 ip 10.0.0.2\n\
+                  conn c1 h1:49152 -> h2:3260 iwarp\n\
+                  write 4096 flow oneshot\n";
+    let frames = |pcap: Vec<u8>| {
+        let mut r = PcapReader::new(&pcap[..]).unwrap();
+        let mut v = Vec::new();
+        while let Some(p) = r.next_packet() {
+            let p = p.unwrap();
+            v.push((p.timestamp, p.data.into_owned()));
+        }
+        v
+    };
+    let all = frames(generate(script));
+    let cut = frames(generate(&format!("capture from 5\n{script}")));
+    assert!(all.len() > 8);
+    assert_eq!(cut.len(), all.len() - 4);
+    assert_eq!(cut[..], all[4..]);
+    // Frames 1-4 are the TCP and MPA handshakes: what is left starts with an FPDU.
+    let first = Frame::ethernet(&cut[0].1);
+    assert!(first.mpa_frame().is_none());
+    assert!(!first.tcp().unwrap().syn());
+    let cut = frames(generate(&format!("capture from 1000\n{script}")));
+    assert!(cut.is_empty());
+}

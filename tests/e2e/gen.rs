@@ -35,8 +35,16 @@ const STANDARD: &[(&str, &[u8])] = &[
 ];
 
 /// Shipped on purpose outside what tshark 4.0 can decode (markers with several FPDUs per
-/// segment; injected faults): their sidecars say so. They are only regenerated here.
-const NON_STANDARD: &[&str] = &["markers", "faults"];
+/// segment; injected faults; no handshake; markers one way; a split ULPDU_Length): their
+/// sidecars say so. They are only regenerated here (tests/e2e/dissect checks how oneshot-dissect
+/// decodes them).
+const NON_STANDARD: &[&str] = &[
+    "markers",
+    "faults",
+    "no-handshake",
+    "markers-asymmetric",
+    "split-length",
+];
 
 /// A shipped capture must stay small.
 const MAX_CAPTURE_BYTES: u64 = 200 * 1024;

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod captures;
+mod dissect;
 mod r#gen;
 mod props;
 mod tshark;

@@ -252,6 +252,8 @@ pub(crate) struct Engine<'s, 'o> {
     next_reaction: u64,
     summary: Summary,
     progress: Progress,
+    /// Frames sent so far, captured or not (`capture from`).
+    sent: u64,
     issue_blocked_until: Time,
     issue_scheduled: bool,
     pub(crate) timing: Timing,
@@ -394,6 +396,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             next_reaction: 1,
             summary: Summary::default(),
             progress: Progress::default(),
+            sent: 0,
             issue_blocked_until: EPOCH_NS,
             issue_scheduled: false,
             timing: Timing::default(),
@@ -1268,14 +1271,17 @@ impl<'s, 'o> Engine<'s, 'o> {
             Some(l) => l.to_string(),
             None => format!("line {}: TCP", self.conns[conn].conn.line),
         };
-        self.sink.frame(&captured, &comment)?;
-        self.progress.frames += 1;
-        self.progress.bytes += cap as u64;
-        self.summary.frames += 1;
-        self.summary.wire_bytes += orig_len as u64;
-        if self.progress.frames % 4096 == 0 {
-            if let Some(p) = self.opts.progress.as_mut() {
-                p(self.progress);
+        self.sent += 1;
+        if self.sc.capture_from.is_none_or(|first| self.sent >= first) {
+            self.sink.frame(&captured, &comment)?;
+            self.progress.frames += 1;
+            self.progress.bytes += cap as u64;
+            self.summary.frames += 1;
+            self.summary.wire_bytes += orig_len as u64;
+            if self.progress.frames % 4096 == 0 {
+                if let Some(p) = self.opts.progress.as_mut() {
+                    p(self.progress);
+                }
             }
         }
         let txt = self.serialization(host, orig_len);

@@ -1,5 +1,6 @@
 //! The parser's state and the statements that declare things: `seed`, `host`, `profile`,
-//! `conn`, `repeat`, `fault … rate`, `mutate` and `snaplen`. Commands are in `commands.rs`.
+//! `conn`, `repeat`, `fault … rate`, `mutate`, `snaplen` and `capture from`. Commands are in
+//! `commands.rs`.
 
 use oneshot_codec::oneshot::{Encoding, Placement};
 
@@ -91,6 +92,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "ulpdu-length",
     "snaplen",
     "mutate",
+    "capture",
 ];
 
 /// The words a line can start with.
@@ -112,11 +114,12 @@ const STATEMENTS: &[&str] = &[
     "fault",
     "mutate",
     "snaplen",
+    "capture",
 ];
 
 /// Statements that declare or configure the whole run, so not inside a `repeat` block.
 const DECLARATIONS: &[&str] = &[
-    "seed", "host", "profile", "conn", "fault", "mutate", "snaplen",
+    "seed", "host", "profile", "conn", "fault", "mutate", "snaplen", "capture",
 ];
 
 const HOST_OPTS: &[&str] = &["vlan", "mss", "rate", "latency", "window"];
@@ -178,6 +181,7 @@ pub(crate) struct State {
     profile: Option<Line>,
     mutate: Option<Line>,
     snaplen: Option<Line>,
+    capture: Option<Line>,
 }
 
 impl State {
@@ -193,12 +197,14 @@ impl State {
                 rate_faults: Vec::new(),
                 mutate: None,
                 snaplen: None,
+                capture_from: None,
             },
             blocks: Vec::new(),
             seed: None,
             profile: None,
             mutate: None,
             snaplen: None,
+            capture: None,
         }
     }
 
@@ -307,6 +313,13 @@ impl State {
                 let what = "a capture length from 54 to 65535";
                 let (v, _) = int(&mut cur, what, "\"snaplen\"", 54, 65535)?;
                 self.sc.snaplen = Some(u32::try_from(v).unwrap_or(u32::MAX));
+            }
+            "capture" => {
+                once(&mut self.capture, kw, line, tok.col)?;
+                cur.keyword("from", "after \"capture\" (as in \"capture from 5\")")?;
+                let what = "the number of the first frame to capture, such as 5";
+                let (v, _) = int(&mut cur, what, "\"capture from\"", 1, u64::MAX)?;
+                self.sc.capture_from = Some(v);
             }
             _ => {
                 debug_assert!(COMMANDS.contains(&kw));
@@ -660,7 +673,7 @@ impl State {
     }
 }
 
-/// Refuse a second `seed`, `profile`, `mutate` or `snaplen`.
+/// Refuse a second `seed`, `profile`, `mutate`, `snaplen` or `capture`.
 fn once(slot: &mut Option<Line>, kw: &str, line: Line, col: u32) -> Result<(), Fail> {
     if let Some(prev) = *slot {
         return Err(Fail::new(

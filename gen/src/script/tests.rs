@@ -137,6 +137,7 @@ fn example_scenario() -> Scenario {
         rate_faults: vec![],
         mutate: None,
         snaplen: None,
+        capture_from: None,
     }
 }
 
@@ -313,6 +314,8 @@ fn profile_and_globals() {
     assert_eq!(sc.mutate, Some(0.05));
     assert_eq!(sc.snaplen, Some(54));
     assert_eq!(parse("snaplen 65535").unwrap().snaplen, Some(65535));
+    assert_eq!(parse("capture from 5").unwrap().capture_from, Some(5));
+    assert_eq!(parse("").unwrap().capture_from, None);
     assert_eq!(parse("seed 18446744073709551615").unwrap().seed, u64::MAX);
     assert_eq!(parse("profile").unwrap().oneshot, OneShotProfile::default());
     let p = parse("profile encoding opcode placement rsvdulp")

@@ -173,7 +173,7 @@ fn unknown_words() {
         1,
         "unknown statement \"frobnicate\" (expected one of: seed, host, profile, conn, write, \
          read, send, rdma-write, rdma-read, terminate, immediate, atomic, pause, repeat, fault, \
-         mutate, snaplen)",
+         mutate, snaplen, capture)",
     );
     fails_after_pre(
         "Write 4K",
@@ -465,6 +465,16 @@ fn values_out_of_range() {
         9,
         "\"snaplen\" must be 54 to 65535, found 65536",
     );
+    fails_after_pre(
+        "capture from 0",
+        14,
+        "\"capture from\" must be 1 to 18446744073709551615, found 0",
+    );
+    fails_after_pre(
+        "capture 5",
+        9,
+        "expected \"from\" after \"capture\" (as in \"capture from 5\"), found \"5\"",
+    );
     fails_after_pre("seed -1", 6, "expected a seed such as 7, found \"-1\"");
     fails_after_pre(
         "fault crc rate 0",
@@ -735,6 +745,6 @@ fn columns_count_characters() {
         &format!("{PRE}é"),
         5,
         1,
-        "unknown statement \"é\" (expected one of: seed, host, profile, conn, write, read, send, rdma-write, rdma-read, terminate, immediate, atomic, pause, repeat, fault, mutate, snaplen)",
+        "unknown statement \"é\" (expected one of: seed, host, profile, conn, write, read, send, rdma-write, rdma-read, terminate, immediate, atomic, pause, repeat, fault, mutate, snaplen, capture)",
     );
 }

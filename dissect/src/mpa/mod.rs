@@ -300,9 +300,11 @@ impl MpaConv {
         }
     }
 
-    /// Treats the conversation as iSCSI over TCP (port 3260 without MPA).
-    pub fn iscsi_tcp(&mut self) {
-        if self.phase == Phase::Unknown {
+    /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
+    /// holds an FPDU the heuristic accepts: 3260 is iSER's port too, and an FPDU header often
+    /// passes for a BHS (ULPDU_Length 0x05a2 reads as opcode 0x05, Data-Out).
+    pub fn iscsi_tcp(&mut self, payload: &[u8]) {
+        if self.phase == Phase::Unknown && find_fpdu(payload, false, 0).is_none() {
             for d in &mut self.dirs {
                 if d.state == DirState::Unknown {
                     d.state = DirState::Iscsi;
@@ -559,13 +561,23 @@ impl MpaConv {
         in_frame: bool,
         out: &mut FrameOut,
     ) {
-        match find_fpdu(view, true) {
-            Some((start, crc)) => {
+        // A plain FPDU whose CRC checks, or one with markers whose CRC checks at some marker
+        // phase (senders align FPDUs with segments, so only the segment start is tried).
+        let found = match find_fpdu(view, true, 0) {
+            Some((start, crc)) if start == 0 => Some((start, crc, None)),
+            plain => match marker_phase(view) {
+                Some(mp) => Some((0, true, Some(seq.wrapping_sub(mp)))),
+                None => plain.map(|(start, crc)| (start, crc, None)),
+            },
+        };
+        match found {
+            Some((start, crc, origin)) => {
                 self.phase = Phase::Full;
                 let d = &mut self.dirs[dir];
                 d.state = DirState::Fpdus;
                 d.crc = crc;
                 d.heuristic = true;
+                d.marker_origin = origin;
                 out.events.push((dir, Event::Heuristic));
                 if start > 0 {
                     out.events.push((
@@ -616,7 +628,7 @@ impl MpaConv {
         };
         let mut pos = 0usize;
         if d.resync || d.markers_unplaced {
-            match self.find_start(dir, start_seq, view) {
+            match self.find_start(dir, start_seq, view, view.len() - bytes.len()) {
                 Some(p) => {
                     let d = &mut self.dirs[dir];
                     let skipped = d.skipped + p as u64;
@@ -656,6 +668,19 @@ impl MpaConv {
                     Err(_) => Err(()),
                 },
             };
+            if parsed.is_ok_and(|(_, ok)| ok == Some(false))
+                && marker_pos.is_none()
+                && (d.heuristic || d.markers_unplaced)
+            {
+                // Found without a handshake and taken for a direction without markers, or with
+                // markers whose origin is still unknown: an FPDU with a marker inside fails the
+                // plain CRC but checks at its marker phase.
+                if let Some(mp) = marker_phase(rest) {
+                    d.marker_origin = Some(here.wrapping_sub(mp));
+                    d.markers_unplaced = false;
+                    continue;
+                }
+            }
             match parsed {
                 Ok((len, crc_ok)) => {
                     let crc = match crc_ok {
@@ -792,10 +817,10 @@ impl MpaConv {
         true
     }
 
-    /// Where the next FPDU starts in `view` (stream sequence `seq`), after a gap or when the
-    /// framing is unknown: by markers when the direction has them, else by a chain whose CRC
-    /// (or, without CRCs, whose DDP/RDMAP headers) check.
-    fn find_start(&mut self, dir: usize, seq: u32, view: &[u8]) -> Option<usize> {
+    /// Where the next FPDU starts in `view` (stream sequence `seq`; its last segment starts at
+    /// `segment`), after a gap or when the framing is unknown: by markers when the direction has
+    /// them, else by a chain whose CRC (or, without CRCs, whose DDP/RDMAP headers) check.
+    fn find_start(&mut self, dir: usize, seq: u32, view: &[u8], segment: usize) -> Option<usize> {
         let d = &mut self.dirs[dir];
         if let Some(origin) = d.marker_origin {
             let pos = seq.wrapping_sub(origin);
@@ -819,8 +844,10 @@ impl MpaConv {
             return None;
         }
         if d.markers_unplaced {
-            // Forced markers: find an origin where a marker's FPDUPTR leads to a good FPDU.
-            for m in (0..view.len().saturating_sub(8)).step_by(4) {
+            // Forced markers: find an origin where a marker's FPDUPTR leads to a good FPDU. The
+            // view need not start on the marker grid (a segment boundary can fall anywhere), so
+            // every offset is a candidate.
+            for m in 0..view.len().saturating_sub(8) {
                 let ptr = usize::from(u16::from_be_bytes([view[m + 2], view[m + 3]]));
                 if ptr > m || ptr % 4 != 0 || view[m] != 0 || view[m + 1] != 0 {
                     continue;
@@ -831,23 +858,45 @@ impl MpaConv {
                 let start = if ptr == 0 { m } else { h };
                 let sp = if ptr == 0 { 0 } else { hp };
                 if let Ok(f) = MarkedFpdu::new_checked(&view[start..], sp) {
-                    if f.verify_crc() || !d.crc {
+                    if marked_ok(&f, d.crc) {
                         d.marker_origin = Some(origin);
                         d.markers_unplaced = false;
-                        return Some(start);
+                        // FPDUs before the first marker had no position to be read at; now
+                        // they do: start where a chain of FPDUs leads to the one the marker
+                        // points at.
+                        return Some(chain_start(view, seq, origin, start, d.crc).unwrap_or(start));
                     }
                 }
             }
+            if d.crc {
+                // No marker in the view points at an FPDU, but one may start it at some phase.
+                if let Some(mp) = marker_phase(view) {
+                    d.marker_origin = Some(seq.wrapping_sub(mp));
+                    d.markers_unplaced = false;
+                    return Some(0);
+                }
+                // An FPDU with no marker inside reads the same whatever the origin: show it,
+                // and place the markers when one turns up.
+                return find_fpdu(view, true, segment).map(|(p, _)| p);
+            }
             return None;
         }
-        find_fpdu(view, d.crc).map(|(p, _)| p)
+        let plain = find_fpdu(view, d.crc, segment);
+        if d.heuristic && d.crc && plain.is_none_or(|(p, _)| p > 0) {
+            if let Some(mp) = marker_phase(view) {
+                d.marker_origin = Some(seq.wrapping_sub(mp));
+                return Some(0);
+            }
+        }
+        plain.map(|(p, _)| p)
     }
 }
 
 /// Looks for an FPDU start in `view`: the first offset where an FPDU with a good CRC begins
-/// (when `crc`), else where two FPDUs with sane DDP/RDMAP headers chain. Returns the offset and
-/// whether the CRC checked.
-pub fn find_fpdu(view: &[u8], crc: bool) -> Option<(usize, bool)> {
+/// (when `crc`), else where two FPDUs with sane DDP/RDMAP headers chain, or where one starts at
+/// `segment` (the offset of the view's last TCP segment) and fills the rest of the view: senders
+/// align FPDUs with segments. Returns the offset and whether the CRC checked.
+pub fn find_fpdu(view: &[u8], crc: bool, segment: usize) -> Option<(usize, bool)> {
     let n = view.len();
     for p in 0..n.saturating_sub(mpa::fpdu::field::OVERHEAD + 13) {
         let Ok(f) = Fpdu::new_checked(&view[p..]) else {
@@ -862,6 +911,9 @@ pub fn find_fpdu(view: &[u8], crc: bool) -> Option<(usize, bool)> {
         if !crc {
             let next = p + f.len();
             if next == n {
+                if p == segment {
+                    return Some((p, false));
+                }
                 continue;
             }
             if let Ok(g) = Fpdu::new_checked(&view[next..]) {
@@ -872,6 +924,49 @@ pub fn find_fpdu(view: &[u8], crc: bool) -> Option<(usize, bool)> {
         }
     }
     None
+}
+
+/// The marker phase (stream position, a multiple of 4 below 512) at which `view` starts with
+/// an FPDU that holds at least one marker, every FPDUPTR right and its CRC good: how a direction
+/// found without a handshake shows that it has markers.
+pub fn marker_phase(view: &[u8]) -> Option<u32> {
+    (0..marker::MARKER_INTERVAL).step_by(4).find(|&mp| {
+        MarkedFpdu::new_checked(view, mp).is_ok_and(|f| {
+            f.wire_len() > f.stripped_len() && f.first_bad_marker().is_none() && f.verify_crc()
+        })
+    })
+}
+
+/// The first offset of `view` (sequence `seq`) from which FPDUs with markers (origin `origin`)
+/// chain exactly to offset `to`, each with a good CRC (or, without CRCs, sane DDP/RDMAP
+/// headers and right FPDUPTRs). Only offsets on the stream's 4-octet grid can start an FPDU.
+fn chain_start(view: &[u8], seq: u32, origin: u32, to: usize, crc: bool) -> Option<usize> {
+    let position = |q: usize| seq.wrapping_add(q as u32).wrapping_sub(origin);
+    let first = (0..4).find(|&q| position(q) % 4 == 0)?;
+    (first..to).step_by(4).find(|&q0| {
+        let mut q = q0;
+        while q < to {
+            match MarkedFpdu::new_checked(&view[q..], position(q)) {
+                Ok(f) if marked_ok(&f, crc) => q += f.wire_len(),
+                _ => return false,
+            }
+        }
+        q == to
+    })
+}
+
+/// A marked FPDU that checks: its CRC, or without CRCs its FPDUPTRs and DDP/RDMAP headers.
+fn marked_ok(f: &MarkedFpdu<'_>, crc: bool) -> bool {
+    if crc {
+        return f.verify_crc();
+    }
+    let wire = f.wire();
+    let n = usize::from(f.ulpdu_len()).min(18);
+    let mut header = [0u8; 18];
+    for (i, h) in header[..n].iter_mut().enumerate() {
+        *h = wire[f.wire_offset(mpa::fpdu::field::ULPDU + i)];
+    }
+    f.first_bad_marker().is_none() && sane_ddp(&header[..n])
 }
 
 /// DDP version 1, RDMAP version 1, a header long enough, a known opcode whose tagging matches.
@@ -892,3 +987,6 @@ fn sane_ddp(ulpdu: &[u8]) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;
