@@ -108,6 +108,9 @@ pub struct At {
     /// Index of the FPDU's first node in the tree (findings point at its fields; the tree's
     /// length when the FPDU was shown in an earlier frame).
     pub first_node: usize,
+    /// The connection's MPA Request is in the capture, so every advertise on it was seen (a
+    /// capture that starts mid-connection may close STags advertised before it began).
+    pub handshake: bool,
 }
 
 /// An STag advertised and not yet closed.
@@ -578,12 +581,21 @@ fn close(
                             itt_also(c.itt)
                         ),
                     ),
-                    None => t.expert(
+                    None if at.handshake => t.expert(
                         f::ONESHOT_EXPERT_CLOSE_UNADVERTISED,
                         Severity::Error,
                         n,
                         format_args!(
                             "Close of STag 0x{stag:08x}{}, which the peer never advertised on this connection",
+                            itt_text(itt)
+                        ),
+                    ),
+                    None => t.expert(
+                        f::ONESHOT_EXPERT_CLOSE_UNADVERTISED,
+                        Severity::Note,
+                        n,
+                        format_args!(
+                            "Close of STag 0x{stag:08x}{}, whose advertise is not in the capture (it starts after the connection's MPA handshake)",
                             itt_text(itt)
                         ),
                     ),

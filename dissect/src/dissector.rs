@@ -442,6 +442,7 @@ impl Dissector {
             .saturating_sub(self.pending_total.saturating_sub(before));
         let Conv { dirs, mpa, .. } = conv;
         let out = &mut self.out;
+        out.handshake = mpa.handshake_frames.0.is_some();
         let number = pkt.number;
         let arrival = dirs[dir].data(
             seq.wrapping_add(u32::from(tcp.syn())),
@@ -530,6 +531,7 @@ impl Dissector {
         let mut proto_ddp = false;
         let mut ulp_proto: Option<&'static str> = None;
         let pdus = std::mem::take(&mut self.out.pdus);
+        let handshake = self.out.handshake;
         for (dir, ev) in std::mem::take(&mut self.out.events) {
             match ev {
                 crate::mpa::Event::Heuristic => {
@@ -610,6 +612,7 @@ impl Dissector {
                             len: p.len as u32,
                             pass: crate::analysis::Pass::Late,
                             first_node: tree.nodes.len(),
+                            handshake,
                         };
                         analysis.fpdu(tree, &at, &s);
                         continue;
@@ -655,6 +658,7 @@ impl Dissector {
                             crate::analysis::Pass::Early
                         },
                         first_node,
+                        handshake,
                     };
                     self.analysis.fpdu(&mut self.tree, &at, &s);
                     if s.iscsi.is_some() {

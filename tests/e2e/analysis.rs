@@ -648,20 +648,55 @@ fn analysis_finds_nothing_in_clean_captures() {
         } else {
             &[]
         };
-        assert_eq!(findings(&p, args), vec![], "{name}");
+        let (notes, problems): (Vec<Finding>, Vec<Finding>) = findings(&p, args)
+            .into_iter()
+            .partition(|f| f.severity == "note");
+        assert_eq!(problems, vec![], "{name}");
+        if name.starts_with("no-handshake") {
+            // The capture starts mid-connection: MPA is found without its handshake, and the
+            // closes of STags advertised before the capture began are notes, not errors.
+            assert!(
+                notes.iter().any(|f| f.field == "iwarp_mpa.heuristic"),
+                "{notes:?}"
+            );
+            assert!(
+                notes.iter().all(|f| f.field == "iwarp_mpa.heuristic"
+                    || (f.field == "oneshot.expert.close_unadvertised"
+                        && f.message.contains("advertise is not in the capture"))),
+                "{notes:?}"
+            );
+        } else {
+            assert_eq!(notes, vec![], "{name}");
+        }
         // Each one-shot command of its script is one exchange, moving its size.
         let script = p.with_extension("os");
         if let Ok(text) = std::fs::read_to_string(&script) {
-            let want = oneshot_sizes(&text);
-            let rows = stats_lines(&p, args, "oneshot,exchanges", "0 ");
-            let got: Vec<(String, u64)> = rows
+            let mut want = oneshot_sizes(&text);
+            want.sort();
+            // Rows of every connection: "stream 0xSTAG ITT dir bytes …".
+            let rows: Vec<String> = stats_lines(&p, args, "oneshot,exchanges", "")
+                .into_iter()
+                .filter(|r| {
+                    let mut c = r.split(' ');
+                    c.next().is_some_and(|s| s.parse::<u64>().is_ok())
+                        && c.next().is_some_and(|s| s.starts_with("0x"))
+                })
+                .collect();
+            let mut got: Vec<(String, u64)> = rows
                 .iter()
                 .map(|r| {
                     let c: Vec<&str> = r.split(' ').collect();
                     (c[3].to_string(), c[4].parse().unwrap())
                 })
                 .collect();
-            assert_eq!(got, want, "{name}: {rows:?}");
+            got.sort();
+            if text.contains("\ncapture from ") {
+                // Exchanges whose advertise precedes the capture are not exchanges here.
+                assert!(!got.is_empty(), "{name}");
+                assert!(got.iter().all(|g| want.contains(g)), "{name}: {rows:?}");
+            } else {
+                assert_eq!(got, want, "{name}: {rows:?}");
+            }
             assert_eq!(
                 stats_lines(&p, args, "oneshot,stags", "stream "),
                 Vec::<String>::new(),

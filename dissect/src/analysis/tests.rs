@@ -18,6 +18,7 @@ fn at_seq(frame: u64, dir: usize, seq: u32, pass: Pass) -> At {
         len: 100,
         pass,
         first_node: 0,
+        handshake: true,
     }
 }
 
@@ -244,6 +245,30 @@ fn a_second_close_is_its_own_finding() {
     assert_eq!(a.exchanges.len(), 1);
     assert_eq!(a.exchanges[0].duration_ns, 1000);
     assert_eq!(a.exchanges[0].direction, "write");
+}
+
+#[test]
+fn a_close_without_its_advertise_is_an_error_only_when_the_capture_has_the_handshake() {
+    // ONESHOT.md §6: closing an STag the peer never advertised is a violation; but a capture
+    // that starts mid-connection may simply have missed the advertise.
+    let mut a = Analysis::default();
+    let f = run(&mut a, &at(2, 1), &qualified(Op::Close, 0x10, 7, 0));
+    assert_eq!(
+        f,
+        vec![(
+            "oneshot.expert.close_unadvertised",
+            Severity::Error,
+            "Close of STag 0x00000010 (ITT 0x7), which the peer never advertised on this connection".to_string()
+        )]
+    );
+    let mut a = Analysis::default();
+    let mut mid = at(2, 1);
+    mid.handshake = false;
+    let f = run(&mut a, &mid, &qualified(Op::Close, 0x10, 7, 0));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].1, Severity::Note);
+    assert!(f[0].2.contains("advertise is not in the capture"), "{f:?}");
+    assert!(a.exchanges.is_empty());
 }
 
 #[test]

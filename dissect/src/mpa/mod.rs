@@ -116,6 +116,8 @@ pub struct FrameOut {
     pub held: Vec<u8>,
     /// Events.
     pub events: Vec<(usize, Event)>,
+    /// The conversation's MPA Request is in the capture: what came before its FPDUs was seen.
+    pub handshake: bool,
 }
 
 impl FrameOut {
@@ -124,6 +126,7 @@ impl FrameOut {
         self.pdus.clear();
         self.held.clear();
         self.events.clear();
+        self.handshake = false;
     }
 
     /// A PDU's wire octets.

@@ -582,7 +582,7 @@ fn dissect_cli_z_oneshot_tables() {
         &cols[..7],
         ["0", "0x00000139", "0xcdf1", "write", "16384", "5", "25"]
     );
-    assert!(out.contains("Still advertised at the end of the capture (leaks): 0\n"));
+    assert!(out.contains("Never closed (leaks): 0\n"), "{out}");
     assert!(out.contains("FPDUs: 15, bad CRCs: 0\n"), "{out}");
 
     let out = ok(&[
