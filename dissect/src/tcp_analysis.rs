@@ -13,7 +13,7 @@
 //!  per direction (Flow)          per segment (Verdict)
 //!  base_seq, nextseq, lastack    flags: RETRANSMISSION | LOST_PACKET | DUPLICATE_ACK | ...
 //!  window, win_scale, dupacks    acks frame N after RTT; bytes in flight; dup ACK #k of frame M
-//!  unacked segments (<= 1000)    completeness, iRTT, relative seq/ack, FIN active/passive
+//!  unacked segments (<= 10000)   completeness, iRTT, relative seq/ack, FIN active/passive
 //! ```
 //!
 //! Nothing here allocates per segment once a flow's list of unacknowledged segments has grown
@@ -87,8 +87,9 @@ pub mod complete {
     pub const RST: u8 = 0x20;
 }
 
-/// Most unacknowledged segments remembered per direction (tshark's `TCP_MAX_UNACKED_SEGMENTS`).
-pub const MAX_UNACKED: usize = 1000;
+/// Most unacknowledged segments remembered per direction (tshark 4.0 stops adding at 10000:
+/// bytes in flight then stop growing).
+pub const MAX_UNACKED: usize = 10_000;
 
 /// A fast retransmission comes within this long of the last duplicate ACK.
 const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
@@ -141,6 +142,9 @@ pub struct Flow {
     pub win_scale: i8,
     last_flags: u16,
     segments: VecDeque<Unacked>,
+    /// Lowest start and highest end of `segments`, relative to `base_seq`, when known (kept up
+    /// to date as segments are added, recomputed after ACKs remove some).
+    span: Option<(u32, u32)>,
     valid_bif: bool,
     push_bytes_sent: u32,
     push_set_last: bool,
@@ -165,6 +169,7 @@ impl Default for Flow {
             win_scale: -1,
             last_flags: 0,
             segments: VecDeque::new(),
+            span: None,
             valid_bif: true,
             push_bytes_sent: 0,
             push_set_last: false,
@@ -343,20 +348,18 @@ impl Conn {
         let mut v = Verdict::default();
         let new = !self.seen;
         self.seen = true;
-        // Ports reused: tshark flags a repeated SYN, and a SYN-ACK with another sequence number
-        // (whose conversation it then re-bases).
+        // Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with
+        // another sequence number (whose conversation it then re-bases). A repeated SYN is a
+        // retransmission.
         {
             let f = &mut self.flows[dir];
             let syn_ack = s.flags & (th::SYN | th::ACK);
             if std::mem::take(&mut self.reused) {
                 v.flags |= flag::REUSED_PORTS;
                 v.analysed = true;
-            } else if syn_ack == th::SYN && f.base_set && s.seq == f.base_seq {
-                f.nextseq = f.max_seq_to_be_acked;
-                v.flags |= flag::REUSED_PORTS;
-                v.analysed = true;
             } else if syn_ack == th::SYN | th::ACK && f.base_set && s.seq != f.base_seq {
                 f.base_seq = s.seq;
+                f.span = None;
                 v.flags |= flag::REUSED_PORTS;
                 v.analysed = true;
             }
@@ -594,6 +597,15 @@ impl Conn {
             if fl & (th::SYN | th::FIN) != 0 {
                 nextseq = nextseq.wrapping_add(1);
             }
+            let (lo, hi) = (
+                seq.wrapping_sub(fwd.base_seq),
+                nextseq.wrapping_sub(fwd.base_seq),
+            );
+            fwd.span = match fwd.span {
+                Some((a, b)) => Some((a.min(lo), b.max(hi))),
+                None if fwd.segments.is_empty() => Some((lo, hi)),
+                None => None,
+            };
             fwd.segments.push_back(Unacked {
                 frame: s.frame,
                 seq,
@@ -617,19 +629,26 @@ impl Conn {
         // What this acknowledges: the oldest segment it ends exactly, if any; segments wholly
         // acknowledged are forgotten, partly acknowledged ones shrink.
         let mut acked: Option<Unacked> = None;
+        let mut changed = false;
         rev.segments.retain_mut(|u| {
-            if ack == u.nextseq {
+            let keep = if ack == u.nextseq {
                 if acked.is_none() {
                     acked = Some(*u);
                 }
                 false
             } else if gt(ack, u.seq) && le(ack, u.nextseq) {
                 u.seq = ack;
+                changed = true;
                 true
             } else {
                 gt(u.nextseq, ack)
-            }
+            };
+            changed |= !keep;
+            keep
         });
+        if changed {
+            rev.span = None;
+        }
         if let Some(u) = acked {
             v.analysed = true;
             v.acks_frame = u.frame;
@@ -637,14 +656,20 @@ impl Conn {
         }
         // Bytes in flight and bytes since the last PSH.
         if len != 0 && fwd.valid_bif && !fwd.segments.is_empty() {
-            let base = fwd.base_seq;
-            let newest = fwd.segments[fwd.segments.len() - 1];
-            let mut first = newest.seq.wrapping_sub(base);
-            let mut last = newest.nextseq.wrapping_sub(base);
-            for u in &fwd.segments {
-                last = last.max(u.nextseq.wrapping_sub(base));
-                first = first.min(u.seq.wrapping_sub(base));
-            }
+            let (first, last) = match fwd.span {
+                Some(x) => x,
+                None => {
+                    let base = fwd.base_seq;
+                    let x = fwd.segments.iter().fold((u32::MAX, 0), |(a, b), u| {
+                        (
+                            a.min(u.seq.wrapping_sub(base)),
+                            b.max(u.nextseq.wrapping_sub(base)),
+                        )
+                    });
+                    fwd.span = Some(x);
+                    x
+                }
+            };
             let in_flight = last.wrapping_sub(first);
             v.analysed = true;
             if in_flight > 0 && in_flight < 2_000_000_000 {

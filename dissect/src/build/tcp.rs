@@ -385,7 +385,8 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     if v.analysed {
         seq_ack_analysis(&mut b, v);
     }
-    if len > 0 {
+    // tshark shows a RST's data as a "Reset cause", not as payload.
+    if len > 0 && fl & th::RST == 0 {
         let n = b.bytes(f::TCP_PAYLOAD, hl, len);
         b.t.label(n, format_args!("TCP payload ({len} byte{})", plural(len)));
     }
