@@ -495,10 +495,6 @@ impl Dissector {
         sep(&mut self.protocols);
         self.protocols.push_str("tcp");
         self.summary.protocol = "TCP";
-        let want_info = self.cfg.summary;
-        if want_info {
-            build::tcp_info(&mut self.summary.info, tcp, &verdict);
-        }
         if let Some(n) = arrival.skipped {
             self.tree.expert(
                 f::IWARP_MPA_EXPERT_GAP,
@@ -507,23 +503,28 @@ impl Dissector {
                 format_args!("{n} octets never captured: reassembly skipped them"),
             );
         }
-        self.upper(pkt, stream, data, tcp, view.suffix);
-        if want_info && verdict.flags != 0 {
-            let mut prefix = String::new();
-            verdict.info_prefix(&mut prefix);
-            self.summary.info.insert_str(0, &prefix);
+        self.upper(pkt, stream, data, tcp);
+        if self.cfg.summary {
+            // The segment's own summary unless the layers above wrote theirs; tshark's remarks
+            // go in front of either.
+            if self.summary.info.is_empty() {
+                build::tcp_info(&mut self.summary.info, tcp, &verdict);
+                if view.suffix {
+                    self.summary
+                        .info
+                        .push_str(" [TCP segment of a reassembled PDU]");
+                }
+            }
+            if verdict.flags != 0 {
+                let mut prefix = String::new();
+                verdict.info_prefix(&mut prefix);
+                self.summary.info.insert_str(0, &prefix);
+            }
         }
     }
 
     /// The PDUs completed in this frame.
-    fn upper(
-        &mut self,
-        pkt: &Packet<'_>,
-        stream: u64,
-        data: &[u8],
-        tcp: &TcpSlice<'_>,
-        suffix: bool,
-    ) {
+    fn upper(&mut self, pkt: &Packet<'_>, stream: u64, data: &[u8], tcp: &TcpSlice<'_>) {
         let settings = self.cfg.settings;
         let mut infos: Vec<String> = Vec::new();
         let want_info = self.cfg.summary;
@@ -705,10 +706,6 @@ impl Dissector {
                 }
                 self.summary.info.push_str(i);
             }
-        } else if suffix && want_info {
-            self.summary
-                .info
-                .push_str(" [TCP segment of a reassembled PDU]");
         }
         self.summary.layer = layer;
     }

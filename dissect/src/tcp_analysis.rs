@@ -780,8 +780,7 @@ mod tests {
         us: i64,
         dir: usize,
         flags: u16,
-        seq: u32,
-        ack: u32,
+        (seq, ack): (u32, u32),
         win: u16,
         len: u32,
     ) -> Segment {
@@ -820,29 +819,29 @@ mod tests {
     /// fast retransmission, a spurious one, a keep-alive and its ACK, a window update.
     #[test]
     fn the_rules_match_tshark_on_a_handshake_with_losses() {
-        let mut syn = seg(1, 0, A, th::SYN, 0, 0, 65535, 0);
+        let mut syn = seg(1, 0, A, th::SYN, (0, 0), 65535, 0);
         syn.wscale = Some(7);
-        let mut synack = seg(2, 50, B, SA, 0, 1, 65535, 0);
+        let mut synack = seg(2, 50, B, SA, (0, 1), 65535, 0);
         synack.wscale = Some(8);
         let list = [
             (syn, A),
             (synack, B),
-            (seg(3, 100, A, AK, 1, 1, 512, 0), A),
-            (seg(4, 110, A, PA, 1, 1, 512, 100), A),
-            (seg(5, 120, A, PA, 101, 1, 512, 100), A),
-            (seg(6, 130, A, PA, 201, 1, 512, 100), A),
-            (seg(7, 200, B, AK, 1, 101, 256, 0), B),
-            (seg(8, 210, B, AK, 1, 101, 256, 0), B),
-            (seg(9, 220, B, AK, 1, 101, 256, 0), B),
-            (seg(10, 230, B, AK, 1, 101, 256, 0), B),
-            (seg(11, 240, A, PA, 101, 1, 512, 100), A),
-            (seg(12, 300, B, AK, 1, 301, 256, 0), B),
-            (seg(13, 300_000, A, PA, 201, 1, 512, 100), A),
-            (seg(14, 300_100, A, PA, 301, 1, 512, 100), A),
-            (seg(15, 400_000, B, AK, 1, 401, 256, 0), B),
-            (seg(16, 400_100, A, AK, 400, 1, 512, 0), A),
-            (seg(17, 400_200, B, AK, 1, 401, 256, 0), B),
-            (seg(18, 400_300, B, AK, 1, 401, 300, 0), B),
+            (seg(3, 100, A, AK, (1, 1), 512, 0), A),
+            (seg(4, 110, A, PA, (1, 1), 512, 100), A),
+            (seg(5, 120, A, PA, (101, 1), 512, 100), A),
+            (seg(6, 130, A, PA, (201, 1), 512, 100), A),
+            (seg(7, 200, B, AK, (1, 101), 256, 0), B),
+            (seg(8, 210, B, AK, (1, 101), 256, 0), B),
+            (seg(9, 220, B, AK, (1, 101), 256, 0), B),
+            (seg(10, 230, B, AK, (1, 101), 256, 0), B),
+            (seg(11, 240, A, PA, (101, 1), 512, 100), A),
+            (seg(12, 300, B, AK, (1, 301), 256, 0), B),
+            (seg(13, 300_000, A, PA, (201, 1), 512, 100), A),
+            (seg(14, 300_100, A, PA, (301, 1), 512, 100), A),
+            (seg(15, 400_000, B, AK, (1, 401), 256, 0), B),
+            (seg(16, 400_100, A, AK, (400, 1), 512, 0), A),
+            (seg(17, 400_200, B, AK, (1, 401), 256, 0), B),
+            (seg(18, 400_300, B, AK, (1, 401), 300, 0), B),
         ];
         let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
         let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
@@ -887,19 +886,19 @@ mod tests {
     #[test]
     fn loss_then_reorder() {
         let list = [
-            (seg(1, 0, A, th::SYN, 0, 0, 65535, 0), A),
-            (seg(2, 2, B, SA, 0, 1, 65535, 0), B),
-            (seg(3, 4, A, PA, 1, 1, 65535, 100), A),
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 2, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 4, A, PA, (1, 1), 65535, 100), A),
             // 101..201 lost
-            (seg(4, 6, A, PA, 201, 1, 65535, 100), A),
-            (seg(5, 7, B, AK, 1, 101, 65535, 0), B),
-            (seg(6, 8, B, AK, 1, 101, 65535, 0), B),
-            (seg(7, 9, B, AK, 1, 101, 65535, 0), B),
-            (seg(8, 10, A, PA, 101, 1, 65535, 100), A),
-            (seg(9, 11, B, AK, 1, 301, 65535, 0), B),
+            (seg(4, 6, A, PA, (201, 1), 65535, 100), A),
+            (seg(5, 7, B, AK, (1, 101), 65535, 0), B),
+            (seg(6, 8, B, AK, (1, 101), 65535, 0), B),
+            (seg(7, 9, B, AK, (1, 101), 65535, 0), B),
+            (seg(8, 10, A, PA, (101, 1), 65535, 100), A),
+            (seg(9, 11, B, AK, (1, 301), 65535, 0), B),
             // 401.. before 301..
-            (seg(10, 12, A, PA, 401, 1, 65535, 100), A),
-            (seg(11, 13, A, PA, 301, 1, 65535, 100), A),
+            (seg(10, 12, A, PA, (401, 1), 65535, 100), A),
+            (seg(11, 13, A, PA, (301, 1), 65535, 100), A),
         ];
         let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
         let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
@@ -921,12 +920,12 @@ mod tests {
     #[test]
     fn a_timeout_retransmission() {
         let list = [
-            (seg(1, 0, A, th::SYN, 0, 0, 65535, 0), A),
-            (seg(2, 10, B, SA, 0, 1, 65535, 0), B),
-            (seg(3, 20, A, AK, 1, 1, 65535, 0), A),
-            (seg(4, 30, A, PA, 1, 1, 65535, 10), A),
-            (seg(5, 40, A, PA, 11, 1, 65535, 10), A),
-            (seg(6, 200_030, A, PA, 1, 1, 65535, 10), A),
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 10, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 20, A, AK, (1, 1), 65535, 0), A),
+            (seg(4, 30, A, PA, (1, 1), 65535, 10), A),
+            (seg(5, 40, A, PA, (11, 1), 65535, 10), A),
+            (seg(6, 200_030, A, PA, (1, 1), 65535, 10), A),
         ];
         let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
         let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
@@ -938,13 +937,13 @@ mod tests {
     #[test]
     fn zero_window_probe_and_its_ack() {
         let list = [
-            (seg(1, 0, A, th::SYN, 0, 0, 65535, 0), A),
-            (seg(2, 10, B, SA, 0, 1, 65535, 0), B),
-            (seg(3, 20, A, AK, 1, 1, 65535, 0), A),
-            (seg(4, 30, A, PA, 1, 1, 65535, 10), A),
-            (seg(5, 40, B, AK, 1, 11, 0, 0), B),
-            (seg(6, 50, A, AK, 11, 1, 65535, 1), A),
-            (seg(7, 60, B, AK, 1, 11, 0, 0), B),
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 10, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 20, A, AK, (1, 1), 65535, 0), A),
+            (seg(4, 30, A, PA, (1, 1), 65535, 10), A),
+            (seg(5, 40, B, AK, (1, 11), 0, 0), B),
+            (seg(6, 50, A, AK, (11, 1), 65535, 1), A),
+            (seg(7, 60, B, AK, (1, 11), 0, 0), B),
         ];
         let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
         let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();

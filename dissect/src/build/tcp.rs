@@ -65,26 +65,82 @@ const FLAG_CHARS: [(u16, char); 12] = [
 /// Flag names in the Info column and the `Flags:` line, lowest bit first.
 const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
 
-/// `"PSH, ACK"`: the set flags by name, as tshark lists them.
-pub fn flag_names(out: &mut String, flags: u16) {
-    let start = out.len();
-    for (i, n) in FLAG_NAMES.iter().enumerate() {
-        if flags & (1 << i) != 0 {
-            if out.len() > start {
-                out.push_str(", ");
+/// `"PSH, ACK"`: the set flags (low 12 bits) by name, as tshark lists them.
+struct FlagNames(u16);
+
+impl std::fmt::Display for FlagNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reserved = (self.0 & 0xE00 != 0).then_some("Reserved");
+        let names = FLAG_NAMES
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .chain(reserved);
+        let mut first = true;
+        for n in names {
+            if !first {
+                f.write_str(", ")?;
             }
-            out.push_str(n);
+            f.write_str(n)?;
+            first = false;
+        }
+        if first {
+            f.write_str("<None>")?;
+        }
+        Ok(())
+    }
+}
+
+/// `"·······AP···"`: a letter for each flag bit set, a dot for each clear one.
+struct FlagLetters(u16);
+
+impl std::fmt::Display for FlagLetters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for &(m, c) in &FLAG_CHARS {
+            f.write_char(if self.0 & m != 0 { c } else { '\u{b7}' })?;
+        }
+        Ok(())
+    }
+}
+
+/// `", Ack: N"` when the segment acknowledges.
+struct AckPart(Option<u32>);
+
+impl std::fmt::Display for AckPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, ", Ack: {a}"),
+            None => Ok(()),
         }
     }
-    if flags & 0xE00 != 0 {
-        if out.len() > start {
-            out.push_str(", ");
+}
+
+/// `", Maximum segment size, Window scale"`: the names of the options shown.
+struct OptionNames<'a>(&'a [u8]);
+
+impl std::fmt::Display for OptionNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for o in options(self.0) {
+            if let Some((_, name)) = option_proto(o.kind, o.raw.len()) {
+                write!(f, ", {name}")?;
+            }
         }
-        out.push_str("Reserved");
+        Ok(())
     }
-    if out.len() == start {
-        out.push_str("<None>");
-    }
+}
+
+/// The protocol node and name of each option shown in detail.
+fn option_proto(kind: u8, len: usize) -> Option<(FieldId, &'static str)> {
+    Some(match (kind, len) {
+        (0, _) => (f::TCP_OPTIONS_EOL, "End of Option List (EOL)"),
+        (1, _) => (f::TCP_OPTIONS_NOP, "No-Operation (NOP)"),
+        (2, 4) => (f::TCP_OPTIONS_MSS, "Maximum segment size"),
+        (3, 3) => (f::TCP_OPTIONS_WSCALE, "Window scale"),
+        (4, 2) => (f::TCP_OPTIONS_SACK_PERM, "SACK permitted"),
+        (8, 10) => (f::TCP_OPTIONS_TIMESTAMP, "Timestamps"),
+        _ => return None,
+    })
 }
 
 /// The flags of a TCP header (low 12 bits).
@@ -99,12 +155,12 @@ pub fn info(out: &mut String, tcp: &TcpSlice<'_>, v: &Verdict) {
     let fl = raw_flags(tcp);
     let _ = write!(
         out,
-        "{} \u{2192} {} [",
+        "{} \u{2192} {} [{}] Seq={}",
         tcp.source_port(),
-        tcp.destination_port()
+        tcp.destination_port(),
+        FlagNames(fl),
+        v.rel_seq
     );
-    flag_names(out, fl);
-    let _ = write!(out, "] Seq={}", v.rel_seq);
     if fl & th::ACK != 0 {
         let _ = write!(out, " Ack={}", v.rel_ack);
     }
@@ -161,11 +217,7 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     let fl = raw_flags(tcp);
     let mut b = B::new(t, FRAME_SOURCE, off);
     let top = b.open(f::TCP, 0, hl);
-    let ackpart = if tcp.ack() {
-        format!(", Ack: {}", v.rel_ack)
-    } else {
-        String::new()
-    };
+    let ackpart = AckPart(tcp.ack().then_some(v.rel_ack));
     b.t.label(
         top,
         format_args!(
@@ -243,9 +295,7 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     );
     let flags = u64::from(u16::from_be_bytes([raw[12], raw[13]]));
     let n = b.bits(f::TCP_FLAGS, flags, 12, 2);
-    let mut names = String::new();
-    flag_names(&mut names, fl);
-    b.t.label(n, format_args!("Flags: 0x{fl:03x} ({names})"));
+    b.t.label(n, format_args!("Flags: 0x{fl:03x} ({})", FlagNames(fl)));
     b.t.push();
     let mut flag_nodes = [0u32; 10];
     for (k, fl_field) in [
@@ -265,11 +315,7 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     {
         flag_nodes[k] = b.bits(fl_field, flags, 12, 2);
     }
-    let s: String = FLAG_CHARS
-        .iter()
-        .map(|&(m, c)| if fl & m != 0 { c } else { '\u{b7}' })
-        .collect();
-    let sv = b.t.text_value(format_args!("{s}"));
+    let sv = b.t.text_value(format_args!("{}", FlagLetters(fl)));
     let str_node = b.v(f::TCP_FLAGS_STR, sv, 12, 2);
     b.t.pop();
     let (syn_node, fin_node, rst_node) = (flag_nodes[8], flag_nodes[9], flag_nodes[7]);
@@ -426,21 +472,17 @@ fn plural(n: usize) -> &'static str {
 /// The options subtree: one protocol node per option with its kind, length and values.
 fn tcp_options(b: &mut B<'_>, opts: &[u8]) {
     let node = b.bytes(f::TCP_OPTIONS, 20, opts.len());
+    b.t.label(
+        node,
+        format_args!("Options: ({} bytes){}", opts.len(), OptionNames(opts)),
+    );
     b.t.push();
-    let mut names = String::new();
     for o in options(opts) {
         let at = 20 + o.at;
         let r = o.raw;
-        let (proto, name) = match (o.kind, r.len()) {
-            (0, _) => (f::TCP_OPTIONS_EOL, "End of Option List (EOL)"),
-            (1, _) => (f::TCP_OPTIONS_NOP, "No-Operation (NOP)"),
-            (2, 4) => (f::TCP_OPTIONS_MSS, "Maximum segment size"),
-            (3, 3) => (f::TCP_OPTIONS_WSCALE, "Window scale"),
-            (4, 2) => (f::TCP_OPTIONS_SACK_PERM, "SACK permitted"),
-            (8, 10) => (f::TCP_OPTIONS_TIMESTAMP, "Timestamps"),
-            _ => continue,
+        let Some((proto, name)) = option_proto(o.kind, r.len()) else {
+            continue;
         };
-        let _ = write!(names, ", {name}");
         let n = b.bytes(proto, at, r.len());
         match o.kind {
             2 => {
@@ -514,7 +556,6 @@ fn tcp_options(b: &mut B<'_>, opts: &[u8]) {
         b.t.pop();
     }
     b.t.pop();
-    b.t.label(node, format_args!("Options: ({} bytes){names}", opts.len()));
 }
 
 /// The `[SEQ/ACK analysis]` subtree, in tshark's order, with its expert items where tshark
