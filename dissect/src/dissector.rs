@@ -49,6 +49,36 @@ pub struct Config {
     pub summary: bool,
     /// How much of the tree to build.
     pub detail: Detail,
+    /// First of two passes (`-2`): learn what [`Hindsight`] holds.
+    pub learn: bool,
+    /// Second of two passes: what the first one learnt.
+    pub hindsight: Option<std::sync::Arc<Hindsight>>,
+}
+
+/// What a first pass over a capture learns for the second (`-2`), as tshark shows it only
+/// then: each conversation's final completeness and initial RTT, and for each PDU reassembled
+/// from several segments the frames that carried its start and the frame that completed it
+/// (`tcp.reassembled_in`). One entry per conversation and per multi-segment PDU.
+#[derive(Debug, Clone, Default)]
+pub struct Hindsight {
+    /// By `tcp.stream`: completeness and initial RTT at the end of the capture.
+    ends: HashMap<u64, (u8, i64)>,
+    /// By `tcp.stream` and direction: (first frame, last frame before the completing one,
+    /// completing frame), in completion order.
+    reassembled: HashMap<(u64, usize), Vec<(u64, u64, u64)>>,
+}
+
+impl Hindsight {
+    /// The frame that completes the PDU whose octets frame `frame` carries, if a later one.
+    fn reassembled_in(&self, stream: u64, dir: usize, frame: u64) -> Option<u64> {
+        let v = self.reassembled.get(&(stream, dir))?;
+        let i = v.partition_point(|&(_, last, _)| last < frame);
+        v[i..]
+            .iter()
+            .take_while(|&&(first, _, _)| first <= frame)
+            .find(|&&(first, last, done)| first <= frame && frame <= last && done != frame)
+            .map(|&(_, _, done)| done)
+    }
 }
 
 impl Default for Config {
@@ -61,6 +91,8 @@ impl Default for Config {
             disabled: build::Disabled::default(),
             summary: true,
             detail: Detail::Labels,
+            learn: false,
+            hindsight: None,
         }
     }
 }
@@ -151,6 +183,8 @@ pub struct Dissector {
     pieces: Vec<crate::stream::Piece>,
     /// The "Reassembled TCP" source made for the PDU at this offset of the framer's `held`.
     reassembled_src: Option<(usize, crate::tree::SourceId)>,
+    /// What this pass learns for a second one (`-2`).
+    learnt: Hindsight,
     /// Frames dissected.
     pub frames: u64,
     /// FPDUs seen, and how many had a bad CRC.
@@ -210,6 +244,7 @@ impl Dissector {
             payload_items: Vec::new(),
             pieces: Vec::new(),
             reassembled_src: None,
+            learnt: Hindsight::default(),
             frames: 0,
             fpdus: 0,
             bad_crcs: 0,
@@ -387,7 +422,9 @@ impl Dissector {
                 .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation);
         if reused {
             index = self.table.renew(key);
-            self.convs.remove(&key);
+            if let Some(old) = self.convs.remove(&key) {
+                self.learn_end(&old);
+            }
             new = true;
         }
         let cfg = &self.cfg;
@@ -412,7 +449,14 @@ impl Dissector {
         if reused {
             conv.tcpa.reused();
         }
-        let verdict = conv.tcpa.segment(dir, &seg);
+        let mut verdict = conv.tcpa.segment(dir, &seg);
+        if let Some(h) = &cfg.hindsight {
+            // tshark's second pass shows the conversation's final values.
+            if let Some(&(c, irtt)) = h.ends.get(&conv.index) {
+                verdict.completeness = c;
+                verdict.initial_rtt = irtt;
+            }
+        }
         let seq = seg.seq;
         if tcp.syn() {
             conv.dirs[dir].syn(seq);
@@ -472,6 +516,22 @@ impl Dissector {
             &mut self.pieces,
         );
         let stream = conv.index;
+        if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
+            let frames = self.pieces.iter().map(|p| p.frame).filter(|&f| f != number);
+            if let (Some(first), Some(last)) = (frames.clone().min(), frames.max()) {
+                self.learnt
+                    .reassembled
+                    .entry((stream, self.out.pdus[k].dir))
+                    .or_default()
+                    .push((first, last, number));
+            }
+        }
+        if let (Some(h), Some(t)) = (&self.cfg.hindsight, view.open) {
+            if let Some(done) = h.reassembled_in(stream, dir, number) {
+                self.payload_items
+                    .insert(t, PayloadItem::ReassembledIn(done));
+            }
+        }
         let info = TcpInfo {
             stream,
             time_relative_ns,
@@ -796,6 +856,24 @@ impl Dissector {
         self.expert_nodes = block;
     }
 
+    /// Notes a conversation's final values (first pass of `-2`).
+    fn learn_end(&mut self, c: &Conv) {
+        if self.cfg.learn {
+            self.learnt
+                .ends
+                .insert(c.index, (c.tcpa.completeness(), c.tcpa.initial_rtt()));
+        }
+    }
+
+    /// After a first pass (`-2`): what it learnt, for [`Config::hindsight`] of the second.
+    pub fn into_hindsight(mut self) -> Hindsight {
+        let convs = std::mem::take(&mut self.convs);
+        for c in convs.values() {
+            self.learn_end(c);
+        }
+        self.learnt
+    }
+
     /// Finishes the capture: what reassembly still held, and STags never closed.
     pub fn finish(&mut self) -> Vec<crate::analysis::Leak> {
         self.analysis.leaks()
@@ -809,6 +887,8 @@ struct PayloadView {
     suffix: bool,
     /// The PDU (index in the framer's output) completed here from earlier segments.
     reassembled: Option<usize>,
+    /// Index in the items of the segment data of a PDU still open at the end of the segment.
+    open: Option<usize>,
 }
 
 /// tshark's view of the payload a framer reads: the size of each PDU framed in the segment
@@ -833,6 +913,7 @@ fn payload_view(
     let mut view = PayloadView {
         suffix: false,
         reassembled: None,
+        open: None,
     };
     if payload_len == 0 {
         return view;
@@ -892,6 +973,7 @@ fn payload_view(
         let own_end = os.wrapping_add(olen as u32);
         let framing = matches!(state, DirState::Startup | DirState::Fpdus | DirState::Iscsi);
         if framing && seq_diff(own_end, c) > 0 {
+            view.open = Some(items.len());
             items.push(PayloadItem::Data {
                 off: c.wrapping_sub(payload_seq) as usize,
                 len: own_end.wrapping_sub(c) as usize,

@@ -343,6 +343,16 @@ impl Conn {
         self.reused = true;
     }
 
+    /// The conversation's completeness so far (`tcp.completeness` of its next segment).
+    pub fn completeness(&self) -> u8 {
+        self.completeness
+    }
+
+    /// The initial RTT, once the handshake's last ACK was seen (0 before).
+    pub fn initial_rtt(&self) -> i64 {
+        self.first_rtt
+    }
+
     /// Analyses segment `s` going in direction `dir`.
     pub fn segment(&mut self, dir: usize, s: &Segment) -> Verdict {
         let mut v = Verdict::default();
