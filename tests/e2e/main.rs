@@ -4,4 +4,5 @@
 mod captures;
 mod r#gen;
 mod props;
+mod tcp;
 mod tshark;
