@@ -79,6 +79,10 @@ pub struct Args {
     /// Accepted for tshark compatibility and ignored (name resolution is never done).
     #[arg(short = 'n')]
     pub no_resolve: bool,
+    /// Two passes, like tshark's -2: the first learns what only the end of a conversation
+    /// tells (tcp.reassembled_in, the final tcp.completeness and iRTT); the second prints.
+    #[arg(short = '2')]
+    pub two_pass: bool,
     /// A capture file (same as -r).
     #[arg(value_name = "FILE")]
     pub file: Option<String>,
@@ -165,6 +169,8 @@ pub struct Options {
     pub color: Color,
     /// Progress bar allowed.
     pub progress: bool,
+    /// Read the capture twice (`-2`).
+    pub two_pass: bool,
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
@@ -234,6 +240,9 @@ impl Options {
                 return Err("no capture: use -r FILE (or -r - for standard input)".into());
             }
         };
+        if a.two_pass && file == "-" {
+            return Err("-2 reads the capture twice: give a file, not standard input".into());
+        }
         let profile: Profile = a
             .profile
             .parse()
@@ -367,6 +376,7 @@ impl Options {
             },
             color,
             progress: !a.no_progress,
+            two_pass: a.two_pass,
         })
     }
 }

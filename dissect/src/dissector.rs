@@ -13,12 +13,13 @@ use oneshot_codec::oneshot::Op;
 use oneshot_codec::rdmap::{Opcode, Settings};
 
 use crate::analysis::Analysis;
-use crate::build::{self, FpduCtx, FpduSummary, FrameInfo, TcpInfo};
+use crate::build::{self, FpduCtx, FpduSummary, FrameInfo, PayloadItem, TcpInfo};
 use crate::capture::{LinkType, Packet};
 use crate::link::{self, LinkHeader};
-use crate::mpa::{Forced, FrameOut, Location, MpaConv, PduKind};
+use crate::mpa::{DirState, Forced, FrameOut, Location, MpaConv, Pdu, PduKind};
 use crate::registry::f;
-use crate::stream::{ConvKey, ConvTable, Direction};
+use crate::stream::{ConvKey, ConvTable, Direction, Piece};
+use crate::tcp_analysis::{self, Reuse, Segment, flag};
 use crate::tree::{self, Detail, FRAME_SOURCE, Severity, Tree, Value};
 
 /// `-d tcp.port==N,mpa[,crc=on|off][,markers=on|off]`.
@@ -48,6 +49,36 @@ pub struct Config {
     pub summary: bool,
     /// How much of the tree to build.
     pub detail: Detail,
+    /// First of two passes (`-2`): learn what [`Hindsight`] holds.
+    pub learn: bool,
+    /// Second of two passes: what the first one learnt.
+    pub hindsight: Option<std::sync::Arc<Hindsight>>,
+}
+
+/// What a first pass over a capture learns for the second (`-2`), as tshark shows it only
+/// then: each conversation's final completeness and initial RTT, and for each PDU reassembled
+/// from several segments the frames that carried its start and the frame that completed it
+/// (`tcp.reassembled_in`). One entry per conversation and per multi-segment PDU.
+#[derive(Debug, Clone, Default)]
+pub struct Hindsight {
+    /// By `tcp.stream`: completeness and initial RTT at the end of the capture.
+    ends: HashMap<u64, (u8, i64)>,
+    /// By `tcp.stream` and direction: (first frame, last frame before the completing one,
+    /// completing frame), in completion order.
+    reassembled: HashMap<(u64, usize), Vec<(u64, u64, u64)>>,
+}
+
+impl Hindsight {
+    /// The frame that completes the PDU whose octets frame `frame` carries, if a later one.
+    fn reassembled_in(&self, stream: u64, dir: usize, frame: u64) -> Option<u64> {
+        let v = self.reassembled.get(&(stream, dir))?;
+        let i = v.partition_point(|&(_, last, _)| last < frame);
+        v[i..]
+            .iter()
+            .take_while(|&&(first, _, _)| first <= frame)
+            .find(|&&(first, last, done)| first <= frame && frame <= last && done != frame)
+            .map(|&(_, _, done)| done)
+    }
 }
 
 impl Default for Config {
@@ -60,6 +91,8 @@ impl Default for Config {
             disabled: build::Disabled::default(),
             summary: true,
             detail: Detail::Labels,
+            learn: false,
+            hindsight: None,
         }
     }
 }
@@ -114,9 +147,8 @@ impl Summary {
 struct Conv {
     index: u64,
     dirs: [Direction; 2],
-    /// Sequence number shown as 0 in each direction.
-    rel_base: [Option<u32>; 2],
-    syn: [Option<Option<u8>>; 2],
+    /// Sequence analysis.
+    tcpa: tcp_analysis::Conn,
     mpa: MpaConv,
     first_ts: i64,
     last_ts: i64,
@@ -142,6 +174,17 @@ pub struct Dissector {
     plain: Vec<u8>,
     protocols: String,
     pending_total: usize,
+    /// Scratch: the order experts are placed in, and one expert's nodes on the move.
+    expert_order: Vec<usize>,
+    expert_nodes: Vec<crate::tree::Node>,
+    /// Scratch: what TCP says about the current segment's payload.
+    payload_items: Vec<build::PayloadItem>,
+    /// Scratch: the segments of a PDU reassembled in the current frame.
+    pieces: Vec<crate::stream::Piece>,
+    /// The "Reassembled TCP" source made for the PDU at this offset of the framer's `held`.
+    reassembled_src: Option<(usize, crate::tree::SourceId)>,
+    /// What this pass learns for a second one (`-2`).
+    learnt: Hindsight,
     /// Frames dissected.
     pub frames: u64,
     /// FPDUs seen, and how many had a bad CRC.
@@ -167,23 +210,6 @@ fn encap(link: LinkType) -> i64 {
         LinkType::Loop => 15,
         LinkType::Other(_) => 0,
     }
-}
-
-fn window_scale(t: &TcpSlice<'_>) -> Option<u8> {
-    let o = t.options();
-    let mut i = 0;
-    while i < o.len() {
-        match o[i] {
-            0 => return None,
-            1 => i += 1,
-            3 if i + 2 < o.len() && o[i + 1] == 3 => return Some(o[i + 2].min(14)),
-            _ => {
-                let l = usize::from(*o.get(i + 1)?).max(2);
-                i += l;
-            }
-        }
-    }
-    None
 }
 
 impl Dissector {
@@ -213,6 +239,12 @@ impl Dissector {
             plain: Vec::new(),
             protocols: String::new(),
             pending_total: 0,
+            expert_order: Vec::new(),
+            expert_nodes: Vec::new(),
+            payload_items: Vec::new(),
+            pieces: Vec::new(),
+            reassembled_src: None,
+            learnt: Hindsight::default(),
             frames: 0,
             fpdus: 0,
             bad_crcs: 0,
@@ -367,16 +399,39 @@ impl Dissector {
         self.experts_to_nodes();
     }
 
-    /// TCP: conversation, reassembly, MPA and everything above.
+    /// TCP: conversation, sequence analysis, reassembly, MPA and everything above.
     fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: IpAddr, da: IpAddr, data: &[u8]) {
         let (key, dir) = ConvKey::of((sa, tcp.source_port()), (da, tcp.destination_port()));
-        let (index, new) = self.table.get(key);
+        let payload = tcp.payload();
+        let seg = Segment {
+            frame: pkt.number,
+            ts: pkt.ts_ns,
+            seq: tcp.sequence_number(),
+            ack: tcp.acknowledgment_number(),
+            len: payload.len() as u32,
+            flags: build::tcp_flags(tcp),
+            window: tcp.window_size(),
+            wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
+        };
+        let (mut index, mut new) = self.table.get(key);
+        // A SYN with a new initial sequence number on known ports starts a new conversation.
+        let reused = !new
+            && self
+                .convs
+                .get(&key)
+                .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation);
+        if reused {
+            index = self.table.renew(key);
+            if let Some(old) = self.convs.remove(&key) {
+                self.learn_end(&old);
+            }
+            new = true;
+        }
         let cfg = &self.cfg;
         let conv = self.convs.entry(key).or_insert_with(|| Conv {
             index: index as u64,
             dirs: [Direction::default(), Direction::default()],
-            rel_base: [None, None],
-            syn: [None, None],
+            tcpa: tcp_analysis::Conn::default(),
             mpa: MpaConv::default(),
             first_ts: pkt.ts_ns,
             last_ts: pkt.ts_ns,
@@ -391,40 +446,24 @@ impl Dissector {
                 }
             }
         }
-        let seq = tcp.sequence_number();
+        if reused {
+            conv.tcpa.reused();
+        }
+        let mut verdict = conv.tcpa.segment(dir, &seg);
+        if let Some(h) = &cfg.hindsight {
+            // tshark's second pass shows the conversation's final values.
+            if let Some(&(c, irtt)) = h.ends.get(&conv.index) {
+                verdict.completeness = c;
+                verdict.initial_rtt = irtt;
+            }
+        }
+        let seq = seg.seq;
         if tcp.syn() {
-            conv.rel_base[dir] = Some(seq);
-            conv.syn[dir] = Some(window_scale(tcp));
             conv.dirs[dir].syn(seq);
         }
-        let base = *conv.rel_base[dir].get_or_insert(seq.wrapping_sub(1));
-        let ack = tcp.acknowledgment_number();
-        let peer_base = if tcp.ack() {
-            *conv.rel_base[1 - dir].get_or_insert(ack.wrapping_sub(1))
-        } else {
-            0
-        };
-        let (scale, scale_none) = match (conv.syn[dir], conv.syn[1 - dir]) {
-            (Some(Some(s)), Some(Some(_))) => (Some(s), false),
-            (Some(_), Some(_)) => (None, true),
-            _ => (None, false),
-        };
-        let info = TcpInfo {
-            stream: conv.index,
-            seq: seq.wrapping_sub(base),
-            ack: ack.wrapping_sub(peer_base),
-            scale,
-            scale_none,
-            time_relative_ns: pkt.ts_ns - conv.first_ts,
-            time_delta_ns: pkt.ts_ns - conv.last_ts,
-        };
+        let time_relative_ns = pkt.ts_ns - conv.first_ts;
+        let time_delta_ns = pkt.ts_ns - conv.last_ts;
         conv.last_ts = pkt.ts_ns;
-        let tcp_off = offset_in(data, tcp.header_slice());
-        build::tcp(&mut self.tree, tcp, tcp_off, &info);
-        sep(&mut self.protocols);
-        self.protocols.push_str("tcp");
-        self.summary.protocol = "TCP";
-        let payload = tcp.payload();
         // iSCSI over plain TCP on its port.
         if conv.mpa.phase == crate::mpa::Phase::Unknown
             && !cfg.disabled.iscsi
@@ -435,21 +474,20 @@ impl Dissector {
         {
             conv.mpa.iscsi_tcp(payload);
         }
-        // Reassembly.
+        // Reassembly, remembering which frame carried which octets while a framer reads them.
         let before = conv.dirs[dir].pending_bytes();
         let budget = cfg
             .reassembly_cap
             .saturating_sub(self.pending_total.saturating_sub(before));
         let Conv { dirs, mpa, .. } = conv;
+        dirs[dir].track = mpa.dirs[dir].state != DirState::Off;
         let out = &mut self.out;
         out.handshake = mpa.handshake_frames.0.is_some();
         let number = pkt.number;
-        let arrival = dirs[dir].data(
-            seq.wrapping_add(u32::from(tcp.syn())),
-            payload,
-            budget,
-            &mut |s, b| mpa.feed(dir, s, b, data, number, out),
-        );
+        let payload_seq = seq.wrapping_add(u32::from(tcp.syn()));
+        let arrival = dirs[dir].data(payload_seq, payload, number, budget, &mut |s, b| {
+            mpa.feed(dir, s, b, data, number, out)
+        });
         if arrival.fresh == 0 && (arrival.out_of_order || arrival.duplicate) {
             mpa.segment_alone(dir, seq, payload, data, arrival.duplicate, out);
         }
@@ -458,48 +496,67 @@ impl Dissector {
         }
         let after = dirs[dir].pending_bytes();
         self.pending_total = self.pending_total + after - before.min(self.pending_total + after);
-        let stream = conv.index;
-        let framed = !matches!(
-            conv.mpa.dirs[dir].state,
-            crate::mpa::DirState::Unknown | crate::mpa::DirState::Off
+        let state = mpa.dirs[dir].state;
+        if state == DirState::Off {
+            dirs[dir].track = false;
+            dirs[dir].forget_pieces();
+        }
+        // What TCP says about the payload: PDU sizes, segment data, a reassembly.
+        self.payload_items.clear();
+        self.pieces.clear();
+        let view = payload_view(
+            &mut dirs[dir],
+            state,
+            dir,
+            payload_seq,
+            payload.len(),
+            &arrival,
+            verdict.flags,
+            &self.out.pdus,
+            &mut self.payload_items,
+            &mut self.pieces,
         );
-        // Summary of the TCP segment itself.
-        let mut flags = String::new();
-        for (on, n) in [
-            (tcp.fin(), "FIN"),
-            (tcp.syn(), "SYN"),
-            (tcp.rst(), "RST"),
-            (tcp.psh(), "PSH"),
-            (tcp.ack(), "ACK"),
-        ] {
-            if on {
-                if !flags.is_empty() {
-                    flags.push_str(", ");
-                }
-                flags.push_str(n);
+        let stream = conv.index;
+        let framed = !matches!(state, DirState::Unknown | DirState::Off);
+        if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
+            let frames = self.pieces.iter().map(|p| p.frame).filter(|&f| f != number);
+            if let (Some(first), Some(last)) = (frames.clone().min(), frames.max()) {
+                self.learnt
+                    .reassembled
+                    .entry((stream, self.out.pdus[k].dir))
+                    .or_default()
+                    .push((first, last, number));
             }
         }
-        let _ = write!(
-            self.summary.info,
-            "{} \u{2192} {} [{flags}] Seq={}",
-            tcp.source_port(),
-            tcp.destination_port(),
-            info.seq
-        );
-        if tcp.ack() {
-            let _ = write!(self.summary.info, " Ack={}", info.ack);
+        if let (Some(h), Some(t)) = (&self.cfg.hindsight, view.open) {
+            if let Some(done) = h.reassembled_in(stream, dir, number) {
+                self.payload_items
+                    .insert(t, PayloadItem::ReassembledIn(done));
+            }
         }
-        let _ = write!(
-            self.summary.info,
-            " Win={} Len={}",
-            tcp.window_size(),
-            payload.len()
-        );
-        if arrival.out_of_order {
-            self.summary.info.insert_str(0, "[TCP Out-Of-Order] ");
-        } else if arrival.duplicate {
-            self.summary.info.insert_str(0, "[TCP Retransmission] ");
+        let info = TcpInfo {
+            stream,
+            time_relative_ns,
+            time_delta_ns,
+            analysis: verdict,
+            payload: &self.payload_items,
+        };
+        let tcp_off = offset_in(data, tcp.header_slice());
+        build::tcp(&mut self.tree, tcp, tcp_off, &info);
+        self.reassembled_src = None;
+        if let Some(k) = view.reassembled {
+            let p = self.out.pdus[k];
+            if let Location::Held(o) = p.at {
+                let (sid, buf) = self.tree.new_source("Reassembled TCP");
+                buf.extend_from_slice(&self.out.held[o..o + p.len]);
+                self.reassembled_src = Some((o, sid));
+                let held = &self.out.held[o..o + p.len];
+                build::tcp_segments(&mut self.tree, &self.pieces, p.seq, sid, held);
+            }
         }
+        sep(&mut self.protocols);
+        self.protocols.push_str("tcp");
+        self.summary.protocol = "TCP";
         if let Some(n) = arrival.skipped {
             self.tree.expert(
                 f::IWARP_MPA_EXPERT_GAP,
@@ -509,6 +566,23 @@ impl Dissector {
             );
         }
         self.upper(pkt, stream, data, tcp, payload.len(), framed, dir);
+        if self.cfg.summary {
+            // The segment's own summary unless the layers above wrote theirs; tshark's remarks
+            // go in front of either.
+            if self.summary.info.is_empty() {
+                build::tcp_info(&mut self.summary.info, tcp, &verdict);
+                if view.suffix {
+                    self.summary
+                        .info
+                        .push_str(" [TCP segment of a reassembled PDU]");
+                }
+            }
+            if verdict.flags != 0 {
+                let mut prefix = String::new();
+                verdict.info_prefix(&mut prefix);
+                self.summary.info.insert_str(0, &prefix);
+            }
+        }
     }
 
     /// The PDUs completed in this frame (`dir`: the segment's direction).
@@ -557,11 +631,15 @@ impl Dissector {
             let wire: &[u8] = self.out.wire(data, p);
             let (wsrc, wbase) = match p.at {
                 Location::Frame(o) => (FRAME_SOURCE, o),
-                Location::Held(_) => {
-                    let (sid, buf) = self.tree.new_source("Reassembled TCP");
-                    buf.extend_from_slice(wire);
-                    (sid, 0)
-                }
+                Location::Held(o) => match self.reassembled_src {
+                    // TCP's reassembly subtree already made the source.
+                    Some((ho, sid)) if ho == o => (sid, 0),
+                    _ => {
+                        let (sid, buf) = self.tree.new_source("Reassembled TCP");
+                        buf.extend_from_slice(wire);
+                        (sid, 0)
+                    }
+                },
             };
             match p.kind {
                 PduKind::Request | PduKind::Reply | PduKind::BadFrame => {
@@ -723,13 +801,7 @@ impl Dissector {
             };
         }
         if !infos.is_empty() {
-            // Keep TCP's own remarks ("[TCP Retransmission] ") in front.
-            let prefix_len = self
-                .summary
-                .info
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(0);
-            self.summary.info.truncate(prefix_len);
+            self.summary.info.clear();
             let _ = write!(
                 self.summary.info,
                 "{} > {} ",
@@ -742,15 +814,12 @@ impl Dissector {
                 }
                 self.summary.info.push_str(i);
             }
-        } else if payload_len > 0 && framed && want_info {
-            self.summary
-                .info
-                .push_str(" [TCP segment of a reassembled PDU]");
         }
         self.summary.layer = layer;
     }
 
-    /// Turns the frame's expert findings into `_ws.expert` nodes (filterable, printable).
+    /// Turns the frame's expert findings into `_ws.expert` nodes (filterable, printable): each
+    /// under the node it is about, where tshark shows it, or at the end of the tree.
     fn experts_to_nodes(&mut self) {
         let n = self.tree.experts.len();
         let worst = self.tree.experts.iter().map(|e| e.severity).max();
@@ -758,16 +827,36 @@ impl Dissector {
         if self.tree.detail() == Detail::Off {
             return;
         }
-        for i in 0..n {
+        // Findings about no node go at the end, in the order they were added; then the others,
+        // from the last position back so earlier positions stay valid (at one position they
+        // keep the order they were added in).
+        let mut order = std::mem::take(&mut self.expert_order);
+        order.clear();
+        order.extend((0..n).filter(|&i| self.tree.experts[i].at == u32::MAX));
+        let unplaced = order.len();
+        order.extend((0..n).filter(|&i| self.tree.experts[i].at != u32::MAX));
+        order[unplaced..]
+            .sort_unstable_by_key(|&i| std::cmp::Reverse((self.tree.experts[i].at, i)));
+        let mut block = std::mem::take(&mut self.expert_nodes);
+        for &i in &order {
             let e = self.tree.experts[i];
-            let (start, len, src) = e
+            let (start, len, src, depth) = e
                 .node
                 .and_then(|k| self.tree.nodes.get(k as usize))
-                .map(|node| (node.start as usize, node.len as usize, node.src))
-                .unwrap_or((0, 0, FRAME_SOURCE));
-            self.tree.set_depth(0);
-            let top = self.tree.add(f::_WS_EXPERT, Value::None, src, start, len);
+                .map(|node| {
+                    (
+                        node.start as usize,
+                        node.len as usize,
+                        node.src,
+                        node.depth + 1,
+                    )
+                })
+                .unwrap_or((0, 0, FRAME_SOURCE, 0));
             let msg = self.tree.arena_str(e.text).to_string();
+            // Build the five nodes at the end, then move them into place.
+            let first = self.tree.nodes.len();
+            self.tree.set_depth(depth);
+            let top = self.tree.add(f::_WS_EXPERT, Value::None, src, start, len);
             self.tree.label(
                 top,
                 format_args!(
@@ -777,31 +866,171 @@ impl Dissector {
                 ),
             );
             self.tree.push();
-            self.tree.add(e.field, Value::None, src, start, len);
+            let k = self.tree.add(e.field, Value::None, src, start, len);
+            self.tree.label(k, format_args!("{msg}"));
             let v = self.tree.text_value(format_args!("{msg}"));
-            self.tree.add(f::_WS_EXPERT_MESSAGE, v, src, start, len);
-            self.tree.add(
+            self.tree
+                .add_hidden(f::_WS_EXPERT_MESSAGE, v, src, start, len);
+            let k = self.tree.add(
                 f::_WS_EXPERT_SEVERITY,
                 Value::Uint(severity_code(e.severity)),
                 src,
                 start,
                 len,
             );
-            self.tree.add(
+            self.tree.label(
+                k,
+                format_args!("Severity level: {}", severity_word(e.severity)),
+            );
+            let k = self.tree.add(
                 f::_WS_EXPERT_GROUP,
                 Value::Uint(group_code(e.field)),
                 src,
                 start,
                 len,
             );
+            self.tree
+                .label(k, format_args!("Group: {}", group_word(e.field)));
             self.tree.pop();
+            let at = (e.at as usize).min(first);
+            if at < first {
+                block.clear();
+                block.extend(self.tree.nodes.drain(first..));
+                self.tree.nodes.splice(at..at, block.drain(..));
+            }
         }
+        self.tree.set_depth(0);
+        self.expert_order = order;
+        self.expert_nodes = block;
+    }
+
+    /// Notes a conversation's final values (first pass of `-2`).
+    fn learn_end(&mut self, c: &Conv) {
+        if self.cfg.learn {
+            self.learnt
+                .ends
+                .insert(c.index, (c.tcpa.completeness(), c.tcpa.initial_rtt()));
+        }
+    }
+
+    /// After a first pass (`-2`): what it learnt, for [`Config::hindsight`] of the second.
+    pub fn into_hindsight(mut self) -> Hindsight {
+        let convs = std::mem::take(&mut self.convs);
+        for c in convs.values() {
+            self.learn_end(c);
+        }
+        self.learnt
     }
 
     /// Finishes the capture: what reassembly still held, and STags never closed.
     pub fn finish(&mut self) -> Vec<crate::analysis::Leak> {
         self.analysis.leaks()
     }
+}
+
+/// What TCP says about a segment's payload.
+struct PayloadView {
+    /// Info gets " [TCP segment of a reassembled PDU]": every new octet belongs to a PDU that
+    /// is not complete yet.
+    suffix: bool,
+    /// The PDU (index in the framer's output) completed here from earlier segments.
+    reassembled: Option<usize>,
+    /// Index in the items of the segment data of a PDU still open at the end of the segment.
+    open: Option<usize>,
+}
+
+/// tshark's view of the payload a framer reads: the size of each PDU framed in the segment
+/// (MPA only, as tshark's `tcp_dissect_pdus` reports it), the segment data of a PDU spanning
+/// segments (the end of one completed here, the start of one still open) and, for the PDU
+/// completed here from earlier segments, the pieces it was made of. A retransmission is all
+/// "Retransmitted TCP segment data"; tshark hands out-of-order and spurious copies to no one.
+#[allow(clippy::too_many_arguments)]
+fn payload_view(
+    d: &mut Direction,
+    state: DirState,
+    dir: usize,
+    payload_seq: u32,
+    payload_len: usize,
+    arrival: &crate::stream::Arrival,
+    flags: u16,
+    pdus: &[Pdu],
+    items: &mut Vec<PayloadItem>,
+    pieces: &mut Vec<Piece>,
+) -> PayloadView {
+    use crate::stream::seq_diff;
+    let mut view = PayloadView {
+        suffix: false,
+        reassembled: None,
+        open: None,
+    };
+    if payload_len == 0 {
+        return view;
+    }
+    if flags & flag::RETRANSMISSION != 0 {
+        items.push(PayloadItem::Data {
+            off: 0,
+            len: payload_len,
+            retransmitted: true,
+        });
+        return view;
+    }
+    if flags & (flag::SPURIOUS_RETRANSMISSION | flag::OUT_OF_ORDER) != 0 {
+        return view;
+    }
+    let own = arrival.own.filter(|&(_, n)| n > 0);
+    let mut cursor = own.map(|(s, _)| s);
+    let mut last_end = None;
+    let mut any = false;
+    for (k, p) in pdus.iter().enumerate().filter(|(_, p)| p.dir == dir) {
+        // FPDUs shown earlier (they came out of order) only move the framing on.
+        any |= p.show;
+        if p.show && matches!(p.kind, PduKind::Request | PduKind::Reply | PduKind::Fpdu) {
+            items.push(PayloadItem::PduSize(p.len as u32));
+        }
+        let end = p.seq.wrapping_add(p.len as u32);
+        last_end = Some(end);
+        let Some((os, olen)) = own else { continue };
+        let own_end = os.wrapping_add(olen as u32);
+        if seq_diff(p.seq, os) < 0 && seq_diff(end, os) > 0 {
+            // Its start came in earlier segments: this one completes it.
+            let head_end = if seq_diff(end, own_end) < 0 {
+                end
+            } else {
+                own_end
+            };
+            items.push(PayloadItem::Data {
+                off: os.wrapping_sub(payload_seq) as usize,
+                len: head_end.wrapping_sub(os) as usize,
+                retransmitted: false,
+            });
+            if view.reassembled.is_none() && matches!(p.at, Location::Held(_)) {
+                view.reassembled = Some(k);
+                pieces.extend(d.pieces(p.seq, end));
+            }
+        }
+        if let Some(c) = cursor {
+            if seq_diff(end, c) > 0 {
+                cursor = Some(end);
+            }
+        }
+    }
+    if let Some(e) = last_end {
+        d.consume(e);
+    }
+    if let (Some((os, olen)), Some(c)) = (own, cursor) {
+        let own_end = os.wrapping_add(olen as u32);
+        let framing = matches!(state, DirState::Startup | DirState::Fpdus | DirState::Iscsi);
+        if framing && seq_diff(own_end, c) > 0 {
+            view.open = Some(items.len());
+            items.push(PayloadItem::Data {
+                off: c.wrapping_sub(payload_seq) as usize,
+                len: own_end.wrapping_sub(c) as usize,
+                retransmitted: false,
+            });
+            view.suffix = !any && c == os;
+        }
+    }
+    view
 }
 
 fn sep(s: &mut String) {
@@ -832,7 +1061,9 @@ fn severity_code(s: Severity) -> u64 {
 /// Wireshark's PI_* group for an expert field.
 fn group_code(field: crate::field::FieldId) -> u64 {
     let a = field.def().abbrev;
-    if a.contains("crc") {
+    if a.starts_with("tcp.analysis.") || a.starts_with("tcp.connection.") {
+        0x0200_0000 // PI_SEQUENCE
+    } else if a.contains("crc") {
         0x0100_0000 // PI_CHECKSUM
     } else if a.contains("msn")
         || a.contains("gap")

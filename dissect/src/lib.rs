@@ -19,4 +19,5 @@ pub mod print;
 pub mod registry;
 pub mod stats;
 pub mod stream;
+pub mod tcp_analysis;
 pub mod tree;

@@ -8,10 +8,11 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use oneshot_dissect::capture::{CaptureReader, Format};
 use oneshot_dissect::cli::{Args, Options};
-use oneshot_dissect::dissector::Dissector;
+use oneshot_dissect::dissector::{Dissector, Hindsight};
 use oneshot_dissect::filter::Filter;
 use oneshot_dissect::print;
 use oneshot_dissect::stats::Stats;
+use oneshot_dissect::tree::Detail;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -36,6 +37,27 @@ fn writing(e: io::Error) -> String {
     } else {
         format!("writing: {e}")
     }
+}
+
+/// The first of two passes (`-2`): dissect without printing, to learn what later frames tell
+/// about earlier ones.
+fn first_pass(opts: &Options) -> Result<Hindsight, String> {
+    let mut reader = CaptureReader::open(&opts.file).map_err(|e| e.to_string())?;
+    let pcapng = matches!(reader.format(), Format::PcapNg);
+    let mut config = opts.config.clone();
+    config.learn = true;
+    config.summary = false;
+    config.detail = Detail::Off;
+    let mut d = Dissector::new(config);
+    let mut read = 0u64;
+    while opts.count.is_none_or(|c| read < c) {
+        let Some(item) = reader.next() else { break };
+        // A read error is reported by the second pass, after what it could print.
+        let Ok(pkt) = item else { break };
+        read += 1;
+        d.dissect(&pkt, pcapng);
+    }
+    Ok(d.into_hindsight())
 }
 
 fn run(args: Args) -> Result<ExitCode, String> {
@@ -68,8 +90,12 @@ fn run(args: Args) -> Result<ExitCode, String> {
             })
         })
         .flatten();
+    let mut config = opts.config.clone();
+    if opts.two_pass {
+        config.hindsight = Some(std::sync::Arc::new(first_pass(&opts)?));
+    }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    let mut d = Dissector::new(opts.config.clone());
+    let mut d = Dissector::new(config);
     let mut printer = print::Printer::new(&opts, filter.as_ref());
     let mut stats = Stats::new(&opts.stats);
     let mut read = 0u64;

@@ -24,7 +24,7 @@ const BLANK: FieldDef = FieldDef {
 };
 
 /// Every field, indexed by [`FieldId`]: per protocol its `FT_PROTOCOL` row, then its fields
-/// (326 rows).
+/// (372 rows).
 pub static FIELDS: &[FieldDef] = &[
     // frame ("Frame" in `tshark -G protocols`): 16 rows
     FieldDef {
@@ -606,7 +606,7 @@ pub static FIELDS: &[FieldDef] = &[
         parent: "ipv6",
         ..BLANK
     },
-    // tcp ("TCP" in `tshark -G protocols`): 44 rows
+    // tcp ("TCP" in `tshark -G protocols`): 84 rows
     FieldDef {
         abbrev: "tcp",
         name: "Transmission Control Protocol",
@@ -643,6 +643,15 @@ pub static FIELDS: &[FieldDef] = &[
         ftype: Ftype::U32,
         base: Base::Dec,
         parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.completeness",
+        name: "Conversation completeness",
+        ftype: Ftype::U8,
+        base: Base::Custom,
+        parent: "tcp",
+        blurb: "The completeness of the conversation capture",
         ..BLANK
     },
     FieldDef {
@@ -883,11 +892,181 @@ pub static FIELDS: &[FieldDef] = &[
         ..BLANK
     },
     FieldDef {
+        abbrev: "tcp.option_kind",
+        name: "Kind",
+        ftype: Ftype::U8,
+        base: Base::Dec,
+        values: V_TCP_OPTION_KIND,
+        parent: "tcp",
+        blurb: "This TCP option's kind",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.option_len",
+        name: "Length",
+        ftype: Ftype::U8,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Length of this TCP option in bytes (including kind and length fields)",
+        ..BLANK
+    },
+    FieldDef {
         abbrev: "tcp.options.mss_val",
         name: "MSS Value",
         ftype: Ftype::U16,
         base: Base::Dec,
         parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.wscale.shift",
+        name: "Shift count",
+        ftype: Ftype::U8,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Logarithmically encoded power of 2 scale factor",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.wscale.multiplier",
+        name: "Multiplier",
+        ftype: Ftype::U16,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Multiply segment window size by this for scaled window size",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.timestamp.tsval",
+        name: "Timestamp value",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Value of sending machine's timestamp clock",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.timestamp.tsecr",
+        name: "Timestamp echo reply",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Echoed timestamp from remote machine",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.time_relative",
+        name: "Time since first frame in this TCP stream",
+        ftype: Ftype::RelTime,
+        parent: "tcp",
+        blurb: "Time relative to first frame in this TCP stream",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.time_delta",
+        name: "Time since previous frame in this TCP stream",
+        ftype: Ftype::RelTime,
+        parent: "tcp",
+        blurb: "Time delta from previous frame in this TCP stream",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis",
+        name: "SEQ/ACK analysis",
+        ftype: Ftype::None,
+        parent: "tcp",
+        blurb: "This frame has some of the TCP analysis shown",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.flags",
+        name: "TCP Analysis Flags",
+        ftype: Ftype::None,
+        parent: "tcp",
+        blurb: "This frame has some of the TCP analysis flags set",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.acks_frame",
+        name: "This is an ACK to the segment in frame",
+        ftype: Ftype::FrameNum,
+        parent: "tcp",
+        blurb: "Which previous segment is this an ACK for",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.ack_rtt",
+        name: "The RTT to ACK the segment was",
+        ftype: Ftype::RelTime,
+        parent: "tcp",
+        blurb: "How long time it took to ACK the segment (RTT)",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.initial_rtt",
+        name: "iRTT",
+        ftype: Ftype::RelTime,
+        parent: "tcp",
+        blurb: "How long it took for the SYN to ACK handshake (iRTT)",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.bytes_in_flight",
+        name: "Bytes in flight",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "How many bytes are now in flight for this connection",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.push_bytes_sent",
+        name: "Bytes sent since last PSH flag",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "How many bytes have been sent since the last PSH flag",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.rto",
+        name: "The RTO for this segment was",
+        ftype: Ftype::RelTime,
+        parent: "tcp",
+        blurb: "How long transmission was delayed before this segment was retransmitted (RTO)",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.rto_frame",
+        name: "RTO based on delta from frame",
+        ftype: Ftype::FrameNum,
+        parent: "tcp",
+        blurb: "This is the frame we measure the RTO from",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.duplicate_ack",
+        name: "Duplicate ACK",
+        ftype: Ftype::None,
+        parent: "tcp",
+        blurb: "This is a duplicate ACK",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.duplicate_ack_num",
+        name: "Duplicate ACK #",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "This is duplicate ACK number #",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.duplicate_ack_frame",
+        name: "Duplicate to the ACK in frame",
+        ftype: Ftype::FrameNum,
+        parent: "tcp",
+        blurb: "This is a duplicate to the ACK in frame #",
         ..BLANK
     },
     FieldDef {
@@ -899,10 +1078,28 @@ pub static FIELDS: &[FieldDef] = &[
         ..BLANK
     },
     FieldDef {
-        abbrev: "tcp.segment",
-        name: "TCP Segment",
+        abbrev: "tcp.pdu.size",
+        name: "PDU Size",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "The size of this PDU",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.segment_data",
+        name: "TCP segment data",
+        ftype: Ftype::Bytes,
+        parent: "tcp",
+        blurb: "A data segment used in reassembly of a lower-level protocol",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.reassembled_in",
+        name: "Reassembled PDU in frame",
         ftype: Ftype::FrameNum,
         parent: "tcp",
+        blurb: "The PDU that doesn't end in this segment is reassembled in this frame",
         ..BLANK
     },
     FieldDef {
@@ -911,6 +1108,13 @@ pub static FIELDS: &[FieldDef] = &[
         ftype: Ftype::None,
         parent: "tcp",
         blurb: "TCP Segments",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.segment",
+        name: "TCP Segment",
+        ftype: Ftype::FrameNum,
+        parent: "tcp",
         ..BLANK
     },
     FieldDef {
@@ -939,24 +1143,22 @@ pub static FIELDS: &[FieldDef] = &[
         ..BLANK
     },
     FieldDef {
-        abbrev: "tcp.time_relative",
-        name: "Time since first frame in this TCP stream",
-        ftype: Ftype::RelTime,
-        parent: "tcp",
-        blurb: "Time relative to first frame in this TCP stream",
-        ..BLANK
-    },
-    FieldDef {
-        abbrev: "tcp.time_delta",
-        name: "Time since previous frame in this TCP stream",
-        ftype: Ftype::RelTime,
-        parent: "tcp",
-        blurb: "Time delta from previous frame in this TCP stream",
-        ..BLANK
-    },
-    FieldDef {
         abbrev: "tcp.analysis.retransmission",
         name: "This frame is a (suspected) retransmission",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.fast_retransmission",
+        name: "This frame is a (suspected) fast retransmission",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.spurious_retransmission",
+        name: "This frame is a (suspected) spurious retransmission",
         ftype: Ftype::None,
         parent: "tcp",
         ..BLANK
@@ -969,11 +1171,10 @@ pub static FIELDS: &[FieldDef] = &[
         ..BLANK
     },
     FieldDef {
-        abbrev: "tcp.analysis.duplicate_ack",
-        name: "Duplicate ACK",
+        abbrev: "tcp.analysis.reused_ports",
+        name: "A new tcp session is started with the same ports as an earlier session in this trace",
         ftype: Ftype::None,
         parent: "tcp",
-        blurb: "This is a duplicate ACK",
         ..BLANK
     },
     FieldDef {
@@ -981,6 +1182,160 @@ pub static FIELDS: &[FieldDef] = &[
         name: "Previous segment(s) not captured (common at capture start)",
         ftype: Ftype::None,
         parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.ack_lost_segment",
+        name: "ACKed segment that wasn't captured (common at capture start)",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.window_update",
+        name: "TCP window update",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.window_full",
+        name: "TCP window specified by the receiver is now completely full",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.keep_alive",
+        name: "TCP keep-alive segment",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.keep_alive_ack",
+        name: "ACK to a TCP keep-alive segment",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.zero_window_probe",
+        name: "TCP Zero Window Probe",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.zero_window",
+        name: "TCP Zero Window segment",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.analysis.zero_window_probe_ack",
+        name: "ACK to a TCP Zero Window Probe",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.syn",
+        name: "Connection establish request (SYN)",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.synack",
+        name: "Connection establish acknowledge (SYN+ACK)",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.fin",
+        name: "Connection finish (FIN)",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.fin_active",
+        name: "This frame initiates the connection closing",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.fin_passive",
+        name: "This frame undergoes the connection closing",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.connection.rst",
+        name: "Connection reset (RST)",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.ack.nonzero",
+        name: "The acknowledgment number field is nonzero while the ACK flag is not set",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.urgent_pointer.non_zero",
+        name: "The urgent pointer field is nonzero while the URG flag is not set",
+        ftype: Ftype::None,
+        parent: "tcp",
+        ..BLANK
+    },
+    // tcp.options.eol ("End of Option List (EOL)" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.eol",
+        name: "TCP Option - End of Option List (EOL)",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.nop ("No-Operation (NOP)" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.nop",
+        name: "TCP Option - No-Operation (NOP)",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.mss ("Maximum segment size" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.mss",
+        name: "TCP Option - Maximum segment size",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.wscale ("Window scale" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.wscale",
+        name: "TCP Option - Window scale",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.sack_perm ("SACK permitted" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.sack_perm",
+        name: "TCP Option - SACK permitted",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.timestamp ("Timestamps" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.timestamp",
+        name: "TCP Option - Timestamps",
+        ftype: Ftype::Protocol,
         ..BLANK
     },
     // sll ("SLL" in `tshark -G protocols`): 9 rows
@@ -3556,6 +3911,48 @@ static V_IP_CHECKSUM_STATUS: &[(u64, &str)] = &[
     (4, "Illegal"),
 ];
 
+/// Value names of `tcp.option_kind`.
+static V_TCP_OPTION_KIND: &[(u64, &str)] = &[
+    (0, "End of Option List"),
+    (1, "No-Operation"),
+    (2, "Maximum Segment Size"),
+    (3, "Window Scale"),
+    (4, "SACK Permitted"),
+    (5, "SACK"),
+    (6, "Echo"),
+    (7, "Echo Reply"),
+    (8, "Time Stamp Option"),
+    (9, "Partial Order Connection Permitted"),
+    (10, "Partial Order Service Profile"),
+    (11, "CC"),
+    (12, "CC.NEW"),
+    (13, "CC.ECHO"),
+    (14, "TCP Alternate Checksum Request"),
+    (15, "TCP Alternate Checksum Data"),
+    (16, "Skeeter"),
+    (17, "Bubba"),
+    (18, "Trailer Checksum Option"),
+    (19, "MD5 Signature Option"),
+    (20, "SCPS Capabilities"),
+    (21, "Selective Negative Acknowledgements"),
+    (22, "Record Boundaries"),
+    (23, "Corruption experienced"),
+    (24, "SNAP"),
+    (25, "Unassigned"),
+    (26, "TCP Compression Filter"),
+    (27, "Quick-Start Response"),
+    (28, "User Timeout Option"),
+    (29, "The TCP Authentication Option"),
+    (30, "Multipath TCP"),
+    (34, "TCP Fast Open Cookie"),
+    (76, "Riverbed Probe"),
+    (78, "Riverbed Transparency"),
+    (172, "Accurate ECN Order 0"),
+    (174, "Accurate ECN Order 1"),
+    (253, "RFC3692-style Experiment 1"),
+    (254, "RFC3692-style Experiment 2"),
+];
+
 /// Value names of `sll.pkttype`.
 static V_SLL_PKTTYPE: &[(u64, &str)] = &[
     (0, "Unicast to us"),
@@ -4009,260 +4406,306 @@ pub mod f {
     pub const TCP_DSTPORT: FieldId = FieldId(67);
     pub const TCP_PORT: FieldId = FieldId(68);
     pub const TCP_STREAM: FieldId = FieldId(69);
-    pub const TCP_LEN: FieldId = FieldId(70);
-    pub const TCP_SEQ: FieldId = FieldId(71);
-    pub const TCP_SEQ_RAW: FieldId = FieldId(72);
-    pub const TCP_NXTSEQ: FieldId = FieldId(73);
-    pub const TCP_ACK: FieldId = FieldId(74);
-    pub const TCP_ACK_RAW: FieldId = FieldId(75);
-    pub const TCP_HDR_LEN: FieldId = FieldId(76);
-    pub const TCP_FLAGS: FieldId = FieldId(77);
-    pub const TCP_FLAGS_RES: FieldId = FieldId(78);
-    pub const TCP_FLAGS_AE: FieldId = FieldId(79);
-    pub const TCP_FLAGS_CWR: FieldId = FieldId(80);
-    pub const TCP_FLAGS_ECE: FieldId = FieldId(81);
-    pub const TCP_FLAGS_URG: FieldId = FieldId(82);
-    pub const TCP_FLAGS_ACK: FieldId = FieldId(83);
-    pub const TCP_FLAGS_PUSH: FieldId = FieldId(84);
-    pub const TCP_FLAGS_RESET: FieldId = FieldId(85);
-    pub const TCP_FLAGS_SYN: FieldId = FieldId(86);
-    pub const TCP_FLAGS_FIN: FieldId = FieldId(87);
-    pub const TCP_FLAGS_STR: FieldId = FieldId(88);
-    pub const TCP_WINDOW_SIZE_VALUE: FieldId = FieldId(89);
-    pub const TCP_WINDOW_SIZE: FieldId = FieldId(90);
-    pub const TCP_WINDOW_SIZE_SCALEFACTOR: FieldId = FieldId(91);
-    pub const TCP_CHECKSUM: FieldId = FieldId(92);
-    pub const TCP_CHECKSUM_STATUS: FieldId = FieldId(93);
-    pub const TCP_URGENT_POINTER: FieldId = FieldId(94);
-    pub const TCP_OPTIONS: FieldId = FieldId(95);
-    pub const TCP_OPTIONS_MSS_VAL: FieldId = FieldId(96);
-    pub const TCP_PAYLOAD: FieldId = FieldId(97);
-    pub const TCP_SEGMENT: FieldId = FieldId(98);
-    pub const TCP_SEGMENTS: FieldId = FieldId(99);
-    pub const TCP_SEGMENT_COUNT: FieldId = FieldId(100);
-    pub const TCP_REASSEMBLED_LENGTH: FieldId = FieldId(101);
-    pub const TCP_REASSEMBLED_DATA: FieldId = FieldId(102);
-    pub const TCP_TIME_RELATIVE: FieldId = FieldId(103);
-    pub const TCP_TIME_DELTA: FieldId = FieldId(104);
-    pub const TCP_ANALYSIS_RETRANSMISSION: FieldId = FieldId(105);
-    pub const TCP_ANALYSIS_OUT_OF_ORDER: FieldId = FieldId(106);
-    pub const TCP_ANALYSIS_DUPLICATE_ACK: FieldId = FieldId(107);
-    pub const TCP_ANALYSIS_LOST_SEGMENT: FieldId = FieldId(108);
-    pub const SLL: FieldId = FieldId(109);
-    pub const SLL_PKTTYPE: FieldId = FieldId(110);
-    pub const SLL_HATYPE: FieldId = FieldId(111);
-    pub const SLL_HALEN: FieldId = FieldId(112);
-    pub const SLL_SRC_ETH: FieldId = FieldId(113);
-    pub const SLL_UNUSED: FieldId = FieldId(114);
-    pub const SLL_ETYPE: FieldId = FieldId(115);
-    pub const SLL_LTYPE: FieldId = FieldId(116);
-    pub const SLL_IFINDEX: FieldId = FieldId(117);
-    pub const NULL: FieldId = FieldId(118);
-    pub const NULL_FAMILY: FieldId = FieldId(119);
-    pub const IWARP_MPA: FieldId = FieldId(120);
-    pub const IWARP_MPA_REQ: FieldId = FieldId(121);
-    pub const IWARP_MPA_REP: FieldId = FieldId(122);
-    pub const IWARP_MPA_FPDU: FieldId = FieldId(123);
-    pub const IWARP_MPA_MARKERS: FieldId = FieldId(124);
-    pub const IWARP_MPA_KEY_REQ: FieldId = FieldId(125);
-    pub const IWARP_MPA_KEY_REP: FieldId = FieldId(126);
-    pub const IWARP_MPA_MARKER_FLAG: FieldId = FieldId(127);
-    pub const IWARP_MPA_CRC_FLAG: FieldId = FieldId(128);
-    pub const IWARP_MPA_REJ_FLAG: FieldId = FieldId(129);
-    pub const IWARP_MPA_RES: FieldId = FieldId(130);
-    pub const IWARP_MPA_REV: FieldId = FieldId(131);
-    pub const IWARP_MPA_PDLENGTH: FieldId = FieldId(132);
-    pub const IWARP_MPA_PRIVATEDATA: FieldId = FieldId(133);
-    pub const IWARP_MPA_ULPDULENGTH: FieldId = FieldId(134);
-    pub const IWARP_MPA_PAD: FieldId = FieldId(135);
-    pub const IWARP_MPA_CRC: FieldId = FieldId(136);
-    pub const IWARP_MPA_CRC_CHECK: FieldId = FieldId(137);
-    pub const IWARP_MPA_MARKER_RES: FieldId = FieldId(138);
-    pub const IWARP_MPA_MARKER_FPDUPTR: FieldId = FieldId(139);
-    pub const IWARP_MPA_RES_NOT_SET0: FieldId = FieldId(140);
-    pub const IWARP_MPA_REV_NOT_SET1: FieldId = FieldId(141);
-    pub const IWARP_MPA_REJECT_BIT_RESPONDER: FieldId = FieldId(142);
-    pub const IWARP_MPA_BAD_LENGTH: FieldId = FieldId(143);
-    pub const IWARP_MPA_CRC_STATUS: FieldId = FieldId(144);
-    pub const IWARP_MPA_ENHANCED_FLAG: FieldId = FieldId(145);
-    pub const IWARP_MPA_IRD: FieldId = FieldId(146);
-    pub const IWARP_MPA_ORD: FieldId = FieldId(147);
-    pub const IWARP_MPA_PEER_TO_PEER: FieldId = FieldId(148);
-    pub const IWARP_MPA_RTR_SEND: FieldId = FieldId(149);
-    pub const IWARP_MPA_RTR_WRITE: FieldId = FieldId(150);
-    pub const IWARP_MPA_RTR_READ: FieldId = FieldId(151);
-    pub const IWARP_MPA_MARKER_FPDUPTR_EXPECTED: FieldId = FieldId(152);
-    pub const IWARP_MPA_HEURISTIC: FieldId = FieldId(153);
-    pub const IWARP_MPA_FORCED: FieldId = FieldId(154);
-    pub const IWARP_MPA_EXPERT_BAD_CRC: FieldId = FieldId(155);
-    pub const IWARP_MPA_EXPERT_BAD_MARKER: FieldId = FieldId(156);
-    pub const IWARP_MPA_EXPERT_GAP: FieldId = FieldId(157);
-    pub const IWARP_MPA_EXPERT_RESYNC: FieldId = FieldId(158);
-    pub const IWARP_DDP_RDMAP: FieldId = FieldId(159);
-    pub const IWARP_DDP: FieldId = FieldId(160);
-    pub const IWARP_DDP_CONTROL_FIELD: FieldId = FieldId(161);
-    pub const IWARP_DDP_TAGGED: FieldId = FieldId(162);
-    pub const IWARP_DDP_UNTAGGED: FieldId = FieldId(163);
-    pub const IWARP_DDP_TAGGED_FLAG: FieldId = FieldId(164);
-    pub const IWARP_DDP_LAST_FLAG: FieldId = FieldId(165);
-    pub const IWARP_DDP_RSVD: FieldId = FieldId(166);
-    pub const IWARP_DDP_DV: FieldId = FieldId(167);
-    pub const IWARP_DDP_RSVDULP: FieldId = FieldId(168);
-    pub const IWARP_DDP_STAG: FieldId = FieldId(169);
-    pub const IWARP_DDP_TAGGED_OFFSET: FieldId = FieldId(170);
-    pub const IWARP_DDP_QN: FieldId = FieldId(171);
-    pub const IWARP_DDP_MSN: FieldId = FieldId(172);
-    pub const IWARP_DDP_MO: FieldId = FieldId(173);
-    pub const IWARP_RDMA: FieldId = FieldId(174);
-    pub const IWARP_RDMA_CONTROL_FIELD: FieldId = FieldId(175);
-    pub const IWARP_RDMA_VERSION: FieldId = FieldId(176);
-    pub const IWARP_RDMA_RSV: FieldId = FieldId(177);
-    pub const IWARP_RDMA_OPCODE: FieldId = FieldId(178);
-    pub const IWARP_RDMA_RESERVED: FieldId = FieldId(179);
-    pub const IWARP_RDMA_INVAL_STAG: FieldId = FieldId(180);
-    pub const IWARP_RDMA_RR: FieldId = FieldId(181);
-    pub const IWARP_RDMA_TERMINATE: FieldId = FieldId(182);
-    pub const IWARP_RDMA_SINKSTAG: FieldId = FieldId(183);
-    pub const IWARP_RDMA_SINKTO: FieldId = FieldId(184);
-    pub const IWARP_RDMA_RDMARDSZ: FieldId = FieldId(185);
-    pub const IWARP_RDMA_SRCSTAG: FieldId = FieldId(186);
-    pub const IWARP_RDMA_SRCTO: FieldId = FieldId(187);
-    pub const IWARP_RDMA_TERM_CTRL: FieldId = FieldId(188);
-    pub const IWARP_RDMA_TERM_LAYER: FieldId = FieldId(189);
-    pub const IWARP_RDMA_TERM_ETYPE_RDMA: FieldId = FieldId(190);
-    pub const IWARP_RDMA_TERM_ETYPE_DDP: FieldId = FieldId(191);
-    pub const IWARP_RDMA_TERM_ETYPE_LLP: FieldId = FieldId(192);
-    pub const IWARP_RDMA_TERM_ETYPE: FieldId = FieldId(193);
-    pub const IWARP_RDMA_TERM_ERRCODE_RDMA: FieldId = FieldId(194);
-    pub const IWARP_RDMA_TERM_ERRCODE_DDP_TAGGED: FieldId = FieldId(195);
-    pub const IWARP_RDMA_TERM_ERRCODE_DDP_UNTAGGED: FieldId = FieldId(196);
-    pub const IWARP_RDMA_TERM_ERRCODE: FieldId = FieldId(197);
-    pub const IWARP_RDMA_TERM_ERRCODE_LLP: FieldId = FieldId(198);
-    pub const IWARP_RDMA_TERM_HDRCT: FieldId = FieldId(199);
-    pub const IWARP_RDMA_TERM_HDRCT_M: FieldId = FieldId(200);
-    pub const IWARP_RDMA_HDRCT_D: FieldId = FieldId(201);
-    pub const IWARP_RDMA_HDRCT_R: FieldId = FieldId(202);
-    pub const IWARP_RDMA_TERM_RSVD: FieldId = FieldId(203);
-    pub const IWARP_RDMA_TERM_DDP_SEG_LEN: FieldId = FieldId(204);
-    pub const IWARP_RDMA_TERM_DDP_H: FieldId = FieldId(205);
-    pub const IWARP_RDMA_TERM_RDMA_H: FieldId = FieldId(206);
-    pub const IWARP_RDMA_ATOMIC_RESERVED: FieldId = FieldId(207);
-    pub const IWARP_RDMA_ATOMIC_OPCODE: FieldId = FieldId(208);
-    pub const IWARP_RDMA_ATOMIC_REQUEST_IDENTIFIER: FieldId = FieldId(209);
-    pub const IWARP_RDMA_ATOMIC_REMOTE_STAG: FieldId = FieldId(210);
-    pub const IWARP_RDMA_ATOMIC_REMOTE_TAGGED_OFFSET: FieldId = FieldId(211);
-    pub const IWARP_RDMA_ATOMIC_ADD_DATA: FieldId = FieldId(212);
-    pub const IWARP_RDMA_ATOMIC_ADD_MASK: FieldId = FieldId(213);
-    pub const IWARP_RDMA_ATOMIC_SWAP_DATA: FieldId = FieldId(214);
-    pub const IWARP_RDMA_ATOMIC_SWAP_MASK: FieldId = FieldId(215);
-    pub const IWARP_RDMA_ATOMIC_COMPARE_DATA: FieldId = FieldId(216);
-    pub const IWARP_RDMA_ATOMIC_COMPARE_MASK: FieldId = FieldId(217);
-    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REQUEST_IDENTIFIER: FieldId = FieldId(218);
-    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REMOTE_DATA_VALUE: FieldId = FieldId(219);
-    pub const IWARP_RDMA_SEND_FRAGMENTS: FieldId = FieldId(220);
-    pub const IWARP_RDMA_SEND_FRAGMENT: FieldId = FieldId(221);
-    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP: FieldId = FieldId(222);
-    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP_CONFLICT: FieldId = FieldId(223);
-    pub const IWARP_RDMA_SEND_FRAGMENT_MULTIPLETAILS: FieldId = FieldId(224);
-    pub const IWARP_RDMA_SEND_FRAGMENT_TOOLONGFRAGMENT: FieldId = FieldId(225);
-    pub const IWARP_RDMA_SEND_FRAGMENT_ERROR: FieldId = FieldId(226);
-    pub const IWARP_RDMA_SEND_FRAGMENT_COUNT: FieldId = FieldId(227);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_IN: FieldId = FieldId(228);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_LENGTH: FieldId = FieldId(229);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_DATA: FieldId = FieldId(230);
-    pub const IWARP_RDMA_IMMEDIATE: FieldId = FieldId(231);
-    pub const IWARP_DDP_EXPERT_MSN_GAP: FieldId = FieldId(232);
-    pub const IWARP_DDP_EXPERT_MSN_DUPLICATE: FieldId = FieldId(233);
-    pub const IWARP_DDP_EXPERT_MO_INCONSISTENT: FieldId = FieldId(234);
-    pub const IWARP_DDP_EXPERT_LAST_MISSING: FieldId = FieldId(235);
-    pub const IWARP_RDMA_EXPERT_TERMINATE: FieldId = FieldId(236);
-    pub const IWARP_RDMA_EXPERT_READ_SIZE_MISMATCH: FieldId = FieldId(237);
-    pub const ISCSI: FieldId = FieldId(238);
-    pub const ISCSI_OPCODE: FieldId = FieldId(239);
-    pub const ISCSI_I: FieldId = FieldId(240);
-    pub const ISCSI_FLAGS: FieldId = FieldId(241);
-    pub const ISCSI_SCSICOMMAND_F: FieldId = FieldId(242);
-    pub const ISCSI_SCSICOMMAND_R: FieldId = FieldId(243);
-    pub const ISCSI_SCSICOMMAND_W: FieldId = FieldId(244);
-    pub const ISCSI_SCSICOMMAND_ATTR: FieldId = FieldId(245);
-    pub const ISCSI_TOTALAHSLENGTH: FieldId = FieldId(246);
-    pub const ISCSI_DATASEGMENTLENGTH: FieldId = FieldId(247);
-    pub const ISCSI_INITIATORTASKTAG: FieldId = FieldId(248);
-    pub const ISCSI_SCSICOMMAND_EXPECTEDDATATRANSFERLENGTH: FieldId = FieldId(249);
-    pub const ISCSI_CMDSN: FieldId = FieldId(250);
-    pub const ISCSI_EXPSTATSN: FieldId = FieldId(251);
-    pub const ISCSI_SCSIRESPONSE_RESPONSE: FieldId = FieldId(252);
-    pub const ISCSI_SCSIRESPONSE_STATUS: FieldId = FieldId(253);
-    pub const ISCSI_STATSN: FieldId = FieldId(254);
-    pub const ISCSI_EXPCMDSN: FieldId = FieldId(255);
-    pub const ISCSI_MAXCMDSN: FieldId = FieldId(256);
-    pub const ISCSI_EXPDATASN: FieldId = FieldId(257);
-    pub const ISCSI_SCSIRESPONSE_RESIDUALCOUNT: FieldId = FieldId(258);
-    pub const ISCSI_SCSIRESPONSE_BIDIREADRESIDUALCOUNT: FieldId = FieldId(259);
-    pub const ISCSI_SCSIRESPONSE_O: FieldId = FieldId(260);
-    pub const ISCSI_SCSIRESPONSE_U: FieldId = FieldId(261);
-    pub const ISCSI_SCSIDATA_F: FieldId = FieldId(262);
-    pub const ISCSI_SCSIDATA_S: FieldId = FieldId(263);
-    pub const ISCSI_SCSIDATA_O: FieldId = FieldId(264);
-    pub const ISCSI_SCSIDATA_U: FieldId = FieldId(265);
-    pub const ISCSI_SCSIDATA_READRESIDUALCOUNT: FieldId = FieldId(266);
-    pub const ISCSI_TARGETTRANSFERTAG: FieldId = FieldId(267);
-    pub const ISCSI_R2TSN: FieldId = FieldId(268);
-    pub const ISCSI_DATASN: FieldId = FieldId(269);
-    pub const ISCSI_BUFFEROFFSET: FieldId = FieldId(270);
-    pub const ISCSI_DESIREDDATALENGTH: FieldId = FieldId(271);
-    pub const ISCSI_REQUEST_FRAME: FieldId = FieldId(272);
-    pub const ISCSI_RESPONSE_FRAME: FieldId = FieldId(273);
-    pub const ISCSI_TIME: FieldId = FieldId(274);
-    pub const ISCSI_CDB: FieldId = FieldId(275);
-    pub const SCSI: FieldId = FieldId(276);
-    pub const SCSI_LUN: FieldId = FieldId(277);
-    pub const SCSI_SBC: FieldId = FieldId(278);
-    pub const SCSI_SBC_OPCODE: FieldId = FieldId(279);
-    pub const SCSI_SBC_RDWR10_LBA: FieldId = FieldId(280);
-    pub const SCSI_SBC_RDWR10_XFERLEN: FieldId = FieldId(281);
-    pub const ISER: FieldId = FieldId(282);
-    pub const ISER_FLAGS: FieldId = FieldId(283);
-    pub const ISER_FLAGS_OPCODE: FieldId = FieldId(284);
-    pub const ISER_FLAGS_WSV: FieldId = FieldId(285);
-    pub const ISER_FLAGS_RSV: FieldId = FieldId(286);
-    pub const ISER_FLAGS_REJ: FieldId = FieldId(287);
-    pub const ISER_WRITE_STAG: FieldId = FieldId(288);
-    pub const ISER_WRITE_BASE_OFFSET: FieldId = FieldId(289);
-    pub const ISER_READ_STAG: FieldId = FieldId(290);
-    pub const ISER_READ_BASE_OFFSET: FieldId = FieldId(291);
-    pub const DATA: FieldId = FieldId(292);
-    pub const DATA_DATA: FieldId = FieldId(293);
-    pub const DATA_LEN: FieldId = FieldId(294);
-    pub const ONESHOT: FieldId = FieldId(295);
-    pub const ONESHOT_OP: FieldId = FieldId(296);
-    pub const ONESHOT_STAG: FieldId = FieldId(297);
-    pub const ONESHOT_ENCODING: FieldId = FieldId(298);
-    pub const ONESHOT_PLACEMENT: FieldId = FieldId(299);
-    pub const ONESHOT_RAW_BITS: FieldId = FieldId(300);
-    pub const ONESHOT_EXPERT_BOTH_BITS: FieldId = FieldId(301);
-    pub const ONESHOT_EXPERT_STRAY_BITS: FieldId = FieldId(302);
-    pub const ONESHOT_EXPERT_TAGGED_OPCODE: FieldId = FieldId(303);
-    pub const ONESHOT_EXPERT_MAYBE_IMMEDIATE: FieldId = FieldId(304);
-    pub const ONESHOT_EXPERT_CLOSE_UNADVERTISED: FieldId = FieldId(305);
-    pub const ONESHOT_EXPERT_CLOSE_WRONG_ITT: FieldId = FieldId(306);
-    pub const ONESHOT_EXPERT_USE_BEFORE_ADVERTISE: FieldId = FieldId(307);
-    pub const ONESHOT_EXPERT_USE_AFTER_CLOSE: FieldId = FieldId(308);
-    pub const ONESHOT_EXPERT_CLOSED_TWICE: FieldId = FieldId(309);
-    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(310);
-    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(311);
-    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(312);
-    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(313);
-    pub const ONESHOT_EXCHANGE: FieldId = FieldId(314);
-    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(315);
-    pub const ONESHOT_EXCHANGE_DIRECTION: FieldId = FieldId(316);
-    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(317);
-    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(318);
-    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(319);
-    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(320);
-    pub const _WS_EXPERT: FieldId = FieldId(321);
-    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(322);
-    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(323);
-    pub const _WS_EXPERT_GROUP: FieldId = FieldId(324);
-    pub const _WS_MALFORMED: FieldId = FieldId(325);
+    pub const TCP_COMPLETENESS: FieldId = FieldId(70);
+    pub const TCP_LEN: FieldId = FieldId(71);
+    pub const TCP_SEQ: FieldId = FieldId(72);
+    pub const TCP_SEQ_RAW: FieldId = FieldId(73);
+    pub const TCP_NXTSEQ: FieldId = FieldId(74);
+    pub const TCP_ACK: FieldId = FieldId(75);
+    pub const TCP_ACK_RAW: FieldId = FieldId(76);
+    pub const TCP_HDR_LEN: FieldId = FieldId(77);
+    pub const TCP_FLAGS: FieldId = FieldId(78);
+    pub const TCP_FLAGS_RES: FieldId = FieldId(79);
+    pub const TCP_FLAGS_AE: FieldId = FieldId(80);
+    pub const TCP_FLAGS_CWR: FieldId = FieldId(81);
+    pub const TCP_FLAGS_ECE: FieldId = FieldId(82);
+    pub const TCP_FLAGS_URG: FieldId = FieldId(83);
+    pub const TCP_FLAGS_ACK: FieldId = FieldId(84);
+    pub const TCP_FLAGS_PUSH: FieldId = FieldId(85);
+    pub const TCP_FLAGS_RESET: FieldId = FieldId(86);
+    pub const TCP_FLAGS_SYN: FieldId = FieldId(87);
+    pub const TCP_FLAGS_FIN: FieldId = FieldId(88);
+    pub const TCP_FLAGS_STR: FieldId = FieldId(89);
+    pub const TCP_WINDOW_SIZE_VALUE: FieldId = FieldId(90);
+    pub const TCP_WINDOW_SIZE: FieldId = FieldId(91);
+    pub const TCP_WINDOW_SIZE_SCALEFACTOR: FieldId = FieldId(92);
+    pub const TCP_CHECKSUM: FieldId = FieldId(93);
+    pub const TCP_CHECKSUM_STATUS: FieldId = FieldId(94);
+    pub const TCP_URGENT_POINTER: FieldId = FieldId(95);
+    pub const TCP_OPTIONS: FieldId = FieldId(96);
+    pub const TCP_OPTION_KIND: FieldId = FieldId(97);
+    pub const TCP_OPTION_LEN: FieldId = FieldId(98);
+    pub const TCP_OPTIONS_MSS_VAL: FieldId = FieldId(99);
+    pub const TCP_OPTIONS_WSCALE_SHIFT: FieldId = FieldId(100);
+    pub const TCP_OPTIONS_WSCALE_MULTIPLIER: FieldId = FieldId(101);
+    pub const TCP_OPTIONS_TIMESTAMP_TSVAL: FieldId = FieldId(102);
+    pub const TCP_OPTIONS_TIMESTAMP_TSECR: FieldId = FieldId(103);
+    pub const TCP_TIME_RELATIVE: FieldId = FieldId(104);
+    pub const TCP_TIME_DELTA: FieldId = FieldId(105);
+    pub const TCP_ANALYSIS: FieldId = FieldId(106);
+    pub const TCP_ANALYSIS_FLAGS: FieldId = FieldId(107);
+    pub const TCP_ANALYSIS_ACKS_FRAME: FieldId = FieldId(108);
+    pub const TCP_ANALYSIS_ACK_RTT: FieldId = FieldId(109);
+    pub const TCP_ANALYSIS_INITIAL_RTT: FieldId = FieldId(110);
+    pub const TCP_ANALYSIS_BYTES_IN_FLIGHT: FieldId = FieldId(111);
+    pub const TCP_ANALYSIS_PUSH_BYTES_SENT: FieldId = FieldId(112);
+    pub const TCP_ANALYSIS_RTO: FieldId = FieldId(113);
+    pub const TCP_ANALYSIS_RTO_FRAME: FieldId = FieldId(114);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK: FieldId = FieldId(115);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK_NUM: FieldId = FieldId(116);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK_FRAME: FieldId = FieldId(117);
+    pub const TCP_PAYLOAD: FieldId = FieldId(118);
+    pub const TCP_PDU_SIZE: FieldId = FieldId(119);
+    pub const TCP_SEGMENT_DATA: FieldId = FieldId(120);
+    pub const TCP_REASSEMBLED_IN: FieldId = FieldId(121);
+    pub const TCP_SEGMENTS: FieldId = FieldId(122);
+    pub const TCP_SEGMENT: FieldId = FieldId(123);
+    pub const TCP_SEGMENT_COUNT: FieldId = FieldId(124);
+    pub const TCP_REASSEMBLED_LENGTH: FieldId = FieldId(125);
+    pub const TCP_REASSEMBLED_DATA: FieldId = FieldId(126);
+    pub const TCP_ANALYSIS_RETRANSMISSION: FieldId = FieldId(127);
+    pub const TCP_ANALYSIS_FAST_RETRANSMISSION: FieldId = FieldId(128);
+    pub const TCP_ANALYSIS_SPURIOUS_RETRANSMISSION: FieldId = FieldId(129);
+    pub const TCP_ANALYSIS_OUT_OF_ORDER: FieldId = FieldId(130);
+    pub const TCP_ANALYSIS_REUSED_PORTS: FieldId = FieldId(131);
+    pub const TCP_ANALYSIS_LOST_SEGMENT: FieldId = FieldId(132);
+    pub const TCP_ANALYSIS_ACK_LOST_SEGMENT: FieldId = FieldId(133);
+    pub const TCP_ANALYSIS_WINDOW_UPDATE: FieldId = FieldId(134);
+    pub const TCP_ANALYSIS_WINDOW_FULL: FieldId = FieldId(135);
+    pub const TCP_ANALYSIS_KEEP_ALIVE: FieldId = FieldId(136);
+    pub const TCP_ANALYSIS_KEEP_ALIVE_ACK: FieldId = FieldId(137);
+    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE: FieldId = FieldId(138);
+    pub const TCP_ANALYSIS_ZERO_WINDOW: FieldId = FieldId(139);
+    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE_ACK: FieldId = FieldId(140);
+    pub const TCP_CONNECTION_SYN: FieldId = FieldId(141);
+    pub const TCP_CONNECTION_SYNACK: FieldId = FieldId(142);
+    pub const TCP_CONNECTION_FIN: FieldId = FieldId(143);
+    pub const TCP_CONNECTION_FIN_ACTIVE: FieldId = FieldId(144);
+    pub const TCP_CONNECTION_FIN_PASSIVE: FieldId = FieldId(145);
+    pub const TCP_CONNECTION_RST: FieldId = FieldId(146);
+    pub const TCP_ACK_NONZERO: FieldId = FieldId(147);
+    pub const TCP_URGENT_POINTER_NON_ZERO: FieldId = FieldId(148);
+    pub const TCP_OPTIONS_EOL: FieldId = FieldId(149);
+    pub const TCP_OPTIONS_NOP: FieldId = FieldId(150);
+    pub const TCP_OPTIONS_MSS: FieldId = FieldId(151);
+    pub const TCP_OPTIONS_WSCALE: FieldId = FieldId(152);
+    pub const TCP_OPTIONS_SACK_PERM: FieldId = FieldId(153);
+    pub const TCP_OPTIONS_TIMESTAMP: FieldId = FieldId(154);
+    pub const SLL: FieldId = FieldId(155);
+    pub const SLL_PKTTYPE: FieldId = FieldId(156);
+    pub const SLL_HATYPE: FieldId = FieldId(157);
+    pub const SLL_HALEN: FieldId = FieldId(158);
+    pub const SLL_SRC_ETH: FieldId = FieldId(159);
+    pub const SLL_UNUSED: FieldId = FieldId(160);
+    pub const SLL_ETYPE: FieldId = FieldId(161);
+    pub const SLL_LTYPE: FieldId = FieldId(162);
+    pub const SLL_IFINDEX: FieldId = FieldId(163);
+    pub const NULL: FieldId = FieldId(164);
+    pub const NULL_FAMILY: FieldId = FieldId(165);
+    pub const IWARP_MPA: FieldId = FieldId(166);
+    pub const IWARP_MPA_REQ: FieldId = FieldId(167);
+    pub const IWARP_MPA_REP: FieldId = FieldId(168);
+    pub const IWARP_MPA_FPDU: FieldId = FieldId(169);
+    pub const IWARP_MPA_MARKERS: FieldId = FieldId(170);
+    pub const IWARP_MPA_KEY_REQ: FieldId = FieldId(171);
+    pub const IWARP_MPA_KEY_REP: FieldId = FieldId(172);
+    pub const IWARP_MPA_MARKER_FLAG: FieldId = FieldId(173);
+    pub const IWARP_MPA_CRC_FLAG: FieldId = FieldId(174);
+    pub const IWARP_MPA_REJ_FLAG: FieldId = FieldId(175);
+    pub const IWARP_MPA_RES: FieldId = FieldId(176);
+    pub const IWARP_MPA_REV: FieldId = FieldId(177);
+    pub const IWARP_MPA_PDLENGTH: FieldId = FieldId(178);
+    pub const IWARP_MPA_PRIVATEDATA: FieldId = FieldId(179);
+    pub const IWARP_MPA_ULPDULENGTH: FieldId = FieldId(180);
+    pub const IWARP_MPA_PAD: FieldId = FieldId(181);
+    pub const IWARP_MPA_CRC: FieldId = FieldId(182);
+    pub const IWARP_MPA_CRC_CHECK: FieldId = FieldId(183);
+    pub const IWARP_MPA_MARKER_RES: FieldId = FieldId(184);
+    pub const IWARP_MPA_MARKER_FPDUPTR: FieldId = FieldId(185);
+    pub const IWARP_MPA_RES_NOT_SET0: FieldId = FieldId(186);
+    pub const IWARP_MPA_REV_NOT_SET1: FieldId = FieldId(187);
+    pub const IWARP_MPA_REJECT_BIT_RESPONDER: FieldId = FieldId(188);
+    pub const IWARP_MPA_BAD_LENGTH: FieldId = FieldId(189);
+    pub const IWARP_MPA_CRC_STATUS: FieldId = FieldId(190);
+    pub const IWARP_MPA_ENHANCED_FLAG: FieldId = FieldId(191);
+    pub const IWARP_MPA_IRD: FieldId = FieldId(192);
+    pub const IWARP_MPA_ORD: FieldId = FieldId(193);
+    pub const IWARP_MPA_PEER_TO_PEER: FieldId = FieldId(194);
+    pub const IWARP_MPA_RTR_SEND: FieldId = FieldId(195);
+    pub const IWARP_MPA_RTR_WRITE: FieldId = FieldId(196);
+    pub const IWARP_MPA_RTR_READ: FieldId = FieldId(197);
+    pub const IWARP_MPA_MARKER_FPDUPTR_EXPECTED: FieldId = FieldId(198);
+    pub const IWARP_MPA_HEURISTIC: FieldId = FieldId(199);
+    pub const IWARP_MPA_FORCED: FieldId = FieldId(200);
+    pub const IWARP_MPA_EXPERT_BAD_CRC: FieldId = FieldId(201);
+    pub const IWARP_MPA_EXPERT_BAD_MARKER: FieldId = FieldId(202);
+    pub const IWARP_MPA_EXPERT_GAP: FieldId = FieldId(203);
+    pub const IWARP_MPA_EXPERT_RESYNC: FieldId = FieldId(204);
+    pub const IWARP_DDP_RDMAP: FieldId = FieldId(205);
+    pub const IWARP_DDP: FieldId = FieldId(206);
+    pub const IWARP_DDP_CONTROL_FIELD: FieldId = FieldId(207);
+    pub const IWARP_DDP_TAGGED: FieldId = FieldId(208);
+    pub const IWARP_DDP_UNTAGGED: FieldId = FieldId(209);
+    pub const IWARP_DDP_TAGGED_FLAG: FieldId = FieldId(210);
+    pub const IWARP_DDP_LAST_FLAG: FieldId = FieldId(211);
+    pub const IWARP_DDP_RSVD: FieldId = FieldId(212);
+    pub const IWARP_DDP_DV: FieldId = FieldId(213);
+    pub const IWARP_DDP_RSVDULP: FieldId = FieldId(214);
+    pub const IWARP_DDP_STAG: FieldId = FieldId(215);
+    pub const IWARP_DDP_TAGGED_OFFSET: FieldId = FieldId(216);
+    pub const IWARP_DDP_QN: FieldId = FieldId(217);
+    pub const IWARP_DDP_MSN: FieldId = FieldId(218);
+    pub const IWARP_DDP_MO: FieldId = FieldId(219);
+    pub const IWARP_RDMA: FieldId = FieldId(220);
+    pub const IWARP_RDMA_CONTROL_FIELD: FieldId = FieldId(221);
+    pub const IWARP_RDMA_VERSION: FieldId = FieldId(222);
+    pub const IWARP_RDMA_RSV: FieldId = FieldId(223);
+    pub const IWARP_RDMA_OPCODE: FieldId = FieldId(224);
+    pub const IWARP_RDMA_RESERVED: FieldId = FieldId(225);
+    pub const IWARP_RDMA_INVAL_STAG: FieldId = FieldId(226);
+    pub const IWARP_RDMA_RR: FieldId = FieldId(227);
+    pub const IWARP_RDMA_TERMINATE: FieldId = FieldId(228);
+    pub const IWARP_RDMA_SINKSTAG: FieldId = FieldId(229);
+    pub const IWARP_RDMA_SINKTO: FieldId = FieldId(230);
+    pub const IWARP_RDMA_RDMARDSZ: FieldId = FieldId(231);
+    pub const IWARP_RDMA_SRCSTAG: FieldId = FieldId(232);
+    pub const IWARP_RDMA_SRCTO: FieldId = FieldId(233);
+    pub const IWARP_RDMA_TERM_CTRL: FieldId = FieldId(234);
+    pub const IWARP_RDMA_TERM_LAYER: FieldId = FieldId(235);
+    pub const IWARP_RDMA_TERM_ETYPE_RDMA: FieldId = FieldId(236);
+    pub const IWARP_RDMA_TERM_ETYPE_DDP: FieldId = FieldId(237);
+    pub const IWARP_RDMA_TERM_ETYPE_LLP: FieldId = FieldId(238);
+    pub const IWARP_RDMA_TERM_ETYPE: FieldId = FieldId(239);
+    pub const IWARP_RDMA_TERM_ERRCODE_RDMA: FieldId = FieldId(240);
+    pub const IWARP_RDMA_TERM_ERRCODE_DDP_TAGGED: FieldId = FieldId(241);
+    pub const IWARP_RDMA_TERM_ERRCODE_DDP_UNTAGGED: FieldId = FieldId(242);
+    pub const IWARP_RDMA_TERM_ERRCODE: FieldId = FieldId(243);
+    pub const IWARP_RDMA_TERM_ERRCODE_LLP: FieldId = FieldId(244);
+    pub const IWARP_RDMA_TERM_HDRCT: FieldId = FieldId(245);
+    pub const IWARP_RDMA_TERM_HDRCT_M: FieldId = FieldId(246);
+    pub const IWARP_RDMA_HDRCT_D: FieldId = FieldId(247);
+    pub const IWARP_RDMA_HDRCT_R: FieldId = FieldId(248);
+    pub const IWARP_RDMA_TERM_RSVD: FieldId = FieldId(249);
+    pub const IWARP_RDMA_TERM_DDP_SEG_LEN: FieldId = FieldId(250);
+    pub const IWARP_RDMA_TERM_DDP_H: FieldId = FieldId(251);
+    pub const IWARP_RDMA_TERM_RDMA_H: FieldId = FieldId(252);
+    pub const IWARP_RDMA_ATOMIC_RESERVED: FieldId = FieldId(253);
+    pub const IWARP_RDMA_ATOMIC_OPCODE: FieldId = FieldId(254);
+    pub const IWARP_RDMA_ATOMIC_REQUEST_IDENTIFIER: FieldId = FieldId(255);
+    pub const IWARP_RDMA_ATOMIC_REMOTE_STAG: FieldId = FieldId(256);
+    pub const IWARP_RDMA_ATOMIC_REMOTE_TAGGED_OFFSET: FieldId = FieldId(257);
+    pub const IWARP_RDMA_ATOMIC_ADD_DATA: FieldId = FieldId(258);
+    pub const IWARP_RDMA_ATOMIC_ADD_MASK: FieldId = FieldId(259);
+    pub const IWARP_RDMA_ATOMIC_SWAP_DATA: FieldId = FieldId(260);
+    pub const IWARP_RDMA_ATOMIC_SWAP_MASK: FieldId = FieldId(261);
+    pub const IWARP_RDMA_ATOMIC_COMPARE_DATA: FieldId = FieldId(262);
+    pub const IWARP_RDMA_ATOMIC_COMPARE_MASK: FieldId = FieldId(263);
+    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REQUEST_IDENTIFIER: FieldId = FieldId(264);
+    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REMOTE_DATA_VALUE: FieldId = FieldId(265);
+    pub const IWARP_RDMA_SEND_FRAGMENTS: FieldId = FieldId(266);
+    pub const IWARP_RDMA_SEND_FRAGMENT: FieldId = FieldId(267);
+    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP: FieldId = FieldId(268);
+    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP_CONFLICT: FieldId = FieldId(269);
+    pub const IWARP_RDMA_SEND_FRAGMENT_MULTIPLETAILS: FieldId = FieldId(270);
+    pub const IWARP_RDMA_SEND_FRAGMENT_TOOLONGFRAGMENT: FieldId = FieldId(271);
+    pub const IWARP_RDMA_SEND_FRAGMENT_ERROR: FieldId = FieldId(272);
+    pub const IWARP_RDMA_SEND_FRAGMENT_COUNT: FieldId = FieldId(273);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_IN: FieldId = FieldId(274);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_LENGTH: FieldId = FieldId(275);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_DATA: FieldId = FieldId(276);
+    pub const IWARP_RDMA_IMMEDIATE: FieldId = FieldId(277);
+    pub const IWARP_DDP_EXPERT_MSN_GAP: FieldId = FieldId(278);
+    pub const IWARP_DDP_EXPERT_MSN_DUPLICATE: FieldId = FieldId(279);
+    pub const IWARP_DDP_EXPERT_MO_INCONSISTENT: FieldId = FieldId(280);
+    pub const IWARP_DDP_EXPERT_LAST_MISSING: FieldId = FieldId(281);
+    pub const IWARP_RDMA_EXPERT_TERMINATE: FieldId = FieldId(282);
+    pub const IWARP_RDMA_EXPERT_READ_SIZE_MISMATCH: FieldId = FieldId(283);
+    pub const ISCSI: FieldId = FieldId(284);
+    pub const ISCSI_OPCODE: FieldId = FieldId(285);
+    pub const ISCSI_I: FieldId = FieldId(286);
+    pub const ISCSI_FLAGS: FieldId = FieldId(287);
+    pub const ISCSI_SCSICOMMAND_F: FieldId = FieldId(288);
+    pub const ISCSI_SCSICOMMAND_R: FieldId = FieldId(289);
+    pub const ISCSI_SCSICOMMAND_W: FieldId = FieldId(290);
+    pub const ISCSI_SCSICOMMAND_ATTR: FieldId = FieldId(291);
+    pub const ISCSI_TOTALAHSLENGTH: FieldId = FieldId(292);
+    pub const ISCSI_DATASEGMENTLENGTH: FieldId = FieldId(293);
+    pub const ISCSI_INITIATORTASKTAG: FieldId = FieldId(294);
+    pub const ISCSI_SCSICOMMAND_EXPECTEDDATATRANSFERLENGTH: FieldId = FieldId(295);
+    pub const ISCSI_CMDSN: FieldId = FieldId(296);
+    pub const ISCSI_EXPSTATSN: FieldId = FieldId(297);
+    pub const ISCSI_SCSIRESPONSE_RESPONSE: FieldId = FieldId(298);
+    pub const ISCSI_SCSIRESPONSE_STATUS: FieldId = FieldId(299);
+    pub const ISCSI_STATSN: FieldId = FieldId(300);
+    pub const ISCSI_EXPCMDSN: FieldId = FieldId(301);
+    pub const ISCSI_MAXCMDSN: FieldId = FieldId(302);
+    pub const ISCSI_EXPDATASN: FieldId = FieldId(303);
+    pub const ISCSI_SCSIRESPONSE_RESIDUALCOUNT: FieldId = FieldId(304);
+    pub const ISCSI_SCSIRESPONSE_BIDIREADRESIDUALCOUNT: FieldId = FieldId(305);
+    pub const ISCSI_SCSIRESPONSE_O: FieldId = FieldId(306);
+    pub const ISCSI_SCSIRESPONSE_U: FieldId = FieldId(307);
+    pub const ISCSI_SCSIDATA_F: FieldId = FieldId(308);
+    pub const ISCSI_SCSIDATA_S: FieldId = FieldId(309);
+    pub const ISCSI_SCSIDATA_O: FieldId = FieldId(310);
+    pub const ISCSI_SCSIDATA_U: FieldId = FieldId(311);
+    pub const ISCSI_SCSIDATA_READRESIDUALCOUNT: FieldId = FieldId(312);
+    pub const ISCSI_TARGETTRANSFERTAG: FieldId = FieldId(313);
+    pub const ISCSI_R2TSN: FieldId = FieldId(314);
+    pub const ISCSI_DATASN: FieldId = FieldId(315);
+    pub const ISCSI_BUFFEROFFSET: FieldId = FieldId(316);
+    pub const ISCSI_DESIREDDATALENGTH: FieldId = FieldId(317);
+    pub const ISCSI_REQUEST_FRAME: FieldId = FieldId(318);
+    pub const ISCSI_RESPONSE_FRAME: FieldId = FieldId(319);
+    pub const ISCSI_TIME: FieldId = FieldId(320);
+    pub const ISCSI_CDB: FieldId = FieldId(321);
+    pub const SCSI: FieldId = FieldId(322);
+    pub const SCSI_LUN: FieldId = FieldId(323);
+    pub const SCSI_SBC: FieldId = FieldId(324);
+    pub const SCSI_SBC_OPCODE: FieldId = FieldId(325);
+    pub const SCSI_SBC_RDWR10_LBA: FieldId = FieldId(326);
+    pub const SCSI_SBC_RDWR10_XFERLEN: FieldId = FieldId(327);
+    pub const ISER: FieldId = FieldId(328);
+    pub const ISER_FLAGS: FieldId = FieldId(329);
+    pub const ISER_FLAGS_OPCODE: FieldId = FieldId(330);
+    pub const ISER_FLAGS_WSV: FieldId = FieldId(331);
+    pub const ISER_FLAGS_RSV: FieldId = FieldId(332);
+    pub const ISER_FLAGS_REJ: FieldId = FieldId(333);
+    pub const ISER_WRITE_STAG: FieldId = FieldId(334);
+    pub const ISER_WRITE_BASE_OFFSET: FieldId = FieldId(335);
+    pub const ISER_READ_STAG: FieldId = FieldId(336);
+    pub const ISER_READ_BASE_OFFSET: FieldId = FieldId(337);
+    pub const DATA: FieldId = FieldId(338);
+    pub const DATA_DATA: FieldId = FieldId(339);
+    pub const DATA_LEN: FieldId = FieldId(340);
+    pub const ONESHOT: FieldId = FieldId(341);
+    pub const ONESHOT_OP: FieldId = FieldId(342);
+    pub const ONESHOT_STAG: FieldId = FieldId(343);
+    pub const ONESHOT_ENCODING: FieldId = FieldId(344);
+    pub const ONESHOT_PLACEMENT: FieldId = FieldId(345);
+    pub const ONESHOT_RAW_BITS: FieldId = FieldId(346);
+    pub const ONESHOT_EXPERT_BOTH_BITS: FieldId = FieldId(347);
+    pub const ONESHOT_EXPERT_STRAY_BITS: FieldId = FieldId(348);
+    pub const ONESHOT_EXPERT_TAGGED_OPCODE: FieldId = FieldId(349);
+    pub const ONESHOT_EXPERT_MAYBE_IMMEDIATE: FieldId = FieldId(350);
+    pub const ONESHOT_EXPERT_CLOSE_UNADVERTISED: FieldId = FieldId(351);
+    pub const ONESHOT_EXPERT_CLOSE_WRONG_ITT: FieldId = FieldId(352);
+    pub const ONESHOT_EXPERT_USE_BEFORE_ADVERTISE: FieldId = FieldId(353);
+    pub const ONESHOT_EXPERT_USE_AFTER_CLOSE: FieldId = FieldId(354);
+    pub const ONESHOT_EXPERT_CLOSED_TWICE: FieldId = FieldId(355);
+    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(356);
+    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(357);
+    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(358);
+    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(359);
+    pub const ONESHOT_EXCHANGE: FieldId = FieldId(360);
+    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(361);
+    pub const ONESHOT_EXCHANGE_DIRECTION: FieldId = FieldId(362);
+    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(363);
+    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(364);
+    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(365);
+    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(366);
+    pub const _WS_EXPERT: FieldId = FieldId(367);
+    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(368);
+    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(369);
+    pub const _WS_EXPERT_GROUP: FieldId = FieldId(370);
+    pub const _WS_MALFORMED: FieldId = FieldId(371);
 }

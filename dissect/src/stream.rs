@@ -2,8 +2,12 @@
 //! the consumer at once; out-of-order segments wait (within a memory budget); retransmitted
 //! and overlapping octets are dropped; a gap that will not fill is skipped, and the consumer is
 //! told so it can resynchronise.
+//!
+//! A direction can also keep a ledger of which frame carried which in-order octets (the
+//! [`Piece`]s of PDUs still being framed), so the frame that completes a PDU can list the
+//! segments it was reassembled from, as tshark's `tcp.segments` does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::IpAddr;
 
 /// Sequence-number arithmetic: `a - b` as a signed distance.
@@ -30,11 +34,29 @@ impl ConvKey {
     }
 }
 
+/// Most pieces a direction's ledger holds; older ones are forgotten first (a PDU reassembled
+/// from more segments than this lists its last ones only).
+pub const MAX_PIECES: usize = 4096;
+
+/// In-order octets `seq..seq + len` of a direction, carried by frame `frame`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    /// Sequence number of the first octet.
+    pub seq: u32,
+    /// Octets.
+    pub len: u32,
+    /// The frame that carried them.
+    pub frame: u64,
+}
+
 /// What happened to a segment's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Arrival {
     /// Octets that were new and in order (handed on now).
     pub fresh: usize,
+    /// The new octets of this very segment handed on now: sequence number of the first one and
+    /// how many (retransmitted octets and octets that wait for a hole to fill are not counted).
+    pub own: Option<(u32, usize)>,
     /// The segment started beyond the next expected octet: octets before it are missing.
     pub out_of_order: bool,
     /// Every octet had been seen before.
@@ -58,13 +80,17 @@ pub struct Direction {
     pub fin_seen: bool,
     /// Next expected sequence number.
     pub next: Option<u32>,
-    /// Segments that arrived early, by sequence number.
-    pending: BTreeMap<u32, Vec<u8>>,
+    /// Segments that arrived early, by sequence number, with the frame that carried them.
+    pending: BTreeMap<u32, (u64, Vec<u8>)>,
     pending_bytes: usize,
     /// Window scale from this end's SYN (None: not seen).
     pub wscale: Option<u8>,
     /// Highest sequence number sent (for retransmission detection).
     pub highest: Option<u32>,
+    /// Which frame carried which in-order octets not yet consumed (when `track` is on).
+    ledger: VecDeque<Piece>,
+    /// Record pieces in the ledger.
+    pub track: bool,
 }
 
 impl Direction {
@@ -81,13 +107,15 @@ impl Direction {
         self.next = Some(b);
     }
 
-    /// Feeds a data segment. In-order octets (this segment's, and any waiting segments it
-    /// unlocks) go to `deliver` in order, each call with a slice and the sequence number of its
-    /// first octet. `budget` is the most octets this direction may hold back.
+    /// Feeds a data segment carried by frame `frame`. In-order octets (this segment's, and any
+    /// waiting segments it unlocks) go to `deliver` in order, each call with a slice and the
+    /// sequence number of its first octet. `budget` is the most octets this direction may hold
+    /// back.
     pub fn data(
         &mut self,
         seq: u32,
         payload: &[u8],
+        frame: u64,
         budget: usize,
         deliver: &mut dyn FnMut(u32, &[u8]),
     ) -> Arrival {
@@ -109,7 +137,7 @@ impl Direction {
             a.out_of_order = true;
             if !self.pending.contains_key(&seq) {
                 self.pending_bytes += payload.len();
-                self.pending.insert(seq, payload.to_vec());
+                self.pending.insert(seq, (frame, payload.to_vec()));
             }
             if self.pending_bytes > budget {
                 a.skipped = Some(self.skip_gap(deliver, &mut a));
@@ -123,8 +151,10 @@ impl Direction {
         }
         a.overlap = skip > 0;
         let fresh = &payload[skip..];
+        self.record(next, fresh.len(), frame);
         deliver(next, fresh);
         a.fresh = fresh.len();
+        a.own = Some((next, fresh.len()));
         self.next = Some(next.wrapping_add(fresh.len() as u32));
         self.drain(deliver, &mut a);
         a
@@ -141,10 +171,13 @@ impl Direction {
             if d > 0 {
                 return;
             }
-            let data = self.pending.remove(&seq).expect("present");
+            let Some((frame, data)) = self.pending.remove(&seq) else {
+                return;
+            };
             self.pending_bytes -= data.len();
             let skip = (-d) as usize;
             if skip < data.len() {
+                self.record(next, data.len() - skip, frame);
                 deliver(next, &data[skip..]);
                 self.next = Some(next.wrapping_add((data.len() - skip) as u32));
                 a.filled_hole = true;
@@ -166,6 +199,60 @@ impl Direction {
         skipped
     }
 
+    /// Notes in the ledger that `frame` carried `len` in-order octets from `seq`.
+    fn record(&mut self, seq: u32, len: usize, frame: u64) {
+        if !self.track || len == 0 {
+            return;
+        }
+        if self.ledger.len() == MAX_PIECES {
+            self.ledger.pop_front();
+        }
+        self.ledger.push_back(Piece {
+            seq,
+            len: len as u32,
+            frame,
+        });
+    }
+
+    /// The recorded pieces overlapping `start..end`, clipped to it, in stream order.
+    pub fn pieces(&self, start: u32, end: u32) -> impl Iterator<Item = Piece> + '_ {
+        self.ledger.iter().filter_map(move |p| {
+            let p_end = p.seq.wrapping_add(p.len);
+            let s = if seq_diff(p.seq, start) > 0 {
+                p.seq
+            } else {
+                start
+            };
+            let e = if seq_diff(p_end, end) < 0 { p_end } else { end };
+            (seq_diff(e, s) > 0).then(|| Piece {
+                seq: s,
+                len: e.wrapping_sub(s),
+                frame: p.frame,
+            })
+        })
+    }
+
+    /// Forgets the recorded octets before `end` (a PDU ending there was framed).
+    pub fn consume(&mut self, end: u32) {
+        while let Some(p) = self.ledger.front_mut() {
+            let p_end = p.seq.wrapping_add(p.len);
+            if seq_diff(p_end, end) <= 0 {
+                self.ledger.pop_front();
+            } else {
+                if seq_diff(end, p.seq) > 0 {
+                    p.len = p_end.wrapping_sub(end);
+                    p.seq = end;
+                }
+                return;
+            }
+        }
+    }
+
+    /// Forgets every recorded piece.
+    pub fn forget_pieces(&mut self) {
+        self.ledger.clear();
+    }
+
     /// At the end of the capture: skip every remaining hole so waiting data is handed on.
     pub fn flush(&mut self, deliver: &mut dyn FnMut(u32, &[u8])) -> u64 {
         let mut a = Arrival::default();
@@ -181,28 +268,41 @@ impl Direction {
 #[derive(Debug, Default)]
 pub struct ConvTable {
     index: HashMap<ConvKey, usize>,
+    count: usize,
 }
 
 impl ConvTable {
     /// The conversation index of `key`, and whether it is new.
     pub fn get(&mut self, key: ConvKey) -> (usize, bool) {
-        let n = self.index.len();
+        let n = self.count;
         let mut new = false;
         let i = *self.index.entry(key).or_insert_with(|| {
             new = true;
             n
         });
+        if new {
+            self.count += 1;
+        }
         (i, new)
+    }
+
+    /// A new conversation on the same ports as an earlier one (a SYN with another initial
+    /// sequence number): the next index.
+    pub fn renew(&mut self, key: ConvKey) -> usize {
+        let i = self.count;
+        self.count += 1;
+        self.index.insert(key, i);
+        i
     }
 
     /// Conversations seen.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.count
     }
 
     /// True before the first conversation.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.count == 0
     }
 }
 
@@ -217,7 +317,9 @@ mod tests {
         budget: usize,
     ) -> (Vec<(u32, Vec<u8>)>, Arrival) {
         let mut got = Vec::new();
-        let a = d.data(seq, p, budget, &mut |s, b| got.push((s, b.to_vec())));
+        let a = d.data(seq, p, u64::from(seq), budget, &mut |s, b| {
+            got.push((s, b.to_vec()))
+        });
         (got, a)
     }
 
@@ -259,6 +361,90 @@ mod tests {
         assert_eq!(g.len(), 1);
         let (g, _) = collect(&mut d, 0, b"cd", 100);
         assert_eq!(g, vec![(0, b"cd".to_vec())]);
+    }
+
+    #[test]
+    fn the_ledger_names_the_frames_of_each_octet() {
+        let mut d = Direction {
+            track: true,
+            ..Direction::default()
+        };
+        d.syn(99);
+        collect(&mut d, 100, b"abc", 1000);
+        // 106.. waits for the hole; 103.. fills it: both are recorded, each with its frame.
+        d.data(106, b"ghi", 7, 1000, &mut |_, _| {});
+        d.data(103, b"def", 8, 1000, &mut |_, _| {});
+        let all: Vec<Piece> = d.pieces(100, 109).collect();
+        assert_eq!(
+            all,
+            vec![
+                Piece {
+                    seq: 100,
+                    len: 3,
+                    frame: 100
+                },
+                Piece {
+                    seq: 103,
+                    len: 3,
+                    frame: 8
+                },
+                Piece {
+                    seq: 106,
+                    len: 3,
+                    frame: 7
+                },
+            ]
+        );
+        // Clipped to the range asked for.
+        let mid: Vec<Piece> = d.pieces(101, 104).collect();
+        assert_eq!(
+            mid,
+            vec![
+                Piece {
+                    seq: 101,
+                    len: 2,
+                    frame: 100
+                },
+                Piece {
+                    seq: 103,
+                    len: 1,
+                    frame: 8
+                },
+            ]
+        );
+        d.consume(104);
+        let left: Vec<(u32, u32)> = d.pieces(0, 200).map(|p| (p.seq, p.len)).collect();
+        assert_eq!(left, vec![(104, 2), (106, 3)]);
+        d.consume(109);
+        assert_eq!(d.pieces(0, 200).count(), 0);
+    }
+
+    #[test]
+    fn the_ledger_is_bounded_and_off_by_default() {
+        let mut d = Direction::default();
+        d.syn(0);
+        collect(&mut d, 1, b"x", 10);
+        assert_eq!(d.pieces(0, 100).count(), 0);
+        d.track = true;
+        for i in 0..MAX_PIECES as u32 + 10 {
+            d.data(2 + i, b"y", u64::from(i), 10, &mut |_, _| {});
+        }
+        assert_eq!(d.pieces(0, u32::MAX / 2).count(), MAX_PIECES);
+        assert_eq!(d.pieces(0, u32::MAX / 2).next().map(|p| p.frame), Some(10));
+    }
+
+    #[test]
+    fn a_reused_pair_of_ports_gets_the_next_index() {
+        let a = ("10.0.0.1".parse().unwrap(), 1);
+        let b = ("10.0.0.2".parse().unwrap(), 2);
+        let c = ("10.0.0.3".parse().unwrap(), 3);
+        let mut t = ConvTable::default();
+        let (k, _) = ConvKey::of(a, b);
+        assert_eq!(t.get(k), (0, true));
+        assert_eq!(t.get(ConvKey::of(a, c).0), (1, true));
+        assert_eq!(t.renew(k), 2);
+        assert_eq!(t.get(k), (2, false));
+        assert_eq!(t.len(), 3);
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct Expert {
     pub text: (u32, u32),
     /// The node it is about (index), if any.
     pub node: Option<u32>,
+    /// Where its `_ws.expert` subtree goes in [`Tree::nodes`]: after what the node's subtree
+    /// held when the finding was added (tshark hangs an expert item under its item at that
+    /// moment); `u32::MAX` (no node) for the end of the tree, at the top level.
+    pub at: u32,
 }
 
 /// How much of the tree to build: printers that need less let the dissector skip the cost.
@@ -317,11 +321,23 @@ impl Tree {
         args: std::fmt::Arguments<'_>,
     ) {
         let text = self.text(args);
+        let at = match node {
+            Some(k) if (k as usize) < self.nodes.len() => {
+                let d = self.nodes[k as usize].depth;
+                let mut end = k as usize + 1;
+                while end < self.nodes.len() && self.nodes[end].depth > d {
+                    end += 1;
+                }
+                end
+            }
+            _ => u32::MAX as usize,
+        };
         self.experts.push(Expert {
             field,
             severity,
             text,
             node,
+            at: at as u32,
         });
     }
 

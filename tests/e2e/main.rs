@@ -6,4 +6,5 @@ mod captures;
 mod dissect;
 mod r#gen;
 mod props;
+mod tcp;
 mod tshark;

@@ -232,7 +232,7 @@ impl Link {
             budget,
             ..
         } = self;
-        let arrival = tcp[dir].data(seq, &frame, *budget, &mut |s, b| {
+        let arrival = tcp[dir].data(seq, &frame, *number, *budget, &mut |s, b| {
             mpa.feed(dir, s, b, &frame, *number, out)
         });
         if arrival.fresh == 0 && (arrival.out_of_order || arrival.duplicate) {

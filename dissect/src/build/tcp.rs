@@ -1,0 +1,804 @@
+//! TCP fields as tshark 4.0 shows them: the header, options, conversation timestamps, the
+//! `[SEQ/ACK analysis]` subtree with its expert items, and what TCP says about the upper
+//! layer's PDUs (`tcp.pdu.size`, `tcp.segment_data`, the `tcp.segments` reassembly subtree).
+
+use std::fmt::Write as _;
+
+use oneshot_codec::etherparse::TcpSlice;
+
+use super::B;
+use crate::field::FieldId;
+use crate::registry::f;
+use crate::stream::Piece;
+use crate::tcp_analysis::{Verdict, completeness_text, flag, options, th};
+use crate::tree::{FRAME_SOURCE, Severity, SourceId, Tree, Value};
+
+/// What the conversation tracker knows about a segment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpInfo<'a> {
+    /// `tcp.stream`.
+    pub stream: u64,
+    /// Time since the conversation's first frame.
+    pub time_relative_ns: i64,
+    /// Time since the conversation's previous frame.
+    pub time_delta_ns: i64,
+    /// The sequence analysis of the segment.
+    pub analysis: Verdict,
+    /// What the upper layer made of the payload, in payload order.
+    pub payload: &'a [PayloadItem],
+}
+
+/// One thing TCP says about its payload after `TCP payload (N bytes)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadItem {
+    /// The upper layer framed a PDU of this many octets (`tcp.pdu.size`).
+    PduSize(u32),
+    /// Payload octets `off..off + len` belong to a PDU that spans segments
+    /// (`tcp.segment_data`); `retransmitted` when the whole segment is a retransmission.
+    Data {
+        /// Offset in the payload.
+        off: usize,
+        /// Octets.
+        len: usize,
+        /// "Retransmitted TCP segment data".
+        retransmitted: bool,
+    },
+    /// The PDU these octets belong to is reassembled in that frame (`tcp.reassembled_in`).
+    ReassembledIn(u64),
+}
+
+const FLAG_CHARS: [(u16, char); 12] = [
+    (0x800, 'R'),
+    (0x400, 'R'),
+    (0x200, 'R'),
+    (0x100, 'A'),
+    (0x080, 'C'),
+    (0x040, 'E'),
+    (0x020, 'U'),
+    (0x010, 'A'),
+    (0x008, 'P'),
+    (0x004, 'R'),
+    (0x002, 'S'),
+    (0x001, 'F'),
+];
+
+/// Flag names in the Info column and the `Flags:` line, lowest bit first.
+const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"];
+
+/// `"PSH, ACK"`: the set flags (low 12 bits) by name, as tshark lists them.
+struct FlagNames(u16);
+
+impl std::fmt::Display for FlagNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reserved = (self.0 & 0xE00 != 0).then_some("Reserved");
+        let names = FLAG_NAMES
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .chain(reserved);
+        let mut first = true;
+        for n in names {
+            if !first {
+                f.write_str(", ")?;
+            }
+            f.write_str(n)?;
+            first = false;
+        }
+        if first {
+            f.write_str("<None>")?;
+        }
+        Ok(())
+    }
+}
+
+/// `"·······AP···"`: a letter for each flag bit set, a dot for each clear one.
+struct FlagLetters(u16);
+
+impl std::fmt::Display for FlagLetters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for &(m, c) in &FLAG_CHARS {
+            f.write_char(if self.0 & m != 0 { c } else { '\u{b7}' })?;
+        }
+        Ok(())
+    }
+}
+
+/// `", Ack: N"` when the segment acknowledges.
+struct AckPart(Option<u32>);
+
+impl std::fmt::Display for AckPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, ", Ack: {a}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `", Maximum segment size, Window scale"`: the names of the options shown.
+struct OptionNames<'a>(&'a [u8]);
+
+impl std::fmt::Display for OptionNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for o in options(self.0) {
+            if let Some((_, name)) = option_proto(o.kind, o.raw.len()) {
+                write!(f, ", {name}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The protocol node and name of each option shown in detail.
+fn option_proto(kind: u8, len: usize) -> Option<(FieldId, &'static str)> {
+    Some(match (kind, len) {
+        (0, _) => (f::TCP_OPTIONS_EOL, "End of Option List (EOL)"),
+        (1, _) => (f::TCP_OPTIONS_NOP, "No-Operation (NOP)"),
+        (2, 4) => (f::TCP_OPTIONS_MSS, "Maximum segment size"),
+        (3, 3) => (f::TCP_OPTIONS_WSCALE, "Window scale"),
+        (4, 2) => (f::TCP_OPTIONS_SACK_PERM, "SACK permitted"),
+        (8, 10) => (f::TCP_OPTIONS_TIMESTAMP, "Timestamps"),
+        _ => return None,
+    })
+}
+
+/// The flags of a TCP header (low 12 bits).
+pub fn raw_flags(t: &TcpSlice<'_>) -> u16 {
+    let raw = t.header_slice();
+    u16::from_be_bytes([raw[12], raw[13]]) & 0x0FFF
+}
+
+/// The Info column summary tshark writes for a segment: ports, flags, numbers, and what its
+/// options say (`MSS=1460 WS=128 SACK_PERM TSval=… TSecr=…`).
+pub fn info(out: &mut String, tcp: &TcpSlice<'_>, v: &Verdict) {
+    let fl = raw_flags(tcp);
+    let _ = write!(
+        out,
+        "{} \u{2192} {} [{}] Seq={}",
+        tcp.source_port(),
+        tcp.destination_port(),
+        FlagNames(fl),
+        v.rel_seq
+    );
+    if fl & th::ACK != 0 {
+        let _ = write!(out, " Ack={}", v.rel_ack);
+    }
+    let _ = write!(out, " Win={}", scaled_window(tcp, v).0);
+    if fl & th::URG != 0 {
+        let _ = write!(out, " Urg={}", tcp.urgent_pointer());
+    }
+    let _ = write!(out, " Len={}", tcp.payload().len());
+    for o in options(&tcp.header_slice()[20..]) {
+        match (o.kind, o.raw.len()) {
+            (2, 4) => {
+                let _ = write!(out, " MSS={}", u16::from_be_bytes([o.raw[2], o.raw[3]]));
+            }
+            (3, 3) => {
+                let _ = write!(out, " WS={}", 1u32 << o.raw[2].min(14));
+            }
+            (4, 2) => out.push_str(" SACK_PERM"),
+            (8, 10) => {
+                let _ = write!(
+                    out,
+                    " TSval={} TSecr={}",
+                    u32::from_be_bytes([o.raw[2], o.raw[3], o.raw[4], o.raw[5]]),
+                    u32::from_be_bytes([o.raw[6], o.raw[7], o.raw[8], o.raw[9]])
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The window after scaling, and the scale factor tshark shows (-1 unknown, -2 no scaling).
+fn scaled_window(tcp: &TcpSlice<'_>, v: &Verdict) -> (u64, i64) {
+    let win = u64::from(tcp.window_size());
+    if tcp.syn() {
+        return (win, -1);
+    }
+    match v.win_scale {
+        s if s >= 0 => (win << s, 1i64 << s),
+        s => (win, i64::from(s)),
+    }
+}
+
+/// Adds an expert item about node `at`.
+fn expert(t: &mut Tree, field: FieldId, sev: Severity, at: u32, args: std::fmt::Arguments<'_>) {
+    t.expert(field, sev, Some(at), args);
+}
+
+/// TCP at `off`; returns the offset of the payload in the frame.
+pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
+    let raw = tcp.header_slice();
+    let hl = raw.len();
+    let len = tcp.payload().len();
+    let v = &info.analysis;
+    let fl = raw_flags(tcp);
+    let mut b = B::new(t, FRAME_SOURCE, off);
+    let top = b.open(f::TCP, 0, hl);
+    let ackpart = AckPart(tcp.ack().then_some(v.rel_ack));
+    b.t.label(
+        top,
+        format_args!(
+            "Transmission Control Protocol, Src Port: {}, Dst Port: {}, Seq: {}{ackpart}, Len: {len}",
+            tcp.source_port(),
+            tcp.destination_port(),
+            v.rel_seq
+        ),
+    );
+    b.u(f::TCP_SRCPORT, u64::from(tcp.source_port()), 0, 2);
+    b.u(f::TCP_DSTPORT, u64::from(tcp.destination_port()), 2, 2);
+    b.hidden(f::TCP_PORT, Value::Uint(u64::from(tcp.source_port())), 0, 2);
+    b.hidden(
+        f::TCP_PORT,
+        Value::Uint(u64::from(tcp.destination_port())),
+        2,
+        2,
+    );
+    b.u(f::TCP_STREAM, info.stream, 0, 0);
+    let c = b.u(f::TCP_COMPLETENESS, u64::from(v.completeness), 0, 0);
+    b.t.label(
+        c,
+        format_args!(
+            "Conversation completeness: {} ({})",
+            completeness_text(v.completeness),
+            v.completeness
+        ),
+    );
+    b.u(f::TCP_LEN, len as u64, 0, 0);
+    let n = b.u(f::TCP_SEQ, u64::from(v.rel_seq), 4, 4);
+    b.t.label(
+        n,
+        format_args!(
+            "Sequence Number: {}    (relative sequence number)",
+            v.rel_seq
+        ),
+    );
+    b.u(f::TCP_SEQ_RAW, u64::from(tcp.sequence_number()), 4, 4);
+    let extra = u32::from(fl & (th::SYN | th::FIN) != 0);
+    let nxt = v.rel_seq.wrapping_add(len as u32).wrapping_add(extra);
+    let n = b.u(f::TCP_NXTSEQ, u64::from(nxt), 0, 0);
+    b.t.label(
+        n,
+        format_args!("Next Sequence Number: {nxt}    (relative sequence number)"),
+    );
+    let n = b.u(f::TCP_ACK, u64::from(v.rel_ack), 8, 4);
+    if tcp.ack() {
+        b.t.label(
+            n,
+            format_args!(
+                "Acknowledgment Number: {}    (relative ack number)",
+                v.rel_ack
+            ),
+        );
+    } else if tcp.acknowledgment_number() != 0 {
+        expert(
+            b.t,
+            f::TCP_ACK_NONZERO,
+            Severity::Note,
+            n,
+            format_args!(
+                "The acknowledgment number field is nonzero while the ACK flag is not set"
+            ),
+        );
+    }
+    b.u(f::TCP_ACK_RAW, u64::from(tcp.acknowledgment_number()), 8, 4);
+    let n = b.u(f::TCP_HDR_LEN, hl as u64, 12, 1);
+    b.t.label(
+        n,
+        format_args!(
+            "{:04b} .... = Header Length: {hl} bytes ({})",
+            (hl / 4) & 0xF,
+            hl / 4
+        ),
+    );
+    let flags = u64::from(u16::from_be_bytes([raw[12], raw[13]]));
+    let n = b.bits(f::TCP_FLAGS, flags, 12, 2);
+    b.t.label(n, format_args!("Flags: 0x{fl:03x} ({})", FlagNames(fl)));
+    b.t.push();
+    let mut flag_nodes = [0u32; 10];
+    for (k, fl_field) in [
+        f::TCP_FLAGS_RES,
+        f::TCP_FLAGS_AE,
+        f::TCP_FLAGS_CWR,
+        f::TCP_FLAGS_ECE,
+        f::TCP_FLAGS_URG,
+        f::TCP_FLAGS_ACK,
+        f::TCP_FLAGS_PUSH,
+        f::TCP_FLAGS_RESET,
+        f::TCP_FLAGS_SYN,
+        f::TCP_FLAGS_FIN,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        flag_nodes[k] = b.bits(fl_field, flags, 12, 2);
+    }
+    let sv = b.t.text_value(format_args!("{}", FlagLetters(fl)));
+    let str_node = b.v(f::TCP_FLAGS_STR, sv, 12, 2);
+    b.t.pop();
+    let (syn_node, fin_node, rst_node) = (flag_nodes[8], flag_nodes[9], flag_nodes[7]);
+    if fl & th::SYN != 0 {
+        if fl & th::ACK != 0 {
+            expert(
+                b.t,
+                f::TCP_CONNECTION_SYNACK,
+                Severity::Chat,
+                syn_node,
+                format_args!(
+                    "Connection establish acknowledge (SYN+ACK): server port {}",
+                    tcp.source_port()
+                ),
+            );
+        } else {
+            expert(
+                b.t,
+                f::TCP_CONNECTION_SYN,
+                Severity::Chat,
+                syn_node,
+                format_args!(
+                    "Connection establish request (SYN): server port {}",
+                    tcp.destination_port()
+                ),
+            );
+        }
+    }
+    if fl & th::FIN != 0 {
+        expert(
+            b.t,
+            f::TCP_CONNECTION_FIN,
+            Severity::Chat,
+            fin_node,
+            format_args!("Connection finish (FIN)"),
+        );
+        match v.fin_active {
+            Some(true) => expert(
+                b.t,
+                f::TCP_CONNECTION_FIN_ACTIVE,
+                Severity::Note,
+                str_node,
+                format_args!("This frame initiates the connection closing"),
+            ),
+            Some(false) => expert(
+                b.t,
+                f::TCP_CONNECTION_FIN_PASSIVE,
+                Severity::Note,
+                str_node,
+                format_args!("This frame undergoes the connection closing"),
+            ),
+            None => {}
+        }
+    }
+    if fl & th::RST != 0 {
+        expert(
+            b.t,
+            f::TCP_CONNECTION_RST,
+            Severity::Warning,
+            rst_node,
+            format_args!("Connection reset (RST)"),
+        );
+    }
+    let win = u64::from(tcp.window_size());
+    b.u(f::TCP_WINDOW_SIZE_VALUE, win, 14, 2);
+    let (scaled, factor) = scaled_window(tcp, v);
+    b.u(f::TCP_WINDOW_SIZE, scaled, 14, 2);
+    if !tcp.syn() {
+        let n = b.v(f::TCP_WINDOW_SIZE_SCALEFACTOR, Value::Int(factor), 14, 2);
+        match factor {
+            -1 => {
+                b.t.label(n, format_args!("Window size scaling factor: -1 (unknown)"))
+            }
+            -2 => b.t.label(
+                n,
+                format_args!("Window size scaling factor: -2 (no window scaling used)"),
+            ),
+            _ => {}
+        }
+    }
+    let n = b.u(f::TCP_CHECKSUM, u64::from(tcp.checksum()), 16, 2);
+    b.t.label(
+        n,
+        format_args!("Checksum: 0x{:04x} [unverified]", tcp.checksum()),
+    );
+    let n = b.u(f::TCP_CHECKSUM_STATUS, 2, 0, 0);
+    b.t.label(n, format_args!("Checksum Status: Unverified"));
+    let n = b.u(
+        f::TCP_URGENT_POINTER,
+        u64::from(tcp.urgent_pointer()),
+        18,
+        2,
+    );
+    if fl & th::URG == 0 && tcp.urgent_pointer() != 0 {
+        expert(
+            b.t,
+            f::TCP_URGENT_POINTER_NON_ZERO,
+            Severity::Note,
+            n,
+            format_args!("The urgent pointer field is nonzero while the URG flag is not set"),
+        );
+    }
+    if hl > 20 {
+        tcp_options(&mut b, &raw[20..]);
+    }
+    b.v(
+        f::TCP_TIME_RELATIVE,
+        Value::RelTime(info.time_relative_ns),
+        0,
+        0,
+    );
+    b.v(f::TCP_TIME_DELTA, Value::RelTime(info.time_delta_ns), 0, 0);
+    if v.analysed {
+        seq_ack_analysis(&mut b, v);
+    }
+    // tshark shows a RST's data as a "Reset cause", not as payload.
+    if len > 0 && fl & th::RST == 0 {
+        let n = b.bytes(f::TCP_PAYLOAD, hl, len);
+        b.t.label(n, format_args!("TCP payload ({len} byte{})", plural(len)));
+    }
+    for item in info.payload {
+        match *item {
+            PayloadItem::PduSize(n) => {
+                b.u(f::TCP_PDU_SIZE, u64::from(n), hl, 0);
+            }
+            PayloadItem::Data {
+                off: o,
+                len: n,
+                retransmitted,
+            } => {
+                let i = b.bytes(f::TCP_SEGMENT_DATA, hl + o, n);
+                b.t.label(
+                    i,
+                    format_args!(
+                        "{}TCP segment data ({n} byte{})",
+                        if retransmitted { "Retransmitted " } else { "" },
+                        plural(n)
+                    ),
+                );
+            }
+            PayloadItem::ReassembledIn(fr) => {
+                b.u(f::TCP_REASSEMBLED_IN, fr, 0, 0);
+            }
+        }
+    }
+    b.close();
+    off + hl
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The options subtree: one protocol node per option with its kind, length and values.
+fn tcp_options(b: &mut B<'_>, opts: &[u8]) {
+    let node = b.bytes(f::TCP_OPTIONS, 20, opts.len());
+    b.t.label(
+        node,
+        format_args!("Options: ({} bytes){}", opts.len(), OptionNames(opts)),
+    );
+    b.t.push();
+    for o in options(opts) {
+        let at = 20 + o.at;
+        let r = o.raw;
+        let Some((proto, name)) = option_proto(o.kind, r.len()) else {
+            continue;
+        };
+        let n = b.bytes(proto, at, r.len());
+        match o.kind {
+            2 => {
+                let mss = u16::from_be_bytes([r[2], r[3]]);
+                b.t.label(
+                    n,
+                    format_args!("TCP Option - Maximum segment size: {mss} bytes"),
+                );
+            }
+            3 => {
+                let shift = r[2];
+                b.t.label(
+                    n,
+                    format_args!(
+                        "TCP Option - Window scale: {shift} (multiply by {})",
+                        1u32 << shift.min(14)
+                    ),
+                );
+            }
+            8 => {
+                b.t.label(
+                    n,
+                    format_args!(
+                        "TCP Option - Timestamps: TSval {}, TSecr {}",
+                        u32::from_be_bytes([r[2], r[3], r[4], r[5]]),
+                        u32::from_be_bytes([r[6], r[7], r[8], r[9]])
+                    ),
+                );
+            }
+            _ => b.t.label(n, format_args!("TCP Option - {name}")),
+        }
+        b.t.push();
+        b.u(f::TCP_OPTION_KIND, u64::from(o.kind), at, 1);
+        if o.kind > 1 {
+            b.u(f::TCP_OPTION_LEN, u64::from(r[1]), at + 1, 1);
+        }
+        match o.kind {
+            2 => {
+                b.u(
+                    f::TCP_OPTIONS_MSS_VAL,
+                    u64::from(u16::from_be_bytes([r[2], r[3]])),
+                    at + 2,
+                    2,
+                );
+            }
+            3 => {
+                b.u(f::TCP_OPTIONS_WSCALE_SHIFT, u64::from(r[2]), at + 2, 1);
+                b.u(
+                    f::TCP_OPTIONS_WSCALE_MULTIPLIER,
+                    1u64 << r[2].min(14),
+                    at + 2,
+                    1,
+                );
+            }
+            8 => {
+                b.u(
+                    f::TCP_OPTIONS_TIMESTAMP_TSVAL,
+                    u64::from(u32::from_be_bytes([r[2], r[3], r[4], r[5]])),
+                    at + 2,
+                    4,
+                );
+                b.u(
+                    f::TCP_OPTIONS_TIMESTAMP_TSECR,
+                    u64::from(u32::from_be_bytes([r[6], r[7], r[8], r[9]])),
+                    at + 6,
+                    4,
+                );
+            }
+            _ => {}
+        }
+        b.t.pop();
+    }
+    b.t.pop();
+}
+
+/// The `[SEQ/ACK analysis]` subtree, in tshark's order, with its expert items where tshark
+/// hangs them.
+fn seq_ack_analysis(b: &mut B<'_>, v: &Verdict) {
+    let top = b.v(f::TCP_ANALYSIS, Value::None, 0, 0);
+    b.t.label(top, format_args!("SEQ/ACK analysis"));
+    b.t.push();
+    if v.acks_frame != 0 {
+        b.u(f::TCP_ANALYSIS_ACKS_FRAME, v.acks_frame, 0, 0);
+        if v.ack_rtt != 0 {
+            b.v(f::TCP_ANALYSIS_ACK_RTT, Value::RelTime(v.ack_rtt), 0, 0);
+        }
+    }
+    if v.initial_rtt != 0 {
+        b.v(
+            f::TCP_ANALYSIS_INITIAL_RTT,
+            Value::RelTime(v.initial_rtt),
+            0,
+            0,
+        );
+    }
+    if v.bytes_in_flight != 0 {
+        b.u(
+            f::TCP_ANALYSIS_BYTES_IN_FLIGHT,
+            u64::from(v.bytes_in_flight),
+            0,
+            0,
+        );
+        b.u(
+            f::TCP_ANALYSIS_PUSH_BYTES_SENT,
+            u64::from(v.push_bytes_sent),
+            0,
+            0,
+        );
+    }
+    let fl = v.flags;
+    if fl != 0 {
+        let flags = b.v(f::TCP_ANALYSIS_FLAGS, Value::None, 0, 0);
+        b.t.label(flags, format_args!("TCP Analysis Flags"));
+        b.t.push();
+        let say = |b: &mut B<'_>, bit: u16, field: FieldId, sev: Severity, text: &str| {
+            if fl & bit != 0 {
+                expert(b.t, field, sev, flags, format_args!("{text}"));
+            }
+        };
+        say(
+            b,
+            flag::REUSED_PORTS,
+            f::TCP_ANALYSIS_REUSED_PORTS,
+            Severity::Note,
+            "A new tcp session is started with the same ports as an earlier session in this trace",
+        );
+        if fl & flag::RETRANSMISSION != 0 {
+            expert(
+                b.t,
+                f::TCP_ANALYSIS_RETRANSMISSION,
+                Severity::Note,
+                flags,
+                format_args!("This frame is a (suspected) retransmission"),
+            );
+            if v.rto != 0 {
+                b.v(f::TCP_ANALYSIS_RTO, Value::RelTime(v.rto), 0, 0);
+                b.u(f::TCP_ANALYSIS_RTO_FRAME, v.rto_frame, 0, 0);
+            }
+        }
+        for (bit, field, text) in [
+            (
+                flag::FAST_RETRANSMISSION,
+                f::TCP_ANALYSIS_FAST_RETRANSMISSION,
+                "This frame is a (suspected) fast retransmission",
+            ),
+            (
+                flag::SPURIOUS_RETRANSMISSION,
+                f::TCP_ANALYSIS_SPURIOUS_RETRANSMISSION,
+                "This frame is a (suspected) spurious retransmission",
+            ),
+        ] {
+            if fl & bit != 0 {
+                expert(b.t, field, Severity::Note, flags, format_args!("{text}"));
+                expert(
+                    b.t,
+                    f::TCP_ANALYSIS_RETRANSMISSION,
+                    Severity::Note,
+                    flags,
+                    format_args!("This frame is a (suspected) retransmission"),
+                );
+            }
+        }
+        say(
+            b,
+            flag::OUT_OF_ORDER,
+            f::TCP_ANALYSIS_OUT_OF_ORDER,
+            Severity::Warning,
+            "This frame is a (suspected) out-of-order segment",
+        );
+        say(
+            b,
+            flag::LOST_PACKET,
+            f::TCP_ANALYSIS_LOST_SEGMENT,
+            Severity::Warning,
+            "Previous segment(s) not captured (common at capture start)",
+        );
+        say(
+            b,
+            flag::ACK_LOST_PACKET,
+            f::TCP_ANALYSIS_ACK_LOST_SEGMENT,
+            Severity::Warning,
+            "ACKed segment that wasn't captured (common at capture start)",
+        );
+        say(
+            b,
+            flag::WINDOW_UPDATE,
+            f::TCP_ANALYSIS_WINDOW_UPDATE,
+            Severity::Chat,
+            "TCP window update",
+        );
+        say(
+            b,
+            flag::WINDOW_FULL,
+            f::TCP_ANALYSIS_WINDOW_FULL,
+            Severity::Warning,
+            "TCP window specified by the receiver is now completely full",
+        );
+        say(
+            b,
+            flag::KEEP_ALIVE,
+            f::TCP_ANALYSIS_KEEP_ALIVE,
+            Severity::Note,
+            "TCP keep-alive segment",
+        );
+        say(
+            b,
+            flag::KEEP_ALIVE_ACK,
+            f::TCP_ANALYSIS_KEEP_ALIVE_ACK,
+            Severity::Note,
+            "ACK to a TCP keep-alive segment",
+        );
+        let dup = v.dup_ack_num != 0;
+        if dup && fl & flag::DUPLICATE_ACK != 0 {
+            let n = b.v(f::TCP_ANALYSIS_DUPLICATE_ACK, Value::None, 0, 0);
+            b.t.label(n, format_args!("This is a TCP duplicate ack"));
+        }
+        b.t.pop();
+        if dup {
+            b.u(
+                f::TCP_ANALYSIS_DUPLICATE_ACK_NUM,
+                u64::from(v.dup_ack_num),
+                0,
+                0,
+            );
+            let n = b.u(f::TCP_ANALYSIS_DUPLICATE_ACK_FRAME, v.dup_ack_frame, 0, 0);
+            expert(
+                b.t,
+                f::TCP_ANALYSIS_DUPLICATE_ACK,
+                Severity::Note,
+                n,
+                format_args!("Duplicate ACK (#{})", v.dup_ack_num),
+            );
+        }
+        for (bit, field, sev, text) in [
+            (
+                flag::ZERO_WINDOW_PROBE,
+                f::TCP_ANALYSIS_ZERO_WINDOW_PROBE,
+                Severity::Note,
+                "TCP Zero Window Probe",
+            ),
+            (
+                flag::ZERO_WINDOW,
+                f::TCP_ANALYSIS_ZERO_WINDOW,
+                Severity::Warning,
+                "TCP Zero Window segment",
+            ),
+            (
+                flag::ZERO_WINDOW_PROBE_ACK,
+                f::TCP_ANALYSIS_ZERO_WINDOW_PROBE_ACK,
+                Severity::Note,
+                "ACK to a TCP Zero Window Probe",
+            ),
+        ] {
+            if fl & bit != 0 {
+                expert(b.t, field, sev, flags, format_args!("{text}"));
+            }
+        }
+    }
+    b.t.pop();
+}
+
+/// The reassembly subtree tshark puts right after the TCP tree in the frame that completes a
+/// PDU spanning segments: the segments (frame and payload range each), their count, the
+/// reassembled length and octets (`data`, in source `src`).
+pub fn tcp_segments(t: &mut Tree, pieces: &[Piece], pdu_seq: u32, src: SourceId, data: &[u8]) {
+    let total = data.len();
+    let mut b = B::new(t, src, 0);
+    let top = b.v(f::TCP_SEGMENTS, Value::None, 0, total);
+    let mut label = String::with_capacity(64);
+    let _ = write!(
+        label,
+        "{} Reassembled TCP Segments ({total} bytes): ",
+        pieces.len()
+    );
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 {
+            label.push_str(", ");
+        }
+        let _ = write!(label, "#{}({})", p.frame, p.len);
+    }
+    // tshark's labels stop at 239 octets.
+    if label.len() > 239 {
+        let mut end = 239;
+        while !label.is_char_boundary(end) {
+            end -= 1;
+        }
+        label.truncate(end);
+    }
+    b.t.label(top, format_args!("{label}"));
+    b.t.push();
+    for p in pieces {
+        let start = p.seq.wrapping_sub(pdu_seq) as usize;
+        let n = b.u(f::TCP_SEGMENT, p.frame, start, p.len as usize);
+        b.t.label(
+            n,
+            format_args!(
+                "Frame: {}, payload: {}-{} ({} byte{})",
+                p.frame,
+                start,
+                start + p.len as usize - 1,
+                p.len,
+                plural(p.len as usize)
+            ),
+        );
+    }
+    b.u(f::TCP_SEGMENT_COUNT, pieces.len() as u64, 0, 0);
+    b.u(f::TCP_REASSEMBLED_LENGTH, total as u64, 0, 0);
+    let n = b.bytes(f::TCP_REASSEMBLED_DATA, 0, total);
+    // tshark shows the first 36 octets of a byte field, then an ellipsis.
+    let mut hex = String::with_capacity(76);
+    for x in data.iter().take(36) {
+        let _ = write!(hex, "{x:02x}");
+    }
+    if data.len() > 36 {
+        hex.push('\u{2026}');
+    }
+    b.t.label(n, format_args!("Reassembled TCP Data: {hex}"));
+    b.t.pop();
+}

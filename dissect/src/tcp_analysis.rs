@@ -1,0 +1,995 @@
+//! TCP sequence analysis as tshark 4.0 does it (`tcp.analysis.*`): retransmissions (plain, fast,
+//! spurious), out-of-order and lost segments, duplicate ACKs, keep-alives, window updates, full
+//! and zero windows, the segment each ACK acknowledges with its RTT, bytes in flight, the
+//! conversation's completeness and initial RTT, relative sequence numbers and window scaling.
+//!
+//! The rules are those of Wireshark's `tcp_analyze_sequence_number` (see the Wireshark User's
+//! Guide, "TCP Analysis"), applied to raw sequence numbers with tshark's quirks kept, because
+//! users compare the two tools column by column: a sequence number of 0 means "not seen yet",
+//! the first checks that match end the search in tshark's order, and a segment may carry several
+//! findings at once.
+//!
+//! ```text
+//!  per direction (Flow)          per segment (Verdict)
+//!  base_seq, nextseq, lastack    flags: RETRANSMISSION | LOST_PACKET | DUPLICATE_ACK | ...
+//!  window, win_scale, dupacks    acks frame N after RTT; bytes in flight; dup ACK #k of frame M
+//!  unacked segments (<= 10000)   completeness, iRTT, relative seq/ack, FIN active/passive
+//! ```
+//!
+//! Nothing here allocates per segment once a flow's list of unacknowledged segments has grown
+//! to its working size.
+
+use std::collections::VecDeque;
+
+/// Findings on one segment (Wireshark's `TCP_A_*` bits).
+pub mod flag {
+    /// Retransmission (the sequence number did not advance).
+    pub const RETRANSMISSION: u16 = 0x0001;
+    /// Octets before this segment were never seen.
+    pub const LOST_PACKET: u16 = 0x0002;
+    /// It acknowledges octets never seen.
+    pub const ACK_LOST_PACKET: u16 = 0x0004;
+    /// Keep-alive.
+    pub const KEEP_ALIVE: u16 = 0x0008;
+    /// Duplicate ACK.
+    pub const DUPLICATE_ACK: u16 = 0x0010;
+    /// Zero window.
+    pub const ZERO_WINDOW: u16 = 0x0020;
+    /// Zero window probe.
+    pub const ZERO_WINDOW_PROBE: u16 = 0x0040;
+    /// ACK of a zero window probe.
+    pub const ZERO_WINDOW_PROBE_ACK: u16 = 0x0080;
+    /// ACK of a keep-alive.
+    pub const KEEP_ALIVE_ACK: u16 = 0x0100;
+    /// Out of order.
+    pub const OUT_OF_ORDER: u16 = 0x0200;
+    /// Fast retransmission (after duplicate ACKs).
+    pub const FAST_RETRANSMISSION: u16 = 0x0400;
+    /// Window update.
+    pub const WINDOW_UPDATE: u16 = 0x0800;
+    /// The receiver's window is full.
+    pub const WINDOW_FULL: u16 = 0x1000;
+    /// A new conversation on the ports of an earlier one.
+    pub const REUSED_PORTS: u16 = 0x2000;
+    /// Retransmission of octets already acknowledged.
+    pub const SPURIOUS_RETRANSMISSION: u16 = 0x4000;
+}
+
+/// TCP flag bits.
+pub mod th {
+    /// FIN.
+    pub const FIN: u16 = 0x001;
+    /// SYN.
+    pub const SYN: u16 = 0x002;
+    /// RST.
+    pub const RST: u16 = 0x004;
+    /// PSH.
+    pub const PSH: u16 = 0x008;
+    /// ACK.
+    pub const ACK: u16 = 0x010;
+    /// URG.
+    pub const URG: u16 = 0x020;
+}
+
+/// Conversation completeness bits (`tcp.completeness`).
+pub mod complete {
+    /// A SYN was seen.
+    pub const SYN: u8 = 0x01;
+    /// A SYN-ACK was seen.
+    pub const SYNACK: u8 = 0x02;
+    /// A pure ACK was seen.
+    pub const ACK: u8 = 0x04;
+    /// Data was seen.
+    pub const DATA: u8 = 0x08;
+    /// A FIN-ACK was seen.
+    pub const FIN: u8 = 0x10;
+    /// A RST was seen.
+    pub const RST: u8 = 0x20;
+}
+
+/// Most unacknowledged segments remembered per direction (tshark 4.0 stops adding at 10000:
+/// bytes in flight then stop growing).
+pub const MAX_UNACKED: usize = 10_000;
+
+/// A fast retransmission comes within this long of the last duplicate ACK.
+const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
+/// Out-of-order threshold when the initial RTT is not known.
+const OUT_OF_ORDER_DEFAULT_NS: u64 = 3_000_000;
+
+fn gt(a: u32, b: u32) -> bool {
+    (b.wrapping_sub(a) as i32) < 0
+}
+
+fn lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+fn le(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) <= 0
+}
+
+/// `now - then` the way tshark computes it: an unsigned number of nanoseconds (time running
+/// backwards makes it huge).
+fn since(now: i64, then: i64) -> u64 {
+    now.wrapping_sub(then) as u64
+}
+
+/// A segment sent and not yet acknowledged.
+#[derive(Debug, Clone, Copy)]
+struct Unacked {
+    frame: u64,
+    seq: u32,
+    nextseq: u32,
+    ts: i64,
+}
+
+/// Analysis state of one direction.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// Sequence number shown as 0.
+    pub base_seq: u32,
+    base_set: bool,
+    nextseq: u32,
+    nextseq_time: i64,
+    nextseq_frame: u64,
+    max_seq_to_be_acked: u32,
+    lastack: u32,
+    lastack_time: i64,
+    last_non_dup_ack: u64,
+    dupacks: i32,
+    window: u32,
+    /// Window scale shift: -1 not known, -2 not used, else the shift.
+    pub win_scale: i8,
+    last_flags: u16,
+    segments: VecDeque<Unacked>,
+    /// Lowest start and highest end of `segments`, relative to `base_seq`, when known (kept up
+    /// to date as segments are added, recomputed after ACKs remove some).
+    span: Option<(u32, u32)>,
+    valid_bif: bool,
+    push_bytes_sent: u32,
+    push_set_last: bool,
+    closing_initiator: bool,
+    is_first_ack: bool,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow {
+            base_seq: 0,
+            base_set: false,
+            nextseq: 0,
+            nextseq_time: 0,
+            nextseq_frame: 0,
+            max_seq_to_be_acked: 0,
+            lastack: 0,
+            lastack_time: 0,
+            last_non_dup_ack: 0,
+            dupacks: 0,
+            window: u32::MAX,
+            win_scale: -1,
+            last_flags: 0,
+            segments: VecDeque::new(),
+            span: None,
+            valid_bif: true,
+            push_bytes_sent: 0,
+            push_set_last: false,
+            closing_initiator: false,
+            is_first_ack: false,
+        }
+    }
+}
+
+/// One segment as the analysis needs it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Segment {
+    /// Frame number.
+    pub frame: u64,
+    /// Capture time, ns.
+    pub ts: i64,
+    /// Raw sequence number.
+    pub seq: u32,
+    /// Raw acknowledgment number.
+    pub ack: u32,
+    /// Payload octets.
+    pub len: u32,
+    /// Flags (the low 12 bits of octets 12-13).
+    pub flags: u16,
+    /// Raw window field.
+    pub window: u16,
+    /// The Window Scale option's shift, if the segment carries one (capped at 14).
+    pub wscale: Option<u8>,
+}
+
+/// How the ports-reused check came out for a SYN or SYN-ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// Nothing to do.
+    No,
+    /// A SYN with a new initial sequence number: the segment starts a new conversation (give it
+    /// a fresh [`Conn`], then call [`Conn::reused`] on it).
+    NewConversation,
+}
+
+/// What the analysis says about one segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// [`flag`] bits.
+    pub flags: u16,
+    /// tshark would show a `[SEQ/ACK analysis]` subtree (something was found or measured).
+    pub analysed: bool,
+    /// The segment this one acknowledges (0: none).
+    pub acks_frame: u64,
+    /// Time since that segment (0: not shown).
+    pub ack_rtt: i64,
+    /// The conversation's initial RTT (0: not known yet).
+    pub initial_rtt: i64,
+    /// Bytes in flight after this segment (0: not shown).
+    pub bytes_in_flight: u32,
+    /// Bytes sent since the last PSH.
+    pub push_bytes_sent: u32,
+    /// Duplicate ACK number (0: not a duplicate).
+    pub dup_ack_num: u32,
+    /// The ACK this one duplicates.
+    pub dup_ack_frame: u64,
+    /// Time since the segment this one retransmits (0: not shown).
+    pub rto: i64,
+    /// The segment it retransmits.
+    pub rto_frame: u64,
+    /// Relative sequence number.
+    pub rel_seq: u32,
+    /// Relative acknowledgment number (the raw field without the ACK flag).
+    pub rel_ack: u32,
+    /// `tcp.completeness` as shown for this segment (before it counts).
+    pub completeness: u8,
+    /// Window scale shift in force for this segment's window (-1 unknown, -2 none).
+    pub win_scale: i8,
+    /// For a FIN: Some(true) if it starts the close, Some(false) if it answers one.
+    pub fin_active: Option<bool>,
+}
+
+impl Verdict {
+    /// The Info column prefix, e.g. `"[TCP Dup ACK 18#1] "`, in tshark's order.
+    pub fn info_prefix(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        // tshark prepends each remark in turn, so the last one ends up first.
+        let mut parts: [Option<&str>; 16] = [None; 16];
+        let mut n = 0;
+        let mut dup = false;
+        let f = self.flags;
+        let mut push = |on: bool, s: &'static str| {
+            if on {
+                parts[n] = Some(s);
+                n += 1;
+            }
+        };
+        push(f & flag::REUSED_PORTS != 0, "[TCP Port numbers reused] ");
+        push(f & flag::RETRANSMISSION != 0, "[TCP Retransmission] ");
+        push(
+            f & flag::FAST_RETRANSMISSION != 0,
+            "[TCP Fast Retransmission] ",
+        );
+        push(
+            f & flag::SPURIOUS_RETRANSMISSION != 0,
+            "[TCP Spurious Retransmission] ",
+        );
+        push(f & flag::OUT_OF_ORDER != 0, "[TCP Out-Of-Order] ");
+        push(
+            f & flag::LOST_PACKET != 0,
+            "[TCP Previous segment not captured] ",
+        );
+        push(
+            f & flag::ACK_LOST_PACKET != 0,
+            "[TCP ACKed unseen segment] ",
+        );
+        push(f & flag::WINDOW_UPDATE != 0, "[TCP Window Update] ");
+        push(f & flag::WINDOW_FULL != 0, "[TCP Window Full] ");
+        push(f & flag::KEEP_ALIVE != 0, "[TCP Keep-Alive] ");
+        push(f & flag::KEEP_ALIVE_ACK != 0, "[TCP Keep-Alive ACK] ");
+        if self.dup_ack_num != 0 && f & flag::DUPLICATE_ACK != 0 {
+            // A placeholder: the text has numbers in it.
+            push(true, "");
+            dup = true;
+        }
+        push(f & flag::ZERO_WINDOW_PROBE != 0, "[TCP ZeroWindowProbe] ");
+        push(f & flag::ZERO_WINDOW != 0, "[TCP ZeroWindow] ");
+        push(
+            f & flag::ZERO_WINDOW_PROBE_ACK != 0,
+            "[TCP ZeroWindowProbeAck] ",
+        );
+        for p in parts[..n].iter().rev().flatten() {
+            if p.is_empty() && dup {
+                let _ = write!(
+                    out,
+                    "[TCP Dup ACK {}#{}] ",
+                    self.dup_ack_frame, self.dup_ack_num
+                );
+            } else {
+                out.push_str(p);
+            }
+        }
+    }
+}
+
+/// Analysis state of a conversation.
+#[derive(Debug, Clone, Default)]
+pub struct Conn {
+    /// The two directions, numbered as the conversation table numbers them.
+    pub flows: [Flow; 2],
+    first_rtt: i64,
+    mru_syn: i64,
+    completeness: u8,
+    seen: bool,
+    reused: bool,
+}
+
+impl Conn {
+    /// Whether `s`, a SYN without ACK, starts a new conversation on these ports (tshark's
+    /// "TCP Port numbers reused"). A SYN that repeats the first one's sequence number is a
+    /// retransmission, flagged but kept in this conversation.
+    pub fn reuse(&self, dir: usize, s: &Segment) -> Reuse {
+        let f = &self.flows[dir];
+        if s.flags & (th::SYN | th::ACK) == th::SYN && f.base_set && s.seq != f.base_seq {
+            Reuse::NewConversation
+        } else {
+            Reuse::No
+        }
+    }
+
+    /// Marks a fresh conversation as one that reuses the ports of an earlier one (call before
+    /// [`Conn::segment`] for its first SYN).
+    pub fn reused(&mut self) {
+        self.completeness = complete::SYN;
+        self.seen = true;
+        self.reused = true;
+    }
+
+    /// The conversation's completeness so far (`tcp.completeness` of its next segment).
+    pub fn completeness(&self) -> u8 {
+        self.completeness
+    }
+
+    /// The initial RTT, once the handshake's last ACK was seen (0 before).
+    pub fn initial_rtt(&self) -> i64 {
+        self.first_rtt
+    }
+
+    /// Analyses segment `s` going in direction `dir`.
+    pub fn segment(&mut self, dir: usize, s: &Segment) -> Verdict {
+        let mut v = Verdict::default();
+        let new = !self.seen;
+        self.seen = true;
+        // Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with
+        // another sequence number (whose conversation it then re-bases). A repeated SYN is a
+        // retransmission.
+        {
+            let f = &mut self.flows[dir];
+            let syn_ack = s.flags & (th::SYN | th::ACK);
+            if std::mem::take(&mut self.reused) {
+                v.flags |= flag::REUSED_PORTS;
+                v.analysed = true;
+            } else if syn_ack == th::SYN | th::ACK && f.base_set && s.seq != f.base_seq {
+                f.base_seq = s.seq;
+                f.span = None;
+                v.flags |= flag::REUSED_PORTS;
+                v.analysed = true;
+            }
+        }
+        v.completeness = self.completeness;
+        self.analyse(dir, s, &mut v);
+        let (fwd, rev) = self.pair(dir);
+        v.rel_seq = s.seq.wrapping_sub(fwd.base_seq);
+        v.rel_ack = if s.flags & th::ACK != 0 {
+            s.ack.wrapping_sub(rev.base_seq)
+        } else {
+            s.ack
+        };
+        v.win_scale = fwd.win_scale;
+        // Completeness.
+        let mut c = if new { 0 } else { self.completeness };
+        let sa = s.flags & (th::SYN | th::ACK);
+        if new {
+            if sa == th::SYN {
+                c |= complete::SYN;
+                if s.len > 0 {
+                    c |= complete::DATA;
+                }
+            }
+        } else {
+            if sa == th::SYN | th::ACK {
+                c |= complete::SYNACK;
+            }
+            if sa == th::ACK {
+                c |= if s.len > 0 {
+                    complete::DATA
+                } else {
+                    complete::ACK
+                };
+            }
+            if s.flags & (th::FIN | th::ACK) == th::FIN | th::ACK {
+                c |= complete::FIN;
+            }
+            if s.flags & th::RST != 0 {
+                c |= complete::RST;
+            }
+        }
+        self.completeness = c;
+        // SYN, FIN, the initial RTT.
+        if s.flags & th::SYN != 0 {
+            if s.flags & th::ACK == 0 {
+                self.mru_syn = s.ts;
+            }
+            self.pair(dir).0.is_first_ack = true;
+        }
+        let (fwd, rev) = self.pair(dir);
+        if s.flags & th::FIN != 0 {
+            if rev.closing_initiator {
+                v.fin_active = Some(false);
+            } else {
+                fwd.closing_initiator = true;
+                v.fin_active = Some(true);
+            }
+        }
+        if sa == th::ACK && self.mru_syn != 0 && self.first_rtt == 0 {
+            self.first_rtt = s.ts.wrapping_sub(self.mru_syn);
+        }
+        let (fwd, _) = self.pair(dir);
+        if sa == th::ACK {
+            fwd.is_first_ack = false;
+        }
+        v.initial_rtt = self.first_rtt;
+        // Window scaling: the option is remembered, then checked on SYNs.
+        let (fwd, rev) = self.pair(dir);
+        if let Some(ws) = s.wscale {
+            fwd.win_scale = ws.min(14) as i8;
+        }
+        if s.flags & th::SYN != 0 {
+            if fwd.win_scale == -1 {
+                fwd.win_scale = -2;
+                rev.win_scale = -2;
+            } else if s.flags & th::ACK != 0 && rev.win_scale == -2 {
+                fwd.win_scale = -2;
+            }
+        }
+        v
+    }
+
+    fn pair(&mut self, dir: usize) -> (&mut Flow, &mut Flow) {
+        let [a, b] = &mut self.flows;
+        if dir == 0 { (a, b) } else { (b, a) }
+    }
+
+    /// tshark's `tcp_analyze_sequence_number`, on raw numbers.
+    fn analyse(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
+        let first_rtt = self.first_rtt;
+        let (fwd, rev) = self.pair(dir);
+        let (seq, ack, len, fl) = (s.seq, s.ack, s.len, s.flags);
+        let window = u32::from(s.window);
+        let sfr = fl & (th::SYN | th::FIN | th::RST) != 0;
+        if !fwd.base_set {
+            fwd.base_seq = if fl & th::SYN != 0 {
+                seq
+            } else {
+                seq.wrapping_sub(1)
+            };
+            fwd.base_set = true;
+        }
+        if !rev.base_set && fl & th::ACK != 0 {
+            rev.base_seq = ack.wrapping_sub(1);
+            rev.base_set = true;
+        }
+        if fl & th::ACK != 0 {
+            rev.valid_bif = true;
+        }
+        let found = |v: &mut Verdict, f: u16| {
+            v.flags |= f;
+            v.analysed = true;
+        };
+        'fwd: {
+            if len == 1 && seq == fwd.nextseq && rev.window == 0 {
+                found(v, flag::ZERO_WINDOW_PROBE);
+                break 'fwd;
+            }
+            if window == 0 && !sfr {
+                found(v, flag::ZERO_WINDOW);
+            }
+            if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && fl & th::RST == 0 {
+                found(v, flag::LOST_PACKET);
+                fwd.valid_bif = false;
+            }
+            if len <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !sfr {
+                found(v, flag::KEEP_ALIVE);
+            }
+            let same = seq == fwd.nextseq && ack == fwd.lastack && !sfr;
+            if len == 0 && window != 0 && window != fwd.window && same {
+                found(v, flag::WINDOW_UPDATE);
+            }
+            if len > 0 && rev.win_scale != -1 && !sfr {
+                let shift = if rev.is_first_ack || rev.win_scale == -2 {
+                    0
+                } else {
+                    rev.win_scale as u32
+                };
+                let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
+                if seq.wrapping_add(len) == edge {
+                    found(v, flag::WINDOW_FULL);
+                }
+            }
+            if len == 0
+                && window != 0
+                && window == fwd.window
+                && same
+                && rev.last_flags & flag::KEEP_ALIVE != 0
+            {
+                found(v, flag::KEEP_ALIVE_ACK);
+                break 'fwd;
+            }
+            if len == 0
+                && window == 0
+                && window == fwd.window
+                && same
+                && rev.last_flags & flag::ZERO_WINDOW_PROBE != 0
+            {
+                found(v, flag::ZERO_WINDOW_PROBE_ACK);
+                break 'fwd;
+            }
+            if len == 0 && window != 0 && window == fwd.window && same {
+                fwd.dupacks = if fwd.dupacks == -1 {
+                    1
+                } else {
+                    fwd.dupacks + 1
+                };
+                found(v, flag::DUPLICATE_ACK);
+                v.dup_ack_num = fwd.dupacks as u32;
+                v.dup_ack_frame = fwd.last_non_dup_ack;
+            }
+        }
+        if ack != fwd.lastack {
+            fwd.last_non_dup_ack = s.frame;
+            fwd.dupacks = 0;
+        }
+        if rev.max_seq_to_be_acked != 0 && gt(ack, rev.max_seq_to_be_acked) && fl & th::ACK != 0 {
+            v.analysed = true;
+            if rev.max_seq_to_be_acked > rev.nextseq {
+                rev.max_seq_to_be_acked = rev.nextseq;
+                v.flags |= flag::ACK_LOST_PACKET;
+            } else {
+                if rev.dupacks == 0 {
+                    v.flags |= flag::ACK_LOST_PACKET;
+                }
+                rev.dupacks = -1;
+            }
+        }
+        'retrans: {
+            if !(len > 0 || fl & (th::SYN | th::FIN) != 0) || v.flags & flag::KEEP_ALIVE != 0 {
+                break 'retrans;
+            }
+            let mut not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
+            if len > 1 && fwd.nextseq.wrapping_sub(1) == seq {
+                not_advanced = false;
+            }
+            if len > 0 && rev.lastack != 0 && le(seq.wrapping_add(len), rev.lastack) {
+                found(v, flag::SPURIOUS_RETRANSMISSION);
+                break 'retrans;
+            }
+            if not_advanced
+                && rev.dupacks >= 2
+                && rev.lastack == seq
+                && since(s.ts, rev.lastack_time) < FAST_RETRANSMISSION_NS
+            {
+                found(v, flag::FAST_RETRANSMISSION);
+                break 'retrans;
+            }
+            let thres = if first_rtt == 0 {
+                OUT_OF_ORDER_DEFAULT_NS
+            } else {
+                first_rtt as u64
+            };
+            let syn_fin = u32::from(fl & (th::SYN | th::FIN) != 0);
+            if not_advanced
+                && since(s.ts, fwd.nextseq_time) < thres
+                && fwd.nextseq != seq.wrapping_add(len).wrapping_add(syn_fin)
+            {
+                found(v, flag::OUT_OF_ORDER);
+                break 'retrans;
+            }
+            if not_advanced {
+                found(v, flag::RETRANSMISSION);
+                v.rto = s.ts.wrapping_sub(fwd.nextseq_time);
+                v.rto_frame = fwd.nextseq_frame;
+                if let Some(u) = fwd.segments.front() {
+                    v.rto = s.ts.wrapping_sub(u.ts);
+                    v.rto_frame = u.frame;
+                }
+            }
+        }
+        let mut nextseq = seq.wrapping_add(len);
+        if (len > 0 || fl & (th::SYN | th::FIN) != 0) && fwd.segments.len() < MAX_UNACKED {
+            if fl & (th::SYN | th::FIN) != 0 {
+                nextseq = nextseq.wrapping_add(1);
+            }
+            let (lo, hi) = (
+                seq.wrapping_sub(fwd.base_seq),
+                nextseq.wrapping_sub(fwd.base_seq),
+            );
+            fwd.span = match fwd.span {
+                Some((a, b)) => Some((a.min(lo), b.max(hi))),
+                None if fwd.segments.is_empty() => Some((lo, hi)),
+                None => None,
+            };
+            fwd.segments.push_back(Unacked {
+                frame: s.frame,
+                seq,
+                nextseq,
+                ts: s.ts,
+            });
+        }
+        let probe = v.flags & flag::ZERO_WINDOW_PROBE != 0;
+        if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+            fwd.nextseq = nextseq;
+            fwd.nextseq_frame = s.frame;
+            fwd.nextseq_time = s.ts;
+        }
+        if (seq == fwd.max_seq_to_be_acked || fwd.max_seq_to_be_acked == 0) && !probe {
+            fwd.max_seq_to_be_acked = fwd.nextseq;
+        }
+        fwd.window = window;
+        fwd.lastack = ack;
+        fwd.lastack_time = s.ts;
+        fwd.last_flags = v.flags;
+        // What this acknowledges: the oldest segment it ends exactly, if any; segments wholly
+        // acknowledged are forgotten, partly acknowledged ones shrink.
+        let mut acked: Option<Unacked> = None;
+        let mut changed = false;
+        rev.segments.retain_mut(|u| {
+            let keep = if ack == u.nextseq {
+                if acked.is_none() {
+                    acked = Some(*u);
+                }
+                false
+            } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+                u.seq = ack;
+                changed = true;
+                true
+            } else {
+                gt(u.nextseq, ack)
+            };
+            changed |= !keep;
+            keep
+        });
+        if changed {
+            rev.span = None;
+        }
+        if let Some(u) = acked {
+            v.analysed = true;
+            v.acks_frame = u.frame;
+            v.ack_rtt = s.ts.wrapping_sub(u.ts);
+        }
+        // Bytes in flight and bytes since the last PSH.
+        if len != 0 && fwd.valid_bif && !fwd.segments.is_empty() {
+            let (first, last) = match fwd.span {
+                Some(x) => x,
+                None => {
+                    let base = fwd.base_seq;
+                    let x = fwd.segments.iter().fold((u32::MAX, 0), |(a, b), u| {
+                        (
+                            a.min(u.seq.wrapping_sub(base)),
+                            b.max(u.nextseq.wrapping_sub(base)),
+                        )
+                    });
+                    fwd.span = Some(x);
+                    x
+                }
+            };
+            let in_flight = last.wrapping_sub(first);
+            v.analysed = true;
+            if in_flight > 0 && in_flight < 2_000_000_000 {
+                v.bytes_in_flight = in_flight - u32::from(fl & (th::SYN | th::FIN) != 0);
+            }
+            let psh = fl & th::PSH != 0;
+            if psh && !fwd.push_set_last {
+                fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
+                fwd.push_set_last = true;
+            } else if psh {
+                fwd.push_bytes_sent = len;
+            } else if fwd.push_set_last {
+                fwd.push_bytes_sent = len;
+                fwd.push_set_last = false;
+            } else {
+                fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
+            }
+            v.push_bytes_sent = fwd.push_bytes_sent;
+        }
+    }
+}
+
+/// The text of `tcp.completeness` as tshark shows it ("Incomplete, DATA (15)").
+pub fn completeness_text(c: u8) -> &'static str {
+    use complete::*;
+    const BASE: u8 = SYN | SYNACK | ACK;
+    match c {
+        SYN => "Incomplete, SYN_SENT",
+        x if x == SYN | SYNACK => "Incomplete, CLIENT_ESTABLISHED",
+        BASE => "Incomplete, ESTABLISHED",
+        x if x == BASE | DATA => "Incomplete, DATA",
+        x if x == BASE | DATA | FIN || x == BASE | DATA | RST || x == BASE | DATA | FIN | RST => {
+            "Complete, WITH_DATA"
+        }
+        x if x == BASE | FIN || x == BASE | RST || x == BASE | FIN | RST => "Complete, NO_DATA",
+        _ => "Incomplete",
+    }
+}
+
+/// One TCP option as it sits in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt<'a> {
+    /// Kind.
+    pub kind: u8,
+    /// Offset of its first octet in the options.
+    pub at: usize,
+    /// Its octets (kind and length included).
+    pub raw: &'a [u8],
+}
+
+/// The options of a TCP header (the octets after the fixed 20): each NOP and EOL is an option
+/// of one octet; the walk stops after EOL, at a length below 2, or at an option that does not
+/// fit (which is returned truncated to what is there, so it can be shown as such).
+pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
+    let mut i = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done || i >= opts.len() {
+            return None;
+        }
+        let kind = opts[i];
+        let at = i;
+        let len = match kind {
+            0 => {
+                done = true;
+                1
+            }
+            1 => 1,
+            _ => match opts.get(i + 1) {
+                Some(&l) if l >= 2 => usize::from(l),
+                _ => {
+                    done = true;
+                    opts.len() - i
+                }
+            },
+        };
+        let end = (i + len).min(opts.len());
+        if end < i + len {
+            done = true;
+        }
+        i = end;
+        Some(Opt {
+            kind,
+            at,
+            raw: &opts[at..end],
+        })
+    })
+}
+
+/// The Window Scale option's shift in `opts`, capped at 14.
+pub fn window_scale(opts: &[u8]) -> Option<u8> {
+    options(opts)
+        .find(|o| o.kind == 3 && o.raw.len() == 3)
+        .map(|o| o.raw[2].min(14))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: usize = 0;
+    const B: usize = 1;
+
+    /// A segment of the sequence in `captures`-style tests: times in microseconds, sequence
+    /// and acknowledgment numbers relative to ISNs 1000 (A) and 5000 (B).
+    fn seg(
+        frame: u64,
+        us: i64,
+        dir: usize,
+        flags: u16,
+        (seq, ack): (u32, u32),
+        win: u16,
+        len: u32,
+    ) -> Segment {
+        let (mine, theirs) = if dir == A { (1000, 5000) } else { (5000, 1000) };
+        Segment {
+            frame,
+            ts: 1_700_000_000_000_000_000 + us * 1000,
+            seq: mine + seq,
+            ack: if flags & th::ACK != 0 {
+                theirs + ack
+            } else {
+                ack
+            },
+            len,
+            flags,
+            window: win,
+            wscale: None,
+        }
+    }
+
+    const PA: u16 = th::PSH | th::ACK;
+    const SA: u16 = th::SYN | th::ACK;
+    const AK: u16 = th::ACK;
+
+    /// Runs segments through one conversation, returning the verdicts.
+    fn run(segs: &[Segment], dirs: &[usize]) -> Vec<Verdict> {
+        let mut c = Conn::default();
+        segs.iter()
+            .zip(dirs)
+            .map(|(s, &d)| c.segment(d, s))
+            .collect()
+    }
+
+    /// The sequence of `/tmp`-made basic.pcap, checked frame by frame against tshark 4.0.17:
+    /// handshake with window scaling (7 and 8), three segments, an ACK and three duplicates, a
+    /// fast retransmission, a spurious one, a keep-alive and its ACK, a window update.
+    #[test]
+    fn the_rules_match_tshark_on_a_handshake_with_losses() {
+        let mut syn = seg(1, 0, A, th::SYN, (0, 0), 65535, 0);
+        syn.wscale = Some(7);
+        let mut synack = seg(2, 50, B, SA, (0, 1), 65535, 0);
+        synack.wscale = Some(8);
+        let list = [
+            (syn, A),
+            (synack, B),
+            (seg(3, 100, A, AK, (1, 1), 512, 0), A),
+            (seg(4, 110, A, PA, (1, 1), 512, 100), A),
+            (seg(5, 120, A, PA, (101, 1), 512, 100), A),
+            (seg(6, 130, A, PA, (201, 1), 512, 100), A),
+            (seg(7, 200, B, AK, (1, 101), 256, 0), B),
+            (seg(8, 210, B, AK, (1, 101), 256, 0), B),
+            (seg(9, 220, B, AK, (1, 101), 256, 0), B),
+            (seg(10, 230, B, AK, (1, 101), 256, 0), B),
+            (seg(11, 240, A, PA, (101, 1), 512, 100), A),
+            (seg(12, 300, B, AK, (1, 301), 256, 0), B),
+            (seg(13, 300_000, A, PA, (201, 1), 512, 100), A),
+            (seg(14, 300_100, A, PA, (301, 1), 512, 100), A),
+            (seg(15, 400_000, B, AK, (1, 401), 256, 0), B),
+            (seg(16, 400_100, A, AK, (400, 1), 512, 0), A),
+            (seg(17, 400_200, B, AK, (1, 401), 256, 0), B),
+            (seg(18, 400_300, B, AK, (1, 401), 300, 0), B),
+        ];
+        let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
+        let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
+        let v = run(&segs, &dirs);
+        // Frame 1: nothing to analyse; 2 acknowledges 1.
+        assert!(!v[0].analysed);
+        assert_eq!((v[0].completeness, v[1].completeness), (0, 1));
+        assert_eq!((v[1].acks_frame, v[1].ack_rtt), (1, 50_000));
+        // Frame 3 completes the handshake: iRTT 100 µs, acknowledges the SYN-ACK.
+        assert_eq!(v[2].initial_rtt, 100_000);
+        assert_eq!(v[2].acks_frame, 2);
+        assert_eq!(v[2].win_scale, 7);
+        // Bytes in flight grow by 100 a segment; PSH each time.
+        assert_eq!(
+            [
+                v[3].bytes_in_flight,
+                v[4].bytes_in_flight,
+                v[5].bytes_in_flight
+            ],
+            [100, 200, 300]
+        );
+        assert_eq!(v[5].push_bytes_sent, 100);
+        // Frame 7 acknowledges frame 4 after 90 µs; 8-10 are its duplicates #1-#3.
+        assert_eq!((v[6].acks_frame, v[6].ack_rtt), (4, 90_000));
+        for (k, i) in (7..10).enumerate() {
+            assert_eq!(v[i].flags, flag::DUPLICATE_ACK);
+            assert_eq!((v[i].dup_ack_num, v[i].dup_ack_frame), (k as u32 + 1, 7));
+        }
+        assert_eq!(v[10].flags, flag::FAST_RETRANSMISSION);
+        assert_eq!(v[12].flags, flag::SPURIOUS_RETRANSMISSION);
+        assert_eq!(v[13].flags, 0);
+        assert_eq!(v[15].flags, flag::KEEP_ALIVE);
+        assert_eq!(v[16].flags, flag::KEEP_ALIVE_ACK);
+        assert_eq!(v[17].flags, flag::WINDOW_UPDATE);
+        let mut s = String::new();
+        v[9].info_prefix(&mut s);
+        assert_eq!(s, "[TCP Dup ACK 7#3] ");
+    }
+
+    /// faults.pcapng #2 in miniature: a lost segment, duplicate ACKs, the fast retransmission;
+    /// then an out-of-order pair.
+    #[test]
+    fn loss_then_reorder() {
+        let list = [
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 2, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 4, A, PA, (1, 1), 65535, 100), A),
+            // 101..201 lost
+            (seg(4, 6, A, PA, (201, 1), 65535, 100), A),
+            (seg(5, 7, B, AK, (1, 101), 65535, 0), B),
+            (seg(6, 8, B, AK, (1, 101), 65535, 0), B),
+            (seg(7, 9, B, AK, (1, 101), 65535, 0), B),
+            (seg(8, 10, A, PA, (101, 1), 65535, 100), A),
+            (seg(9, 11, B, AK, (1, 301), 65535, 0), B),
+            // 401.. before 301..
+            (seg(10, 12, A, PA, (401, 1), 65535, 100), A),
+            (seg(11, 13, A, PA, (301, 1), 65535, 100), A),
+        ];
+        let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
+        let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
+        let v = run(&segs, &dirs);
+        assert_eq!(v[3].flags, flag::LOST_PACKET);
+        // No bytes in flight until the other side ACKs again.
+        assert_eq!(v[3].bytes_in_flight, 0);
+        assert_eq!(v[5].flags, flag::DUPLICATE_ACK);
+        assert_eq!(v[7].flags, flag::FAST_RETRANSMISSION);
+        assert_eq!(v[9].flags, flag::LOST_PACKET);
+        assert_eq!(v[10].flags, flag::OUT_OF_ORDER);
+        let mut s = String::new();
+        v[9].info_prefix(&mut s);
+        assert_eq!(s, "[TCP Previous segment not captured] ");
+    }
+
+    /// A late copy of data never acknowledged is a plain retransmission, with its RTO measured
+    /// from the oldest unacknowledged segment.
+    #[test]
+    fn a_timeout_retransmission() {
+        let list = [
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 10, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 20, A, AK, (1, 1), 65535, 0), A),
+            (seg(4, 30, A, PA, (1, 1), 65535, 10), A),
+            (seg(5, 40, A, PA, (11, 1), 65535, 10), A),
+            (seg(6, 200_030, A, PA, (1, 1), 65535, 10), A),
+        ];
+        let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
+        let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
+        let v = run(&segs, &dirs);
+        assert_eq!(v[5].flags, flag::RETRANSMISSION);
+        assert_eq!((v[5].rto_frame, v[5].rto), (4, 200_000_000));
+    }
+
+    #[test]
+    fn zero_window_probe_and_its_ack() {
+        let list = [
+            (seg(1, 0, A, th::SYN, (0, 0), 65535, 0), A),
+            (seg(2, 10, B, SA, (0, 1), 65535, 0), B),
+            (seg(3, 20, A, AK, (1, 1), 65535, 0), A),
+            (seg(4, 30, A, PA, (1, 1), 65535, 10), A),
+            (seg(5, 40, B, AK, (1, 11), 0, 0), B),
+            (seg(6, 50, A, AK, (11, 1), 65535, 1), A),
+            (seg(7, 60, B, AK, (1, 11), 0, 0), B),
+        ];
+        let segs: Vec<Segment> = list.iter().map(|x| x.0).collect();
+        let dirs: Vec<usize> = list.iter().map(|x| x.1).collect();
+        let v = run(&segs, &dirs);
+        assert_eq!(v[4].flags, flag::ZERO_WINDOW);
+        assert_eq!(v[5].flags, flag::ZERO_WINDOW_PROBE);
+        assert_eq!(v[6].flags, flag::ZERO_WINDOW | flag::ZERO_WINDOW_PROBE_ACK);
+        let mut s = String::new();
+        v[6].info_prefix(&mut s);
+        assert_eq!(s, "[TCP ZeroWindowProbeAck] [TCP ZeroWindow] ");
+    }
+
+    #[test]
+    fn completeness_words() {
+        assert_eq!(completeness_text(0), "Incomplete");
+        assert_eq!(completeness_text(1), "Incomplete, SYN_SENT");
+        assert_eq!(completeness_text(15), "Incomplete, DATA");
+        assert_eq!(completeness_text(31), "Complete, WITH_DATA");
+        assert_eq!(completeness_text(23), "Complete, NO_DATA");
+        assert_eq!(completeness_text(11), "Incomplete");
+    }
+
+    #[test]
+    fn options_walk() {
+        let o = [2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 0, 9, 9];
+        let kinds: Vec<(u8, usize, usize)> =
+            options(&o).map(|x| (x.kind, x.at, x.raw.len())).collect();
+        assert_eq!(
+            kinds,
+            vec![(2, 0, 4), (1, 4, 1), (3, 5, 3), (4, 8, 2), (0, 10, 1)]
+        );
+        assert_eq!(window_scale(&o), Some(7));
+        // A length running past the end is cut and ends the walk; a length below 2 too.
+        let kinds: Vec<usize> = options(&[8, 10, 1, 2]).map(|x| x.raw.len()).collect();
+        assert_eq!(kinds, vec![4]);
+        assert_eq!(options(&[5, 1, 1]).count(), 1);
+        assert_eq!(window_scale(&[3, 3, 20]), Some(14));
+    }
+}
