@@ -253,8 +253,10 @@ impl Dissector {
             delta_displayed_ns: delta_displayed,
             len: pkt.orig_len,
             cap_len: pkt.data.len() as u32,
+            section: pcapng.then_some(pkt.iface.section_number),
             interface: pcapng.then_some(pkt.iface.id_in_section),
             interface_name: pkt.iface.name.as_deref(),
+            interface_description: pkt.iface.description.as_deref(),
             encap: encap(pkt.link),
             comment: pkt.comment,
         };

@@ -347,10 +347,13 @@ fn ddp_rdmap(
     off: super::Disabled,
 ) {
     let mut b = B::new(t, src, base);
-    b.open(f::IWARP_DDP_RDMAP, 0, ulpdu.len());
+    // As tshark 4.0 sizes them: the protocol and the DDP header item both cover every header
+    // (DDP, RDMAP's Read Request or Terminate, …), the RDMAP item its control octet and, when
+    // untagged, the 4 octets after it; the payload is the `data` protocol's.
+    let headers = m.payload_offset().min(ulpdu.len());
+    b.open(f::IWARP_DDP_RDMAP, 0, headers);
     let c = m.ddp.control();
-    let hl = m.ddp.header_len();
-    let dd = b.open(f::IWARP_DDP, 0, hl);
+    let dd = b.open(f::IWARP_DDP, 0, headers);
     b.t.label(dd, format_args!("DDP header"));
     let cf = b.open(f::IWARP_DDP_CONTROL_FIELD, 0, 1);
     b.t.label(cf, format_args!("DDP control field"));
@@ -387,7 +390,7 @@ fn ddp_rdmap(
     }
     b.close();
     // RDMAP.
-    let rl = b.open(f::IWARP_RDMA, 1, ulpdu.len() - 1);
+    let rl = b.open(f::IWARP_RDMA, 1, if c.tagged() { 1 } else { 5 });
     b.t.label(rl, format_args!("RDMAP header"));
     let rc = b.open(f::IWARP_RDMA_CONTROL_FIELD, 1, 1);
     b.t.label(rc, format_args!("RDMAP control field"));
@@ -395,12 +398,16 @@ fn ddp_rdmap(
     b.bits(f::IWARP_RDMA_VERSION, rv, 1, 1);
     b.bits(f::IWARP_RDMA_RSV, rv, 1, 1);
     let op = b.bits(f::IWARP_RDMA_OPCODE, rv, 1, 1);
+    let name = match m.opcode {
+        Opcode::Unknown(_) => "Unknown",
+        Opcode::SendSeAdvertise | Opcode::SendSeClose if off.oneshot => "Unknown",
+        o => o.name(),
+    };
     b.t.label(
         op,
         format_args!(
-            ".... {:04b} = OpCode: {} (0x{:x})",
+            ".... {:04b} = OpCode: {name} (0x{:x})",
             m.control.opcode_raw(),
-            m.opcode,
             m.control.opcode_raw()
         ),
     );
@@ -593,7 +600,7 @@ fn ddp_rdmap(
             b.t.push();
             b.t.label(d, format_args!("Data ({} bytes)", s.payload_len));
             b.bytes(f::DATA_DATA, po, s.payload_len);
-            b.u(f::DATA_LEN, s.payload_len as u64, po, s.payload_len);
+            b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
             b.close();
         }
     }
