@@ -11,6 +11,7 @@ captures, which tshark decodes as iSCSI) with the same options and compares:
   json     `-T json -x`: the layer trees, parsed (duplicate keys kept, in order) and compared
            node for node: key, value, and the `_raw` array [hex, offset, length, mask, type]
   ek       `-T ek`: each packet's `layers` object, parsed, compared the same way
+  ekx      `-T ek -x`: the same with the `_raw` keys
   verbose  `-V`: the text tree, line by line
   hex      `-x`: the hex dump, line by line
 
@@ -23,7 +24,7 @@ counted per layer, so that the summary says which protocol still differs where.
 Options:
   --ours PATH         the oneshot-dissect binary (default: target/release/oneshot-dissect)
   --tshark PATH       tshark (default: tshark)
-  --formats LIST      comma-separated subset of json,ek,verbose,hex (default: all)
+  --formats LIST      comma-separated subset of json,ek,ekx,verbose,hex (default: all)
   --layers LIST       only count and show differences in these layers (default: IN_SCOPE
                       below; `all` for every layer)
   --keep-tcp          also compare what the TCP analysis produces (left out by default: tcp
@@ -337,7 +338,7 @@ def main():
     ap.add_argument("captures", nargs="*")
     ap.add_argument("--ours", default=None)
     ap.add_argument("--tshark", default="tshark")
-    ap.add_argument("--formats", default="json,ek,verbose,hex")
+    ap.add_argument("--formats", default="json,ek,ekx,verbose,hex")
     ap.add_argument("--layers", default=",".join(IN_SCOPE))
     ap.add_argument("--keep-tcp", action="store_true")
     ap.add_argument("-v", action="store_true")
@@ -370,9 +371,10 @@ def main():
             if fmt == "json":
                 t = json_frames(run([args.tshark, "-r", cap, "-T", "json", "-x"]), jre)
                 o = json_frames(run([ours, "-r", cap, "-T", "json", "-x"] + DISABLE), jre, known)
-            elif fmt == "ek":
-                t = ek_frames(run([args.tshark, "-r", cap, "-T", "ek"]), ekre)
-                o = ek_frames(run([ours, "-r", cap, "-T", "ek"] + DISABLE), ekre, known_ek)
+            elif fmt in ("ek", "ekx"):
+                x = ["-x"] if fmt == "ekx" else []
+                t = ek_frames(run([args.tshark, "-r", cap, "-T", "ek"] + x), ekre)
+                o = ek_frames(run([ours, "-r", cap, "-T", "ek"] + x + DISABLE), ekre, known_ek)
             elif fmt == "verbose":
                 t = text_frames(run([args.tshark, "-r", cap, "-V"]), tre)
                 o = text_frames(run([ours, "-r", cap, "-V"] + DISABLE), ours_text, True)

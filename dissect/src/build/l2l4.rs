@@ -126,7 +126,12 @@ fn comment(b: &mut B<'_>, c: &str) {
     b.t.label(e, format_args!("Expert Info (Comment/Comment): {c}"));
     b.t.push();
     let i = b.v(f::FRAME_COMMENT_EXPERT, Value::None, 0, 0);
-    b.t.label(i, format_args!("{c}"));
+    // tshark cuts this one to its label buffer without a "[truncated]" mark.
+    let mut cut = c.len().min(239);
+    while !c.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    b.t.label(i, format_args!("{}", &c[..cut]));
     let v = b.t.text_value(format_args!("{c}"));
     b.hidden(f::_WS_EXPERT_MESSAGE, v, 0, 0);
     b.u(f::_WS_EXPERT_SEVERITY, COMMENT_SEVERITY, 0, 0);

@@ -179,20 +179,42 @@ pub fn text(out: &mut String, t: &Tree, frame: &[u8], n: &Node) {
     if def.generated {
         out.push('[');
     }
-    body(out, t, frame, n, def);
+    let start = out.len();
+    let name_end = body(out, t, frame, n, def);
+    truncate_label(out, start, name_end);
     if def.generated {
         out.push(']');
     }
 }
 
-fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) {
+/// Wireshark's label buffer (`ITEM_LABEL_LENGTH`, its terminating NUL included).
+const LABEL_LENGTH: usize = 240;
+const TRUNCATED: &str = " [truncated]";
+
+/// A label that does not fit tshark's buffer is cut as tshark cuts it: ` [truncated]` goes
+/// after the field's name (at the start of a custom label) and the whole keeps 238 octets,
+/// cut at a character boundary.
+fn truncate_label(out: &mut String, start: usize, name_end: Option<usize>) {
+    if out.len() - start < LABEL_LENGTH {
+        return;
+    }
+    out.insert_str(name_end.unwrap_or(start), TRUNCATED);
+    let mut cut = start + LABEL_LENGTH - 2;
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+}
+
+/// Writes the label; returns where the field's name ends for a `Name: value` label.
+fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> Option<usize> {
     if let Some(l) = n.label {
         out.push_str(t.arena_str(l));
-        return;
+        return None;
     }
     if matches!(def.ftype, Ftype::Protocol | Ftype::None) {
         out.push_str(def.name);
-        return;
+        return None;
     }
     if def.mask != 0 {
         let shift = def.mask.trailing_zeros();
@@ -205,6 +227,7 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) {
         bit_pattern(out, def.mask, raw, container_bits(def));
     }
     out.push_str(def.name);
+    let name_end = out.len();
     out.push_str(": ");
     match n.value {
         Value::Bool(b) => {
@@ -275,6 +298,7 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) {
         }
         Value::None => {}
     }
+    Some(name_end)
 }
 
 fn unit(out: &mut String, def: &FieldDef) {
@@ -365,6 +389,35 @@ mod tests {
         for (i, w) in want.iter().enumerate() {
             assert_eq!(line(&t, &frame, i), *w);
         }
+    }
+
+    /// Checked against `tshark -V` on captures/markers.pcapng (frame 5's 4-command comment).
+    #[test]
+    fn long_labels_are_truncated_like_tsharks() {
+        let frame = [0u8; 4];
+        let mut t = Tree::default();
+        let long = "x".repeat(300);
+        let i = t.add(f::FRAME_COMMENT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("{long}"));
+        let s = line(&t, &frame, 0);
+        assert_eq!(s.len(), 238);
+        assert_eq!(s, format!(" [truncated]{}", &long[..226]));
+        let i = t.add(f::_WS_EXPERT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("Expert Info (Comment/Comment): {long}"));
+        let s = line(&t, &frame, 1);
+        assert_eq!(s.len(), 240);
+        assert!(s.starts_with("[ [truncated]Expert Info (Comment/Comment): xxx"));
+        assert!(s.ends_with("x]"));
+        // A generic label: the mark goes after the name.
+        let v = t.text_value(format_args!("{long}"));
+        t.add(f::FRAME_INTERFACE_NAME, v, FRAME_SOURCE, 0, 0);
+        let s = line(&t, &frame, 2);
+        assert!(s.starts_with("Interface name [truncated]: xxx"), "{s}");
+        assert_eq!(s.len(), 238);
+        // 239 octets fit.
+        let i = t.add(f::FRAME_COMMENT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("{}", &long[..239]));
+        assert_eq!(line(&t, &frame, 3), &long[..239]);
     }
 
     #[test]
