@@ -740,9 +740,13 @@ impl Dissector {
                 ),
             );
             self.tree.push();
-            self.tree.add(e.field, Value::None, src, start, len);
-            let v = self.tree.text_value(format_args!("{msg}"));
-            self.tree.add(f::_WS_EXPERT_MESSAGE, v, src, start, len);
+            // As tshark: the expert's own field reads the message; `_ws.expert.message` is
+            // hidden.
+            let k = self.tree.add(e.field, Value::None, src, start, len);
+            self.tree.nodes[k as usize].label = Some(e.text);
+            let (a, b) = e.text;
+            self.tree
+                .add_hidden(f::_WS_EXPERT_MESSAGE, Value::Text(a, b), src, start, len);
             self.tree.add(
                 f::_WS_EXPERT_SEVERITY,
                 Value::Uint(severity_code(e.severity)),
