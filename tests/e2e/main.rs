@@ -3,5 +3,6 @@
 
 mod captures;
 mod r#gen;
+mod printers;
 mod props;
 mod tshark;

@@ -192,7 +192,7 @@ impl JsonPrinter {
         self.buf.push_str("[\n");
         pad(&mut self.buf, indent + 2);
         self.raw_hex(t, frame, n);
-        let _ = write!(self.buf, ",\n");
+        self.buf.push_str(",\n");
         for (k, v) in [
             u64::from(n.start),
             u64::from(n.len),
