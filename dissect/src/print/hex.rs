@@ -26,6 +26,32 @@ pub fn push_byte(out: &mut String, b: u8) {
     out.push(HEX[usize::from(b & 0xf)] as char);
 }
 
+/// Appends `bytes` in hex, with `sep` between octets (`aa:bb:cc` for JSON, none for `-T
+/// fields`), assembling chunks in a stack buffer.
+pub fn push_hex(out: &mut String, bytes: &[u8], sep: Option<u8>) {
+    let mut buf = [0u8; 96];
+    let step = if sep.is_some() { 3 } else { 2 };
+    let mut first = true;
+    for chunk in bytes.chunks(32) {
+        let mut n = 0;
+        for &b in chunk {
+            if let Some(c) = sep {
+                if !first {
+                    buf[n] = c;
+                    n += 1;
+                }
+            }
+            first = false;
+            buf[n] = HEX[usize::from(b >> 4)];
+            buf[n + 1] = HEX[usize::from(b & 0xf)];
+            n += 2;
+        }
+        debug_assert!(n <= 32 * step);
+        // Only ASCII was written.
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    }
+}
+
 /// The `-x` writer; keeps its buffers between frames.
 #[derive(Debug, Default)]
 pub struct HexDump {
@@ -105,6 +131,10 @@ fn heading(out: &mut String, name: &str, len: usize) {
 /// Appends tshark's hex rows for `bytes`. With `marks` (one flag per octet), marked octets are
 /// shown in reverse video when `color`, else under a `^^` line.
 pub fn rows(out: &mut String, bytes: &[u8], marks: Option<&[bool]>, color: bool) {
+    if marks.is_none() {
+        plain_rows(out, bytes);
+        return;
+    }
     for (row, chunk) in bytes.chunks(16).enumerate() {
         let base = row * 16;
         let m = marks.map(|m| &m[base..base + chunk.len()]);
@@ -155,6 +185,33 @@ pub fn rows(out: &mut String, bytes: &[u8], marks: Option<&[bool]>, color: bool)
             }
             out.push('\n');
         }
+    }
+}
+
+/// [`rows`] without marks: each row assembled in a stack buffer and appended at once (the
+/// `-V` dump of every `data` protocol goes through here).
+fn plain_rows(out: &mut String, bytes: &[u8]) {
+    // "0000  " + 16 × "xx " + "  " + 16 characters + "\n".
+    let mut line = [b' '; 6 + 48 + 2 + 16 + 1];
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        let base = row * 16;
+        for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+            line[k] = HEX[(base >> shift) & 0xf];
+        }
+        line[4..].fill(b' ');
+        for (i, &b) in chunk.iter().enumerate() {
+            line[6 + 3 * i] = HEX[usize::from(b >> 4)];
+            line[7 + 3 * i] = HEX[usize::from(b & 0xf)];
+            line[56 + i] = if b.is_ascii_graphic() || b == b' ' {
+                b
+            } else {
+                b'.'
+            };
+        }
+        let end = 56 + chunk.len();
+        line[end] = b'\n';
+        // Only ASCII was written.
+        out.push_str(std::str::from_utf8(&line[..=end]).unwrap_or_default());
     }
 }
 

@@ -25,7 +25,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::hex::push_byte;
+use super::hex::push_hex;
 use super::value::{Style, civil_from_days, write_value};
 use crate::field::{FieldDef, FieldId, Ftype};
 use crate::tree::{Node, Tree, Value};
@@ -60,6 +60,11 @@ fn ft_code(t: Ftype) -> u32 {
 /// JSON string escaping.
 fn escape(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -78,8 +83,11 @@ fn escape(out: &mut String, s: &str) {
 
 /// A field's key with `.` as `_` (EK).
 fn push_ek_name(out: &mut String, s: &str) {
-    for c in s.chars() {
-        out.push(if c == '.' { '_' } else { c });
+    for (i, part) in s.split('.').enumerate() {
+        if i > 0 {
+            out.push('_');
+        }
+        out.push_str(part);
     }
 }
 
@@ -161,6 +169,21 @@ impl JsonPrinter {
         }
     }
 
+    /// `n`'s value as a JSON string.
+    fn json_value(&mut self, t: &Tree, frame: &[u8], n: &Node) {
+        if let Value::Bytes = n.value {
+            // Hex needs no escaping.
+            self.buf.push('"');
+            push_hex(&mut self.buf, t.node_bytes(frame, n), Some(b':'));
+            self.buf.push('"');
+            return;
+        }
+        self.value_of(t, frame, n);
+        let v = std::mem::take(&mut self.val);
+        escape(&mut self.buf, &v);
+        self.val = v;
+    }
+
     /// The value of `n` as JSON writes it, into `self.val`.
     fn value_of(&mut self, t: &Tree, frame: &[u8], n: &Node) {
         self.val.clear();
@@ -180,9 +203,7 @@ impl JsonPrinter {
             let _ = write!(self.buf, "\"{v:X}\"");
         } else {
             self.buf.push('"');
-            for &b in t.node_bytes(frame, n) {
-                push_byte(&mut self.buf, b);
-            }
+            push_hex(&mut self.buf, t.node_bytes(frame, n), None);
             self.buf.push('"');
         }
     }
@@ -247,10 +268,7 @@ impl JsonPrinter {
             }
             if has_value {
                 self.key(&mut first, inner, def.abbrev, "");
-                self.value_of(t, frame, n);
-                let v = std::mem::take(&mut self.val);
-                escape(&mut self.buf, &v);
-                self.val = v;
+                self.json_value(t, frame, n);
             }
             if has_kids {
                 let suffix = if has_value { "_tree" } else { "" };
@@ -374,12 +392,7 @@ impl JsonPrinter {
                 iso_time(&mut self.buf, ns);
                 self.buf.push('"');
             }
-            _ => {
-                self.value_of(t, frame, n);
-                let v = std::mem::take(&mut self.val);
-                escape(&mut self.buf, &v);
-                self.val = v;
-            }
+            _ => self.json_value(t, frame, n),
         }
     }
 }
