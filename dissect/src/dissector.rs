@@ -743,7 +743,7 @@ impl Dissector {
             // As tshark: the expert's own field reads the message; `_ws.expert.message` is
             // hidden.
             let k = self.tree.add(e.field, Value::None, src, start, len);
-            self.tree.nodes[k as usize].label = Some(e.text);
+            self.tree.set_label(k, e.text);
             let (a, b) = e.text;
             self.tree
                 .add_hidden(f::_WS_EXPERT_MESSAGE, Value::Text(a, b), src, start, len);

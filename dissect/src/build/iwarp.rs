@@ -238,7 +238,7 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
             marker::wire_offset(p, logical) - marker::wire_offset(p, 0) + marker::wire_offset(p, 0)
         })
     };
-    let h = w.open(f::IWARP_MPA_FPDU, wo(0), c.wire.len());
+    let h = w.open(f::IWARP_MPA_FPDU, wo(0), c.wire.len().saturating_sub(wo(0)));
     w.t.label(h, format_args!("FPDU"));
     let n = fp.ulpdu_len();
     w.u(f::IWARP_MPA_ULPDULENGTH, u64::from(n), wo(0), 2);

@@ -125,15 +125,16 @@ fn comment(b: &mut B<'_>, c: &str) {
     let e = b.v(f::_WS_EXPERT, Value::None, 0, 0);
     b.t.label(e, format_args!("Expert Info (Comment/Comment): {c}"));
     b.t.push();
-    let i = b.v(f::FRAME_COMMENT_EXPERT, Value::None, 0, 0);
-    // tshark cuts this one to its label buffer without a "[truncated]" mark.
+    // tshark's expert message is the comment cut to its label buffer (239 octets), with no
+    // "[truncated]" mark.
     let mut cut = c.len().min(239);
     while !c.is_char_boundary(cut) {
         cut -= 1;
     }
-    b.t.label(i, format_args!("{}", &c[..cut]));
-    let v = b.t.text_value(format_args!("{c}"));
-    b.hidden(f::_WS_EXPERT_MESSAGE, v, 0, 0);
+    let msg = b.t.text(format_args!("{}", &c[..cut]));
+    let i = b.v(f::FRAME_COMMENT_EXPERT, Value::None, 0, 0);
+    b.t.set_label(i, msg);
+    b.hidden(f::_WS_EXPERT_MESSAGE, Value::Text(msg.0, msg.1), 0, 0);
     b.u(f::_WS_EXPERT_SEVERITY, COMMENT_SEVERITY, 0, 0);
     b.u(f::_WS_EXPERT_GROUP, COMMENT_GROUP, 0, 0);
     b.t.pop();
