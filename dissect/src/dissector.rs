@@ -527,8 +527,7 @@ impl Dissector {
         let want_info = self.cfg.summary;
         let mut layer = Layer::Tcp;
         let mut proto_mpa = false;
-        let mut proto_ddp = false;
-        let mut ulp_proto: Option<&'static str> = None;
+        let mut proto_iscsi = false;
         let pdus = std::mem::take(&mut self.out.pdus);
         for (dir, ev) in std::mem::take(&mut self.out.events) {
             match ev {
@@ -563,6 +562,9 @@ impl Dissector {
             };
             match p.kind {
                 PduKind::Request | PduKind::Reply | PduKind::BadFrame => {
+                    if !proto_mpa {
+                        self.protocols.push_str(":iwarp_mpa");
+                    }
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
                     if want_info {
@@ -573,7 +575,11 @@ impl Dissector {
                     }
                 }
                 PduKind::Iscsi => {
-                    ulp_proto = Some("iscsi");
+                    if !proto_iscsi {
+                        sep(&mut self.protocols);
+                        self.protocols.push_str("iscsi");
+                    }
+                    proto_iscsi = true;
                     if let Ok(bhs) = Bhs::new_checked(wire) {
                         let r = build::iscsi(&mut self.tree, wsrc, wbase, &bhs);
                         if want_info {
@@ -603,8 +609,12 @@ impl Dissector {
                         analysis.fpdu(tree, stream, p.dir, pkt.number, pkt.ts_ns, &s);
                         continue;
                     }
+                    // tshark's layers: MPA once per segment, then each FPDU's DDP/RDMAP and
+                    // what it carries.
+                    if !proto_mpa {
+                        self.protocols.push_str(":iwarp_mpa");
+                    }
                     proto_mpa = true;
-                    proto_ddp = true;
                     // Strip markers into a source of their own.
                     let (plain, psrc, pbase): (&[u8], _, _) = match p.marker_pos {
                         Some(pos) if marker::stripped_len(pos, wire.len()) < wire.len() => {
@@ -640,12 +650,17 @@ impl Dissector {
                             &s,
                         );
                     }
+                    if s.ok {
+                        self.protocols.push_str(":iwarp_ddp_rdmap");
+                    }
                     if s.iscsi.is_some() {
-                        ulp_proto = Some(if s.iser_stags.is_some() {
-                            "iser:iscsi"
+                        self.protocols.push_str(if s.iser_stags.is_some() {
+                            ":iser:iscsi"
                         } else {
-                            "iscsi"
+                            ":iscsi"
                         });
+                    } else if s.data {
+                        self.protocols.push_str(":data");
                     }
                     let l = if s.qualifier.is_some() {
                         Layer::OneShot
@@ -664,18 +679,6 @@ impl Dissector {
             }
         }
         self.out.pdus = pdus;
-        if proto_mpa {
-            self.protocols.push_str(":iwarp_mpa");
-        }
-        if proto_ddp {
-            self.protocols.push_str(":iwarp_ddp_rdmap");
-        }
-        if let Some(u) = ulp_proto {
-            sep(&mut self.protocols);
-            self.protocols.push_str(u);
-        } else if self.tree.first(f::DATA).is_some() {
-            self.protocols.push_str(":data");
-        }
         if layer != Layer::Tcp {
             self.summary.protocol = match layer {
                 Layer::Mpa => "MPA",

@@ -157,6 +157,8 @@ pub struct FpduSummary {
     pub iser_stags: Option<(u32, u64)>,
     /// CRC verdict.
     pub crc: Option<CrcStatus>,
+    /// The payload went to the `data` protocol (no ULP decoded it).
+    pub data: bool,
 }
 
 /// The context of one FPDU.
@@ -594,6 +596,7 @@ fn ddp_rdmap(
         // The payload tshark hands to its data dissector.
         let po = m.payload_offset();
         if ulp_of(m, off).is_none() {
+            s.data = true;
             let mut b = B::new(t, src, base);
             // tshark's -T fields prints the data protocol as its octets.
             let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
