@@ -27,6 +27,9 @@ pub struct Args {
     /// Hex and ASCII dump of each packet, with the filter's fields marked.
     #[arg(short = 'x')]
     pub hex: bool,
+    /// With -x, print the summary line of each packet too (as tshark's -P).
+    #[arg(short = 'P')]
+    pub summary: bool,
     /// Output format: text (default), fields, json, ek.
     #[arg(short = 'T', value_name = "FORMAT")]
     pub format: Option<String>,
@@ -155,6 +158,9 @@ pub struct Options {
     pub mode: Mode,
     /// Add a hex dump.
     pub hex: bool,
+    /// In [`Mode::Summary`], print the summary line (tshark prints only the hex dump for `-x`
+    /// without `-P`).
+    pub summary_line: bool,
     /// Display filter text.
     pub filter: Option<String>,
     /// Packets to read at most.
@@ -361,6 +367,7 @@ impl Options {
             file,
             mode,
             hex: a.hex,
+            summary_line: !a.hex || a.summary,
             filter: a.filter,
             count: a.count,
             stats: a.stats,

@@ -55,6 +55,10 @@ pub struct Config {
     pub hindsight: Option<std::sync::Arc<Hindsight>>,
 }
 
+/// A PDU reassembled from several segments: the frame that carried its first octets, the last
+/// frame before the one that completed it, and the completing frame.
+type Spread = (u64, u64, u64);
+
 /// What a first pass over a capture learns for the second (`-2`), as tshark shows it only
 /// then: each conversation's final completeness and initial RTT, and for each PDU reassembled
 /// from several segments the frames that carried its start and the frame that completed it
@@ -65,7 +69,7 @@ pub struct Hindsight {
     ends: HashMap<u64, (u8, i64)>,
     /// By `tcp.stream` and direction: (first frame, last frame before the completing one,
     /// completing frame), in completion order.
-    reassembled: HashMap<(u64, usize), Vec<(u64, u64, u64)>>,
+    reassembled: HashMap<(u64, usize), Vec<Spread>>,
 }
 
 impl Hindsight {
@@ -285,8 +289,10 @@ impl Dissector {
             delta_displayed_ns: delta_displayed,
             len: pkt.orig_len,
             cap_len: pkt.data.len() as u32,
+            section: pcapng.then_some(pkt.iface.section_number),
             interface: pcapng.then_some(pkt.iface.id_in_section),
             interface_name: pkt.iface.name.as_deref(),
+            interface_description: pkt.iface.description.as_deref(),
             encap: encap(pkt.link),
             comment: pkt.comment,
         };
@@ -602,8 +608,7 @@ impl Dissector {
         let want_info = self.cfg.summary;
         let mut layer = Layer::Tcp;
         let mut proto_mpa = false;
-        let mut proto_ddp = false;
-        let mut ulp_proto: Option<&'static str> = None;
+        let mut proto_iscsi = false;
         let pdus = std::mem::take(&mut self.out.pdus);
         let handshake = self.out.handshake;
         for (dir, ev) in std::mem::take(&mut self.out.events) {
@@ -643,6 +648,9 @@ impl Dissector {
             };
             match p.kind {
                 PduKind::Request | PduKind::Reply | PduKind::BadFrame => {
+                    if !proto_mpa {
+                        self.protocols.push_str(":iwarp_mpa");
+                    }
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
                     if want_info {
@@ -653,7 +661,11 @@ impl Dissector {
                     }
                 }
                 PduKind::Iscsi => {
-                    ulp_proto = Some("iscsi");
+                    if !proto_iscsi {
+                        sep(&mut self.protocols);
+                        self.protocols.push_str("iscsi");
+                    }
+                    proto_iscsi = true;
                     if let Ok(bhs) = Bhs::new_checked(wire) {
                         let r = build::iscsi(&mut self.tree, wsrc, wbase, &bhs);
                         if want_info {
@@ -695,8 +707,12 @@ impl Dissector {
                         analysis.fpdu(tree, &at, &s);
                         continue;
                     }
+                    // tshark's layers: MPA once per segment, then each FPDU's DDP/RDMAP and
+                    // what it carries.
+                    if !proto_mpa {
+                        self.protocols.push_str(":iwarp_mpa");
+                    }
                     proto_mpa = true;
-                    proto_ddp = true;
                     // Strip markers into a source of their own.
                     let (plain, psrc, pbase): (&[u8], _, _) = match p.marker_pos {
                         Some(pos) if marker::stripped_len(pos, wire.len()) < wire.len() => {
@@ -739,12 +755,17 @@ impl Dissector {
                         handshake,
                     };
                     self.analysis.fpdu(&mut self.tree, &at, &s);
+                    if s.ok {
+                        self.protocols.push_str(":iwarp_ddp_rdmap");
+                    }
                     if s.iscsi.is_some() {
-                        ulp_proto = Some(if s.iser_stags.is_some() {
-                            "iser:iscsi"
+                        self.protocols.push_str(if s.iser_stags.is_some() {
+                            ":iser:iscsi"
                         } else {
-                            "iscsi"
+                            ":iscsi"
                         });
+                    } else if s.data {
+                        self.protocols.push_str(":data");
                     }
                     let l = if s.qualifier.is_some() {
                         Layer::OneShot
@@ -772,24 +793,13 @@ impl Dissector {
             b.bytes(f::DATA_DATA, 0, payload_len);
             b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
             b.close();
+            self.protocols.push_str(":data");
         }
         self.out.pdus = pdus;
         // A FIN or RST ends what one side (or both) can still close.
         if tcp.fin() || tcp.rst() {
             self.analysis
                 .ended(&mut self.tree, stream, dir, tcp.rst(), pkt.number);
-        }
-        if proto_mpa {
-            self.protocols.push_str(":iwarp_mpa");
-        }
-        if proto_ddp {
-            self.protocols.push_str(":iwarp_ddp_rdmap");
-        }
-        if let Some(u) = ulp_proto {
-            sep(&mut self.protocols);
-            self.protocols.push_str(u);
-        } else if self.tree.first(f::DATA).is_some() {
-            self.protocols.push_str(":data");
         }
         if layer != Layer::Tcp {
             self.summary.protocol = match layer {
@@ -866,31 +876,27 @@ impl Dissector {
                 ),
             );
             self.tree.push();
+            // As tshark: the expert's own field reads the message; `_ws.expert.message` is
+            // hidden.
             let k = self.tree.add(e.field, Value::None, src, start, len);
-            self.tree.label(k, format_args!("{msg}"));
-            let v = self.tree.text_value(format_args!("{msg}"));
+            self.tree.set_label(k, e.text);
+            let (a, b) = e.text;
             self.tree
-                .add_hidden(f::_WS_EXPERT_MESSAGE, v, src, start, len);
-            let k = self.tree.add(
+                .add_hidden(f::_WS_EXPERT_MESSAGE, Value::Text(a, b), src, start, len);
+            self.tree.add(
                 f::_WS_EXPERT_SEVERITY,
                 Value::Uint(severity_code(e.severity)),
                 src,
                 start,
                 len,
             );
-            self.tree.label(
-                k,
-                format_args!("Severity level: {}", severity_word(e.severity)),
-            );
-            let k = self.tree.add(
+            self.tree.add(
                 f::_WS_EXPERT_GROUP,
                 Value::Uint(group_code(e.field)),
                 src,
                 start,
                 len,
             );
-            self.tree
-                .label(k, format_args!("Group: {}", group_word(e.field)));
             self.tree.pop();
             let at = (e.at as usize).min(first);
             if at < first {

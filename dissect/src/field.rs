@@ -136,6 +136,9 @@ pub enum Base {
     Oui,
     /// `BASE_CUSTOM` or another special base: printed in decimal by `-T fields`.
     Custom,
+    /// `BASE_NONE` on an integer with value names: decimal in `-T fields` and JSON, the name
+    /// alone in `-V` (`[Checksum Status: Unverified]`).
+    Plain,
 }
 
 /// One field.
@@ -163,6 +166,10 @@ pub struct FieldDef {
     pub blurb: &'static str,
     /// False for fields tshark 4.0 has too (their printed values must match tshark's).
     pub ours: bool,
+    /// tshark shows the field as generated (not in the packet): `-V` brackets it, `[Name: v]`.
+    pub generated: bool,
+    /// Unit `-V` writes after the value (`ULPDU length: 94 bytes`), empty for none.
+    pub unit: &'static str,
 }
 
 impl FieldDef {
@@ -403,8 +410,8 @@ mod tests {
         assert_eq!(f::TCP_SRCPORT.def().base, Base::Port);
         assert_eq!(f::IP_ID.def().base, Base::HexDec);
         assert_eq!(f::ISCSI_CMDSN.def().base, Base::DecHex);
-        // BASE_NONE integers with value names print in decimal.
-        assert_eq!(f::TCP_CHECKSUM_STATUS.def().base, Base::Dec);
+        // BASE_NONE integers with value names print in decimal (the name alone in -V).
+        assert_eq!(f::TCP_CHECKSUM_STATUS.def().base, Base::Plain);
         assert_eq!(
             f::TCP_CHECKSUM_STATUS.def().value_name(2),
             Some("Unverified")

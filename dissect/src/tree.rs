@@ -276,6 +276,14 @@ impl Tree {
         self.nodes[i as usize].label = Some(t);
     }
 
+    /// Gives node `i` a `-V` label already in the arena (text shared with another node or
+    /// value); an index that is not a node is ignored.
+    pub fn set_label(&mut self, i: u32, text: (u32, u32)) {
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.label = Some(text);
+        }
+    }
+
     /// A fresh extra data source named `name`; returns its id and its (empty) buffer.
     pub fn new_source(&mut self, name: &'static str) -> (SourceId, &mut Vec<u8>) {
         if self.used_sources == self.sources.len() {

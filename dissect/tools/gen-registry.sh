@@ -8,6 +8,9 @@
 #   dissect/tools/tshark-fields.txt                   which protocols and fields, in output order
 #   dissect/tools/ours.tsv                            the project's own rows (`ours: true`) and
 #                                                     extra value names for tshark's rows
+#   dissect/tools/display.tsv                         how `-V` shows a field beyond `-G`: whether
+#                                                     tshark marks it generated ("[...]"), its
+#                                                     unit ("bytes")
 #
 # Output: dissect/src/registry.rs (formatted with rustfmt). Never edit that file by hand: change
 # the inputs and run this script again. The rows of a protocol are its FT_PROTOCOL row, the
@@ -19,9 +22,9 @@
 #   base   FT_BOOLEAN: the column is the bit width -> bool_bits, base Base::None.
 #          Integers: BASE_DEC -> Dec, BASE_HEX -> Hex, BASE_DEC_HEX -> DecHex,
 #          BASE_HEX_DEC -> HexDec, BASE_OCT -> Oct, BASE_PT_TCP/_UDP/_SCTP/_DCCP -> Port,
-#          BASE_OUI -> Oui, BASE_CUSTOM -> Custom, BASE_NONE -> Dec (integers with a value
+#          BASE_OUI -> Oui, BASE_CUSTOM -> Custom, BASE_NONE -> Plain (integers with a value
 #          string, e.g. tcp.checksum.status and _ws.expert.severity: `-T fields` prints them in
-#          decimal). Any other integer base is an error (`-G fields` prints FIELD_DISPLAY(), so
+#          decimal, `-V` the value's name alone). Any other integer base is an error (`-G fields` prints FIELD_DISPLAY(), so
 #          the BASE_UNIT_STRING/BASE_RANGE_STRING/BASE_EXT_STRING flags never show; BASE_EXP,
 #          BASE_NETMASK, BASE_PT_* other than TCP are not selected). FT_FRAMENUM: Base::None.
 #          Non-integers (times, strings, bytes, addresses, FT_NONE): Base::None.
@@ -46,11 +49,11 @@ trap 'rm -rf "$tmp"' EXIT
 "$tshark" -G fields 2>/dev/null >"$tmp/fields"
 "$tshark" -G values 2>/dev/null >"$tmp/values"
 
-python3 - "$tmp" "$here/tshark-fields.txt" "$here/ours.tsv" >"$tmp/registry.rs" <<'PY'
+python3 - "$tmp" "$here/tshark-fields.txt" "$here/ours.tsv" "$here/display.tsv" >"$tmp/registry.rs" <<'PY'
 import re
 import sys
 
-tmp, list_path, ours_path = sys.argv[1:4]
+tmp, list_path, ours_path, display_path = sys.argv[1:5]
 version = open(f"{tmp}/version").read().strip()
 m = re.search(r"\b(\d+\.\d+\.\d+)\b", version)
 if not m:
@@ -150,6 +153,30 @@ for n, line in enumerate(open(ours_path, encoding="utf-8"), 1):
     ours_rows[row["abbrev"]] = row
     ours_order.append(row["abbrev"])
 
+# ---- display.tsv ---------------------------------------------------------------------------
+display = {}  # abbrev -> {"generated": True, "unit": str}
+for n, line in enumerate(open(display_path, encoding="utf-8"), 1):
+    line = line.rstrip("\n")
+    if not line or line.startswith("#"):
+        continue
+    cols = line.split("\t")
+    where = f"{display_path}:{n}"
+    if len(cols) < 2:
+        die(f"{where}: want `abbrev<TAB>hint...`")
+    if cols[0] not in tshark_rows and cols[0] not in ours_rows:
+        die(f"{where}: {cols[0]} is neither tshark's nor in ours.tsv")
+    if cols[0] in display:
+        die(f"{where}: {cols[0]} twice")
+    hints = {}
+    for h in cols[1:]:
+        if h == "generated":
+            hints["generated"] = True
+        elif h.startswith("unit="):
+            hints["unit"] = h[len("unit="):]
+        else:
+            die(f"{where}: unknown hint {h!r} (generated, unit=TEXT)")
+    display[cols[0]] = hints
+
 # ---- the selection -------------------------------------------------------------------------
 groups = []  # [(protocol row, [field rows])]
 for n, line in enumerate(open(list_path, encoding="utf-8"), 1):
@@ -205,7 +232,7 @@ INTEGER_TYPES = {"FT_UINT8", "FT_UINT16", "FT_UINT24", "FT_UINT32", "FT_UINT48",
 BASES = {
     "BASE_DEC": "Dec", "BASE_HEX": "Hex", "BASE_DEC_HEX": "DecHex", "BASE_HEX_DEC": "HexDec",
     "BASE_OCT": "Oct", "BASE_PT_TCP": "Port", "BASE_PT_UDP": "Port", "BASE_PT_SCTP": "Port",
-    "BASE_PT_DCCP": "Port", "BASE_OUI": "Oui", "BASE_CUSTOM": "Custom", "BASE_NONE": "Dec",
+    "BASE_PT_DCCP": "Port", "BASE_OUI": "Oui", "BASE_CUSTOM": "Custom", "BASE_NONE": "Plain",
 }
 
 
@@ -304,8 +331,15 @@ for proto, rows in groups:
                 fields.append(f"blurb: {rust_str(row['blurb'])}")
         if row["ours"]:
             fields.append("ours: true")
+        hints = display.pop(abbrev, {})
+        if hints.get("generated"):
+            fields.append("generated: true")
+        if "unit" in hints:
+            fields.append(f"unit: {rust_str(hints['unit'])}")
         rendered.append("    FieldDef { " + ", ".join(fields) + ", ..BLANK },")
 
+if display:
+    die("display.tsv: not in the selection: " + ", ".join(sorted(display)))
 if len(consts) > 0xFFFF:
     die("more rows than FieldId(u16) can index")
 
@@ -313,8 +347,8 @@ w = sys.stdout.write
 w(f"""//! The field registry: every field the dissector can put in a tree (see [`crate::field`]).
 //!
 //! GENERATED by `bash dissect/tools/gen-registry.sh` from `tshark -G protocols|fields|values`
-//! of tshark {short_version}, `dissect/tools/tshark-fields.txt` and `dissect/tools/ours.tsv`. Do
-//! not edit by hand: change those inputs and run the script again.
+//! of tshark {short_version}, `dissect/tools/tshark-fields.txt`, `dissect/tools/ours.tsv` and
+//! `dissect/tools/display.tsv`. Do not edit by hand: change those inputs and run the script again.
 //!
 //! `tshark --version`: {version}
 
@@ -333,6 +367,8 @@ const BLANK: FieldDef = FieldDef {{
     parent: "",
     blurb: "",
     ours: false,
+    generated: false,
+    unit: "",
 }};
 
 /// Every field, indexed by [`FieldId`]: per protocol its `FT_PROTOCOL` row, then its fields

@@ -5,6 +5,7 @@ mod analysis;
 mod captures;
 mod dissect;
 mod r#gen;
+mod printers;
 mod props;
 mod tcp;
 mod tshark;

@@ -159,6 +159,8 @@ pub struct FpduSummary {
     pub iser_stags: Option<(u32, u64)>,
     /// CRC verdict.
     pub crc: Option<CrcStatus>,
+    /// The payload went to the `data` protocol (no ULP decoded it).
+    pub data: bool,
 }
 
 /// The context of one FPDU.
@@ -240,7 +242,7 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
             marker::wire_offset(p, logical) - marker::wire_offset(p, 0) + marker::wire_offset(p, 0)
         })
     };
-    let h = w.open(f::IWARP_MPA_FPDU, wo(0), c.wire.len());
+    let h = w.open(f::IWARP_MPA_FPDU, wo(0), c.wire.len().saturating_sub(wo(0)));
     w.t.label(h, format_args!("FPDU"));
     let n = fp.ulpdu_len();
     w.u(f::IWARP_MPA_ULPDULENGTH, u64::from(n), wo(0), 2);
@@ -349,10 +351,13 @@ fn ddp_rdmap(
     off: super::Disabled,
 ) {
     let mut b = B::new(t, src, base);
-    b.open(f::IWARP_DDP_RDMAP, 0, ulpdu.len());
+    // As tshark 4.0 sizes them: the protocol and the DDP header item both cover every header
+    // (DDP, RDMAP's Read Request or Terminate, …), the RDMAP item its control octet and, when
+    // untagged, the 4 octets after it; the payload is the `data` protocol's.
+    let headers = m.payload_offset().min(ulpdu.len());
+    b.open(f::IWARP_DDP_RDMAP, 0, headers);
     let c = m.ddp.control();
-    let hl = m.ddp.header_len();
-    let dd = b.open(f::IWARP_DDP, 0, hl);
+    let dd = b.open(f::IWARP_DDP, 0, headers);
     b.t.label(dd, format_args!("DDP header"));
     let cf = b.open(f::IWARP_DDP_CONTROL_FIELD, 0, 1);
     b.t.label(cf, format_args!("DDP control field"));
@@ -389,7 +394,7 @@ fn ddp_rdmap(
     }
     b.close();
     // RDMAP.
-    let rl = b.open(f::IWARP_RDMA, 1, ulpdu.len() - 1);
+    let rl = b.open(f::IWARP_RDMA, 1, if c.tagged() { 1 } else { 5 });
     b.t.label(rl, format_args!("RDMAP header"));
     let rc = b.open(f::IWARP_RDMA_CONTROL_FIELD, 1, 1);
     b.t.label(rc, format_args!("RDMAP control field"));
@@ -397,12 +402,16 @@ fn ddp_rdmap(
     b.bits(f::IWARP_RDMA_VERSION, rv, 1, 1);
     b.bits(f::IWARP_RDMA_RSV, rv, 1, 1);
     let op = b.bits(f::IWARP_RDMA_OPCODE, rv, 1, 1);
+    let name = match m.opcode {
+        Opcode::Unknown(_) => "Unknown",
+        Opcode::SendSeAdvertise | Opcode::SendSeClose if off.oneshot => "Unknown",
+        o => o.name(),
+    };
     b.t.label(
         op,
         format_args!(
-            ".... {:04b} = OpCode: {} (0x{:x})",
+            ".... {:04b} = OpCode: {name} (0x{:x})",
             m.control.opcode_raw(),
-            m.opcode,
             m.control.opcode_raw()
         ),
     );
@@ -590,13 +599,14 @@ fn ddp_rdmap(
         // The payload tshark hands to its data dissector.
         let po = m.payload_offset();
         if ulp_of(m, off).is_none() {
+            s.data = true;
             let mut b = B::new(t, src, base);
             // tshark's -T fields prints the data protocol as its octets.
             let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
             b.t.push();
             b.t.label(d, format_args!("Data ({} bytes)", s.payload_len));
             b.bytes(f::DATA_DATA, po, s.payload_len);
-            b.u(f::DATA_LEN, s.payload_len as u64, po, s.payload_len);
+            b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
             b.close();
         }
     }

@@ -25,39 +25,64 @@ pub struct FrameInfo<'a> {
     pub len: u32,
     /// Captured length.
     pub cap_len: u32,
+    /// The pcapng section, from 1 (pcapng only).
+    pub section: Option<u32>,
     /// Interface id (pcapng).
     pub interface: Option<u32>,
     /// Interface name (pcapng if_name).
     pub interface_name: Option<&'a str>,
+    /// Interface description (pcapng if_description).
+    pub interface_description: Option<&'a str>,
     /// Wireshark's encapsulation number.
     pub encap: i64,
     /// Packet comment.
     pub comment: Option<&'a str>,
 }
 
-/// Adds the `frame` protocol; returns the index of the `frame.protocols` node (filled in at
-/// the end of the frame).
+/// Adds the packet comment (tshark's `pkt_comment` protocol, with the comment's expert item)
+/// and the `frame` protocol; returns the index of the `frame.protocols` node (filled in at the
+/// end of the frame).
 pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
     let mut b = B::new(t, FRAME_SOURCE, 0);
+    if let Some(c) = fi.comment {
+        comment(&mut b, c);
+    }
     let top = b.open(f::FRAME, 0, fi.cap_len as usize);
     let on = OnInterface(fi.interface, fi.interface_name);
+    let bits = |n: u32| u64::from(n) * 8;
     b.t.label(
         top,
         format_args!(
             "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits){on}",
             fi.number,
             fi.len,
-            u64::from(fi.len) * 8,
+            bits(fi.len),
             fi.cap_len,
-            u64::from(fi.cap_len) * 8
+            bits(fi.cap_len),
         ),
     );
+    if let Some(s) = fi.section {
+        b.u(f::FRAME_SECTION_NUMBER, u64::from(s), 0, 0);
+    }
     if let Some(id) = fi.interface {
-        b.u(f::FRAME_INTERFACE_ID, u64::from(id), 0, 0);
+        let i = b.u(f::FRAME_INTERFACE_ID, u64::from(id), 0, 0);
+        b.t.label(
+            i,
+            format_args!(
+                "Interface id: {id} ({})",
+                fi.interface_name.unwrap_or("unknown")
+            ),
+        );
+        b.t.push();
         if let Some(n) = fi.interface_name {
             let v = b.t.text_value(format_args!("{n}"));
             b.v(f::FRAME_INTERFACE_NAME, v, 0, 0);
         }
+        if let Some(d) = fi.interface_description {
+            let v = b.t.text_value(format_args!("{d}"));
+            b.v(f::FRAME_INTERFACE_DESCRIPTION, v, 0, 0);
+        }
+        b.t.pop();
     }
     b.v(f::FRAME_ENCAP_TYPE, Value::Int(fi.encap), 0, 0);
     b.v(f::FRAME_TIME, Value::AbsTime(fi.ts_ns), 0, 0);
@@ -71,17 +96,49 @@ pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
     );
     b.v(f::FRAME_TIME_RELATIVE, Value::RelTime(fi.relative_ns), 0, 0);
     b.u(f::FRAME_NUMBER, fi.number, 0, 0);
-    b.u(f::FRAME_LEN, u64::from(fi.len), 0, 0);
-    b.u(f::FRAME_CAP_LEN, u64::from(fi.cap_len), 0, 0);
+    for (field, name, n) in [
+        (f::FRAME_LEN, "Frame Length", fi.len),
+        (f::FRAME_CAP_LEN, "Capture Length", fi.cap_len),
+    ] {
+        let i = b.u(field, u64::from(n), 0, 0);
+        b.t.label(i, format_args!("{name}: {n} bytes ({} bits)", bits(n)));
+    }
     b.v(f::FRAME_MARKED, Value::Bool(false), 0, 0);
     b.v(f::FRAME_IGNORED, Value::Bool(false), 0, 0);
     let protocols = b.v(f::FRAME_PROTOCOLS, Value::Str(""), 0, 0);
-    if let Some(c) = fi.comment {
-        let v = b.t.text_value(format_args!("{c}"));
-        b.v(f::FRAME_COMMENT, v, 0, 0);
-    }
     b.close();
     protocols
+}
+
+/// Wireshark's `PI_COMMENT` severity and `PI_COMMENTS_GROUP` group.
+const COMMENT_SEVERITY: u64 = 0x0010_0000;
+const COMMENT_GROUP: u64 = 0x0B00_0000;
+
+/// `Packet comments`: the comment, and under it the expert item tshark adds for it.
+fn comment(b: &mut B<'_>, c: &str) {
+    b.open(f::PKT_COMMENT, 0, 0);
+    let v = b.t.text_value(format_args!("{c}"));
+    let i = b.v(f::FRAME_COMMENT, v, 0, 0);
+    b.t.label(i, format_args!("{c}"));
+    b.t.push();
+    let e = b.v(f::_WS_EXPERT, Value::None, 0, 0);
+    b.t.label(e, format_args!("Expert Info (Comment/Comment): {c}"));
+    b.t.push();
+    // tshark's expert message is the comment cut to its label buffer (239 octets), with no
+    // "[truncated]" mark.
+    let mut cut = c.len().min(239);
+    while !c.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let msg = b.t.text(format_args!("{}", &c[..cut]));
+    let i = b.v(f::FRAME_COMMENT_EXPERT, Value::None, 0, 0);
+    b.t.set_label(i, msg);
+    b.hidden(f::_WS_EXPERT_MESSAGE, Value::Text(msg.0, msg.1), 0, 0);
+    b.u(f::_WS_EXPERT_SEVERITY, COMMENT_SEVERITY, 0, 0);
+    b.u(f::_WS_EXPERT_GROUP, COMMENT_GROUP, 0, 0);
+    b.t.pop();
+    b.t.pop();
+    b.close();
 }
 
 /// ` on interface NAME, id N` (pcapng only).
@@ -193,13 +250,10 @@ pub fn ethernet(t: &mut Tree, e: &Ethernet2Slice<'_>, padding: Option<(usize, us
         (dst, 0, f::ETH_DST, f::ETH_DST_LG, f::ETH_DST_IG),
         (src, 6, f::ETH_SRC, f::ETH_SRC_LG, f::ETH_SRC_IG),
     ] {
-        let n = b.v(fa, Value::Ether(addr), off, 6);
-        b.t.label(
-            n,
-            format_args!("{}: {} ({})", fa.def().name, Mac(&addr), Mac(&addr)),
-        );
+        // tshark's order; its `*_resolved` and `*.oui` items (name resolution) are left out.
+        b.v(fa, Value::Ether(addr), off, 6);
         b.t.push();
-        b.hidden(f::ETH_ADDR, Value::Ether(addr), off, 6);
+        b.v(f::ETH_ADDR, Value::Ether(addr), off, 6);
         let first3 = (u64::from(addr[0]) << 16) | (u64::from(addr[1]) << 8) | u64::from(addr[2]);
         b.bits(lg, first3, off, 3);
         let i = b.bits(f::ETH_LG, first3, off, 3);
@@ -252,7 +306,8 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
             h.destination_addr()
         ),
     );
-    b.u(f::IP_VERSION, 4, 0, 1);
+    let v = b.u(f::IP_VERSION, 4, 0, 1);
+    b.t.label(v, format_args!("{:04b} .... = Version: 4", raw[0] >> 4));
     let hdr = b.u(f::IP_HDR_LEN, hl as u64, 0, 1);
     b.t.label(
         hdr,
@@ -264,7 +319,15 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
         ),
     );
     let ds = u64::from(raw[1]);
-    b.u(f::IP_DSFIELD, ds, 1, 1);
+    let i = b.u(f::IP_DSFIELD, ds, 1, 1);
+    b.t.label(
+        i,
+        format_args!(
+            "Differentiated Services Field: 0x{ds:02x} (DSCP: {}, ECN: {})",
+            dscp_short(raw[1] >> 2),
+            ["Not-ECT", "ECT(1)", "ECT(0)", "CE"][usize::from(raw[1] & 3)]
+        ),
+    );
     b.t.push();
     b.bits(f::IP_DSFIELD_DSCP, ds, 1, 1);
     b.bits(f::IP_DSFIELD_ECN, ds, 1, 1);
@@ -272,7 +335,16 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
     b.u(f::IP_LEN, u64::from(h.total_len()), 2, 2);
     b.u(f::IP_ID, u64::from(h.identification()), 4, 2);
     let flags = u64::from(raw[6]);
-    b.bits(f::IP_FLAGS, flags, 6, 1);
+    let i = b.bits(f::IP_FLAGS, flags, 6, 1);
+    let names = IpFlagNames(raw[6] >> 5);
+    b.t.label(
+        i,
+        format_args!(
+            "{:03b}. .... = Flags: 0x{:x}{names}",
+            raw[6] >> 5,
+            raw[6] >> 5
+        ),
+    );
     b.t.push();
     b.bits(f::IP_FLAGS_RB, flags, 6, 1);
     b.bits(f::IP_FLAGS_DF, flags, 6, 1);
@@ -282,13 +354,67 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
     b.bits(f::IP_FRAG_OFFSET, frag, 6, 2);
     b.u(f::IP_TTL, u64::from(h.ttl()), 8, 1);
     b.u(f::IP_PROTO, u64::from(h.protocol().0), 9, 1);
-    b.u(f::IP_CHECKSUM, u64::from(h.header_checksum()), 10, 2);
+    let ck = h.header_checksum();
+    let i = b.u(f::IP_CHECKSUM, u64::from(ck), 10, 2);
+    b.t.label(
+        i,
+        format_args!("Header Checksum: 0x{ck:04x} [validation disabled]"),
+    );
     b.u(f::IP_CHECKSUM_STATUS, 2, 0, 0);
     b.v(f::IP_SRC, Value::Ipv4(h.source()), 12, 4);
     b.hidden(f::IP_ADDR, Value::Ipv4(h.source()), 12, 4);
     b.v(f::IP_DST, Value::Ipv4(h.destination()), 16, 4);
     b.hidden(f::IP_ADDR, Value::Ipv4(h.destination()), 16, 4);
     b.close();
+}
+
+/// The short DSCP names tshark puts in the DS field's label.
+fn dscp_short(dscp: u8) -> &'static str {
+    match dscp {
+        0 => "CS0",
+        1 => "LE",
+        8 => "CS1",
+        10 => "AF11",
+        12 => "AF12",
+        14 => "AF13",
+        16 => "CS2",
+        18 => "AF21",
+        20 => "AF22",
+        22 => "AF23",
+        24 => "CS3",
+        26 => "AF31",
+        28 => "AF32",
+        30 => "AF33",
+        32 => "CS4",
+        34 => "AF41",
+        36 => "AF42",
+        38 => "AF43",
+        40 => "CS5",
+        44 => "VOICE-ADMIT",
+        46 => "EF",
+        48 => "CS6",
+        56 => "CS7",
+        _ => "Unknown",
+    }
+}
+
+/// `, Don't fragment` …: the names of the IPv4 flags that are set, as tshark appends them to
+/// the Flags label.
+struct IpFlagNames(u8);
+
+impl std::fmt::Display for IpFlagNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (bit, name) in [
+            (0b100, "Reserved bit"),
+            (0b010, "Don't fragment"),
+            (0b001, "More fragments"),
+        ] {
+            if self.0 & bit != 0 {
+                write!(f, ", {name}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// IPv6 at `off` (extension headers are counted in the protocol's length, not detailed).

@@ -44,6 +44,7 @@ fn base_name(d: &FieldDef) -> String {
         Base::Port => "BASE_PT_TCP".into(),
         Base::Oui => "BASE_OUI".into(),
         Base::Custom => "BASE_CUSTOM".into(),
+        Base::Plain => "BASE_NONE".into(),
     }
 }
 
@@ -75,7 +76,7 @@ pub fn write(out: &mut dyn Write, g: &Glossary) -> io::Result<()> {
             }
             Glossary::Values => {
                 for (v, s) in d.values {
-                    if d.base == Base::Dec || d.base == Base::DecHex {
+                    if matches!(d.base, Base::Dec | Base::DecHex | Base::Plain) {
                         writeln!(out, "V\t{}\t{v}\t{s}", d.abbrev)?;
                     } else {
                         writeln!(out, "V\t{}\t0x{v:x}\t{s}", d.abbrev)?;

@@ -1,11 +1,33 @@
 //! `-T json` (tshark's `_source.layers` shape) and `-T ek` (newline-delimited, for the
-//! Elasticsearch bulk API).
+//! Elasticsearch bulk API), written the way tshark 4.0 writes them.
+//!
+//! JSON: every node is a key named after its field (`ip.ttl`), hidden nodes included (tshark
+//! leaves them out of `-V` only). A node with a value writes it as a string (`"0x0800"`,
+//! `"1"` for a true boolean, octets as `aa:bb`); a node with children adds them as an object,
+//! under the same key for a protocol or a label (`"iwarp_mpa.fpdu": {...}`), under
+//! `key_tree` for a field that also has a value (`"ip.flags_tree"`). A protocol or label with
+//! no children writes its label (protocol) or `""`. Repeated keys stay repeated, in tree order,
+//! as tshark writes them by default. With `-x`, each node with octets is preceded by
+//! `"key_raw": [hex, offset, length, bitmask, type]`, where `hex` is the octets, or for a
+//! bitfield the field's value in upper-case hex, `offset` counts from the start of the node's
+//! data source and `type` is Wireshark's `ftenum` number.
+//!
+//! EK: one `{"index":…}` line and one document line per packet. `layers` holds one object per
+//! protocol, keyed by the protocol's name with `.` as `_`; inside, every field under it,
+//! flattened, keyed `parentprotocol_field` (`ip_ip_ttl`), except protocols nested in it, which
+//! are objects of their own. A field seen more than once under the same parent node collects
+//! its values in an array at its first place (`ip_ip_addr`), as tshark 4.0 groups them; under
+//! different parents it stays repeated (`eth_eth_addr`, once under each address). Booleans are JSON booleans, labels `null`, absolute times ISO 8601.
+//! With `-x` each key with octets gets a `key_raw` twin holding the hex.
+//!
+//! Both writers append into reused buffers; EK groups keys with small per-object lists.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::hex::push_hex;
 use super::value::{Style, civil_from_days, write_value};
-use crate::field::Ftype;
+use crate::field::{FieldDef, FieldId, Ftype};
 use crate::tree::{Node, Tree, Value};
 
 /// Wireshark's `ftenum` numbers, as `-x` JSON output names a field's type.
@@ -38,6 +60,11 @@ fn ft_code(t: Ftype) -> u32 {
 /// JSON string escaping.
 fn escape(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -54,6 +81,21 @@ fn escape(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A field's key with `.` as `_` (EK).
+fn push_ek_name(out: &mut String, s: &str) {
+    for (i, part) in s.split('.').enumerate() {
+        if i > 0 {
+            out.push('_');
+        }
+        out.push_str(part);
+    }
+}
+
+/// True for the types that have no value of their own (JSON writes their children or label).
+fn valueless(def: &FieldDef) -> bool {
+    matches!(def.ftype, Ftype::None | Ftype::Protocol)
+}
+
 /// The JSON and EK printer.
 pub struct JsonPrinter {
     ek: bool,
@@ -68,12 +110,12 @@ impl JsonPrinter {
         JsonPrinter {
             ek,
             frames: 0,
-            buf: String::new(),
+            buf: String::with_capacity(1 << 14),
             val: String::new(),
         }
     }
 
-    /// Writes one frame.
+    /// Writes one frame; `raw` adds the `_raw` keys (`-x`).
     pub fn frame(
         &mut self,
         out: &mut dyn Write,
@@ -93,37 +135,24 @@ impl JsonPrinter {
             );
             let _ = write!(
                 self.buf,
-                "{{\"timestamp\":\"{}\",\"layers\":{{",
+                "{{\"timestamp\":\"{}\",\"layers\":",
                 ts_ns.div_euclid(1_000_000)
             );
-            self.ek_layers(t, frame);
-            self.buf.push_str("}}\n");
+            let tops: Vec<(usize, Option<FieldId>)> = (0..t.nodes.len())
+                .filter(|&i| t.nodes[i].depth == 0)
+                .map(|i| (i, None))
+                .collect();
+            self.ek_members(t, frame, &tops, raw);
+            self.buf.push_str("}\n");
         } else {
             self.buf
                 .push_str(if self.frames == 1 { "[\n" } else { ",\n" });
             let _ = write!(
                 self.buf,
-                "  {{\n    \"_index\": \"packets-{y:04}-{m:02}-{d:02}\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {{\n      \"layers\": {{\n"
+                "  {{\n    \"_index\": \"packets-{y:04}-{m:02}-{d:02}\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {{\n      \"layers\": "
             );
-            let tops: Vec<usize> = (0..t.nodes.len())
-                .filter(|&i| t.nodes[i].depth == 0 && !t.nodes[i].hidden)
-                .collect();
-            for (k, &i) in tops.iter().enumerate() {
-                let n = &t.nodes[i];
-                pad(&mut self.buf, 8);
-                escape(&mut self.buf, n.field.def().abbrev);
-                self.buf.push_str(": ");
-                self.object(t, frame, i, 8, raw);
-                if raw {
-                    self.buf.push_str(",\n");
-                    pad(&mut self.buf, 8);
-                    let _ = write!(self.buf, "\"{}_raw\": ", n.field.def().abbrev);
-                    self.raw(t, frame, n);
-                }
-                self.buf
-                    .push_str(if k + 1 < tops.len() { ",\n" } else { "\n" });
-            }
-            self.buf.push_str("      }\n    }\n  }");
+            self.object(t, frame, None, 6, raw);
+            self.buf.push_str("\n    }\n  }");
         }
         out.write_all(self.buf.as_bytes())
     }
@@ -140,139 +169,230 @@ impl JsonPrinter {
         }
     }
 
-    fn value_of(&mut self, t: &Tree, frame: &[u8], n: &Node) {
-        self.val.clear();
-        match (n.field.def().ftype, n.value) {
-            (Ftype::None, Value::None) => {}
-            _ => write_value(&mut self.val, t, frame, n, Style::Json),
-        }
-    }
-
-    fn raw(&mut self, t: &Tree, frame: &[u8], n: &Node) {
-        let mut hex = String::new();
-        for b in t.node_bytes(frame, n) {
-            let _ = write!(hex, "{b:02x}");
-        }
-        let def = n.field.def();
-        let _ = write!(
-            self.buf,
-            "[\"{hex}\", {}, {}, {}, {}]",
-            n.start,
-            n.len,
-            def.mask,
-            ft_code(def.ftype)
-        );
-    }
-
-    /// The children of node `i` as an object.
-    fn object(&mut self, t: &Tree, frame: &[u8], i: usize, indent: usize, raw: bool) {
-        let kids: Vec<usize> = t
-            .children(i)
-            .filter(|(_, c)| c.depth == t.nodes[i].depth + 1 && !c.hidden)
-            .map(|(k, _)| k)
-            .collect();
-        if kids.is_empty() {
-            self.buf.push_str("{}");
+    /// `n`'s value as a JSON string.
+    fn json_value(&mut self, t: &Tree, frame: &[u8], n: &Node) {
+        if let Value::Bytes = n.value {
+            // Hex needs no escaping.
+            self.buf.push('"');
+            push_hex(&mut self.buf, t.node_bytes(frame, n), Some(b':'));
+            self.buf.push('"');
             return;
         }
-        self.buf.push_str("{\n");
-        for (k, &c) in kids.iter().enumerate() {
-            let n = &t.nodes[c];
-            let abbrev = n.field.def().abbrev;
-            let has_kids = t.children(c).any(|(_, x)| !x.hidden);
+        self.value_of(t, frame, n);
+        let v = std::mem::take(&mut self.val);
+        escape(&mut self.buf, &v);
+        self.val = v;
+    }
+
+    /// The value of `n` as JSON writes it, into `self.val`.
+    fn value_of(&mut self, t: &Tree, frame: &[u8], n: &Node) {
+        self.val.clear();
+        write_value(&mut self.val, t, frame, n, Style::Json);
+    }
+
+    /// `hex` of a `_raw` entry: the octets, or a bitfield's value in upper-case hex.
+    fn raw_hex(&mut self, t: &Tree, frame: &[u8], n: &Node) {
+        let def = n.field.def();
+        if def.mask != 0 {
+            let v = match n.value {
+                Value::Uint(v) => v,
+                Value::Int(v) => v as u64,
+                Value::Bool(b) => u64::from(b),
+                _ => 0,
+            };
+            let _ = write!(self.buf, "\"{v:X}\"");
+        } else {
+            self.buf.push('"');
+            push_hex(&mut self.buf, t.node_bytes(frame, n), None);
+            self.buf.push('"');
+        }
+    }
+
+    fn raw(&mut self, t: &Tree, frame: &[u8], n: &Node, indent: usize) {
+        let def = n.field.def();
+        self.buf.push_str("[\n");
+        pad(&mut self.buf, indent + 2);
+        self.raw_hex(t, frame, n);
+        self.buf.push_str(",\n");
+        for (k, v) in [
+            u64::from(n.start),
+            u64::from(n.len),
+            def.mask,
+            u64::from(ft_code(def.ftype)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             pad(&mut self.buf, indent + 2);
-            escape(&mut self.buf, abbrev);
-            self.buf.push_str(": ");
-            let valueless = matches!(n.value, Value::None);
-            if has_kids && valueless {
-                self.object(t, frame, c, indent + 2, raw);
-            } else {
-                self.value_of(t, frame, n);
-                let v = std::mem::take(&mut self.val);
-                escape(&mut self.buf, &v);
-                self.val = v;
-                if raw {
-                    self.buf.push_str(",\n");
-                    pad(&mut self.buf, indent + 2);
-                    let _ = write!(self.buf, "\"{abbrev}_raw\": ");
-                    self.raw(t, frame, n);
-                }
-                if has_kids {
-                    self.buf.push_str(",\n");
-                    pad(&mut self.buf, indent + 2);
-                    let _ = write!(self.buf, "\"{abbrev}_tree\": ");
-                    self.object(t, frame, c, indent + 2, raw);
-                }
-            }
-            self.buf
-                .push_str(if k + 1 < kids.len() { ",\n" } else { "\n" });
+            let _ = write!(self.buf, "{v}");
+            self.buf.push_str(if k < 3 { ",\n" } else { "\n" });
         }
         pad(&mut self.buf, indent);
+        self.buf.push(']');
+    }
+
+    /// A key at `indent`, after a comma when it is not the first of its object.
+    fn key(&mut self, first: &mut bool, indent: usize, abbrev: &str, suffix: &str) {
+        self.buf.push_str(if *first { "\n" } else { ",\n" });
+        *first = false;
+        pad(&mut self.buf, indent);
+        self.buf.push('"');
+        self.buf.push_str(abbrev);
+        self.buf.push_str(suffix);
+        self.buf.push_str("\": ");
+    }
+
+    /// The children of node `parent` (the top-level nodes for `None`) as an object whose
+    /// closing brace is at `indent`.
+    fn object(&mut self, t: &Tree, frame: &[u8], parent: Option<usize>, indent: usize, raw: bool) {
+        let (from, depth) = match parent {
+            Some(i) => (i + 1, t.nodes[i].depth + 1),
+            None => (0, 0),
+        };
+        self.buf.push('{');
+        let mut first = true;
+        let mut c = from;
+        while c < t.nodes.len() && t.nodes[c].depth >= depth {
+            let n = &t.nodes[c];
+            if n.depth > depth {
+                c += 1;
+                continue;
+            }
+            let def = n.field.def();
+            let has_kids = t.nodes.get(c + 1).is_some_and(|x| x.depth > depth);
+            let has_value = !valueless(def);
+            let inner = indent + 2;
+            if raw && n.len > 0 {
+                self.key(&mut first, inner, def.abbrev, "_raw");
+                self.raw(t, frame, n, inner);
+            }
+            if has_value {
+                self.key(&mut first, inner, def.abbrev, "");
+                self.json_value(t, frame, n);
+            }
+            if has_kids {
+                let suffix = if has_value { "_tree" } else { "" };
+                self.key(&mut first, inner, def.abbrev, suffix);
+                self.object(t, frame, Some(c), inner, raw);
+            } else if !has_value {
+                self.key(&mut first, inner, def.abbrev, "");
+                if def.ftype == Ftype::Protocol {
+                    let label = n.label.map_or(def.name, |l| t.arena_str(l));
+                    escape(&mut self.buf, label);
+                } else {
+                    self.buf.push_str("\"\"");
+                }
+            }
+            c += 1;
+        }
+        if first {
+            self.buf.push('}');
+        } else {
+            self.buf.push('\n');
+            pad(&mut self.buf, indent);
+            self.buf.push('}');
+        }
+    }
+
+    /// EK: appends to `members` the nodes an object made of node `i`'s children holds: each
+    /// child, and the descendants of children that are not protocols (a nested protocol is an
+    /// object of its own). Each comes with the field of its parent in the tree, which tshark
+    /// 4.0 groups repeated keys by.
+    fn ek_collect(t: &Tree, i: usize, members: &mut Vec<(usize, Option<FieldId>)>) {
+        let depth = t.nodes[i].depth;
+        let parent = Some(t.nodes[i].field);
+        let mut c = i + 1;
+        while c < t.nodes.len() && t.nodes[c].depth > depth {
+            if t.nodes[c].depth == depth + 1 {
+                members.push((c, parent));
+                if t.nodes[c].field.def().ftype != Ftype::Protocol {
+                    Self::ek_collect(t, c, members);
+                }
+            }
+            c += 1;
+        }
+    }
+
+    /// EK: writes an object of `members` (node indices in tree order, with their parent's
+    /// field), one key per (parent, field) pair: repeated pairs are grouped in an array at the
+    /// place of the first.
+    fn ek_members(
+        &mut self,
+        t: &Tree,
+        frame: &[u8],
+        members: &[(usize, Option<FieldId>)],
+        raw: bool,
+    ) {
+        self.buf.push('{');
+        let mut first = true;
+        for (k, &(i, parent)) in members.iter().enumerate() {
+            let key = (t.nodes[i].field, parent);
+            let same_key = |&&(j, p): &&(usize, Option<FieldId>)| (t.nodes[j].field, p) == key;
+            if members[..k].iter().any(|m| same_key(&m)) {
+                continue;
+            }
+            let same: Vec<usize> = members[k..]
+                .iter()
+                .filter(|m| same_key(m))
+                .map(|&(j, _)| j)
+                .collect();
+            let def = key.0.def();
+            if raw && t.nodes[i].len > 0 {
+                self.ek_key(&mut first, def, "_raw");
+                self.ek_list(&same, |p, j| p.raw_hex(t, frame, &t.nodes[j]));
+            }
+            self.ek_key(&mut first, def, "");
+            self.ek_list(&same, |p, j| p.ek_value(t, frame, j, raw));
+        }
         self.buf.push('}');
     }
 
-    /// EK: each protocol one flat object of `proto_field_name` keys; repeated keys become
-    /// arrays.
-    fn ek_layers(&mut self, t: &Tree, frame: &[u8]) {
-        let mut first_layer = true;
-        let mut i = 0;
-        while i < t.nodes.len() {
-            let top = &t.nodes[i];
-            let end = i + 1 + t.children(i).count();
-            if top.depth != 0 || top.hidden {
-                i = end;
-                continue;
-            }
-            let proto = top.field.def().abbrev.replace('.', "_");
-            if !first_layer {
+    fn ek_key(&mut self, first: &mut bool, def: &FieldDef, suffix: &str) {
+        if !*first {
+            self.buf.push(',');
+        }
+        *first = false;
+        self.buf.push('"');
+        if def.ftype != Ftype::Protocol && !def.parent.is_empty() {
+            push_ek_name(&mut self.buf, def.parent);
+            self.buf.push('_');
+        }
+        push_ek_name(&mut self.buf, def.abbrev);
+        self.buf.push_str(suffix);
+        self.buf.push_str("\":");
+    }
+
+    fn ek_list(&mut self, same: &[usize], mut each: impl FnMut(&mut Self, usize)) {
+        if same.len() > 1 {
+            self.buf.push('[');
+        }
+        for (k, &j) in same.iter().enumerate() {
+            if k > 0 {
                 self.buf.push(',');
             }
-            first_layer = false;
-            escape(&mut self.buf, &proto);
-            self.buf.push_str(":{");
-            // Group occurrences by key, keeping first-seen order.
-            let mut keys: Vec<(String, Vec<String>)> = Vec::new();
-            for n in &t.nodes[i + 1..end] {
-                if n.hidden {
-                    continue;
-                }
-                let key = format!("{proto}_{}", n.field.def().abbrev.replace('.', "_"));
-                let v = match (n.field.def().ftype, n.value) {
-                    (_, Value::Bool(b)) => b.to_string(),
-                    (Ftype::None, Value::None) => "null".to_string(),
-                    (Ftype::AbsTime, Value::AbsTime(ns)) => {
-                        let mut s = String::new();
-                        iso_time(&mut s, ns);
-                        format!("\"{s}\"")
-                    }
-                    _ => {
-                        self.value_of(t, frame, n);
-                        let mut s = String::new();
-                        escape(&mut s, &self.val);
-                        s
-                    }
-                };
-                match keys.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, vs)) => vs.push(v),
-                    None => keys.push((key, vec![v])),
-                }
+            each(self, j);
+        }
+        if same.len() > 1 {
+            self.buf.push(']');
+        }
+    }
+
+    fn ek_value(&mut self, t: &Tree, frame: &[u8], i: usize, raw: bool) {
+        let n = &t.nodes[i];
+        match (n.field.def().ftype, n.value) {
+            (Ftype::Protocol, _) => {
+                let mut members = Vec::new();
+                Self::ek_collect(t, i, &mut members);
+                self.ek_members(t, frame, &members, raw);
             }
-            for (k, (key, vs)) in keys.iter().enumerate() {
-                if k > 0 {
-                    self.buf.push(',');
-                }
-                escape(&mut self.buf, key);
-                self.buf.push(':');
-                if vs.len() == 1 {
-                    self.buf.push_str(&vs[0]);
-                } else {
-                    self.buf.push('[');
-                    self.buf.push_str(&vs.join(","));
-                    self.buf.push(']');
-                }
+            (Ftype::None, _) => self.buf.push_str("null"),
+            (_, Value::Bool(b)) => self.buf.push_str(if b { "true" } else { "false" }),
+            (Ftype::AbsTime, Value::AbsTime(ns)) => {
+                self.buf.push('"');
+                iso_time(&mut self.buf, ns);
+                self.buf.push('"');
             }
-            self.buf.push('}');
-            i = end;
+            _ => self.json_value(t, frame, n),
         }
     }
 }

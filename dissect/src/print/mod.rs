@@ -1,4 +1,16 @@
 //! Printers: one per output format, all reading the same per-frame tree.
+//!
+//! `-V`, `-x`, `-T json` and `-T ek` print what tshark 4.0 prints for the same tree, node for
+//! node (`dissect/tools/compare-with-tshark.py` checks it on the shipped captures). Where the
+//! output differs from tshark's on purpose:
+//! - Fields tshark does not have (`ours` in the registry: `iwarp_mpa.crc_status`, `oneshot.*`,
+//!   our `*.expert.*` findings, …) are printed like any other field; tshark has none of them.
+//! - Our expert findings are top-level `_ws.expert` items after the protocols, not items
+//!   nested under the field they are about.
+//! - tshark-only items we never produce: `frame.offset_shift` (time shifting),
+//!   `eth.*_resolved`, `eth.*.oui`, `ip.*host` (name resolution output, which tshark adds even
+//!   with `-n`), and the TCP analysis items other than those the TCP builder adds.
+//! - `-x` marks the octets of the fields named by the `-Y` filter (tshark marks nothing).
 
 pub mod fields;
 pub mod glossary;
@@ -20,7 +32,10 @@ use crate::filter::Filter;
 pub struct Printer {
     mode: Mode,
     hex: bool,
+    summary_line: bool,
     color: bool,
+    verbose: verbose::Verbose,
+    dump: hex::HexDump,
     fields: Option<fields::FieldsPrinter>,
     json: json::JsonPrinter,
     /// Fields whose octets the hex dump marks (those the display filter names).
@@ -39,6 +54,9 @@ impl Printer {
             json: json::JsonPrinter::new(matches!(opts.mode, Mode::Ek)),
             mode: opts.mode.clone(),
             hex: opts.hex,
+            summary_line: opts.summary_line,
+            verbose: verbose::Verbose::new(),
+            dump: hex::HexDump::new(),
             color: opts
                 .color
                 .resolve(std::io::IsTerminal::is_terminal(&std::io::stdout())),
@@ -66,24 +84,26 @@ impl Printer {
         match &self.mode {
             Mode::Quiet => return Ok(()),
             Mode::Summary => {
-                summary::line(
-                    out,
-                    pkt.number,
-                    rel_ns,
-                    pkt.orig_len,
-                    &d.summary,
-                    self.color,
-                )?;
+                if self.summary_line {
+                    summary::line(
+                        out,
+                        pkt.number,
+                        rel_ns,
+                        pkt.orig_len,
+                        &d.summary,
+                        self.color,
+                    )?;
+                }
                 if self.hex {
-                    hex::dump(out, t, pkt.data, &self.marked, self.color)?;
+                    self.dump.dump(out, t, pkt.data, &self.marked, self.color)?;
                     writeln!(out)?;
                 }
             }
             Mode::Tree { only } => {
-                verbose::write(out, t, pkt.data, only)?;
+                self.verbose.write(out, t, pkt.data, only, self.hex)?;
                 if self.hex {
                     writeln!(out)?;
-                    hex::dump(out, t, pkt.data, &self.marked, self.color)?;
+                    self.dump.dump(out, t, pkt.data, &self.marked, self.color)?;
                 }
                 writeln!(out)?;
             }

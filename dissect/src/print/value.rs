@@ -98,13 +98,8 @@ pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style:
             let _ = write!(out, "{v}");
         }
         Value::Bytes => {
-            let bytes = tree.node_bytes(frame, n);
-            for (i, b) in bytes.iter().enumerate() {
-                if style == Style::Json && i > 0 {
-                    out.push(':');
-                }
-                let _ = write!(out, "{b:02x}");
-            }
+            let sep = (style == Style::Json).then_some(b':');
+            super::hex::push_hex(out, tree.node_bytes(frame, n), sep);
         }
         Value::Ether(m) => {
             for (i, b) in m.iter().enumerate() {

@@ -1,17 +1,69 @@
-//! `-V` and `-O`: the protocol tree as text, indented four spaces a level, each line the text
-//! Wireshark shows for the item (bit patterns for bitfields, value names, units).
+//! `-V` and `-O`: the protocol tree as text, the way tshark 4.0 prints it.
+//!
+//! Each node is one line, indented four spaces a level. A node with a custom label (the
+//! builders' `Tree::label`) prints that text; any other node is written from its field's
+//! registry row, as Wireshark's `proto_item_fill_label` does:
+//! - a bitfield starts with its bit pattern over the whole integer (`.... ..01 = `),
+//! - then `Name: value`, where an integer with value names reads `Name (number)` in the field's
+//!   base (the name alone for `BASE_NONE`), a boolean reads its true/false strings (`True`,
+//!   `Set`, …), a unit follows the number (`94 bytes`), octets are hex without separators cut
+//!   after 36 octets with `…`, MAC addresses repeat themselves in parentheses (tshark's
+//!   resolved form, which with name resolution off is the address again), relative times end
+//!   in ` seconds`;
+//! - generated fields (registry `generated`, from `display.tsv`) are in brackets: `[Name: v]`.
+//!
+//! Hidden nodes and their subtrees are not printed. As in tshark, an expanded `data` protocol
+//! is followed by a blank line and a hex dump of its octets when `-x` is not given.
+//!
+//! `-O p1,p2` expands only the listed protocols; the others show their top line alone.
+//!
+//! The writer appends every line to one reused `String` and allocates nothing per node.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::value::{Style, write_value};
-use crate::field::{Base, Ftype};
+use super::hex;
+use super::value::{write_abs_time, write_rel_time};
+use crate::field::{Base, FieldDef, Ftype};
+use crate::registry::f;
 use crate::tree::{Node, Tree, Value};
 
-/// Writes the tree of one frame. With `only` non-empty, protocols not listed show their top
-/// line only (tshark's `-O`).
-pub fn write(out: &mut dyn Write, t: &Tree, frame: &[u8], only: &[String]) -> io::Result<()> {
-    let mut line = String::with_capacity(128);
+/// Octets tshark writes of an `FT_BYTES` value in a label before it cuts with `…`.
+const BYTES_IN_LABEL: usize = 36;
+
+/// The `-V` writer; keeps its buffer between frames.
+#[derive(Debug, Default)]
+pub struct Verbose {
+    buf: String,
+}
+
+impl Verbose {
+    /// A writer.
+    pub fn new() -> Self {
+        Verbose {
+            buf: String::with_capacity(1 << 14),
+        }
+    }
+
+    /// Writes the tree of one frame. With `only` non-empty, protocols not listed show their top
+    /// line only (tshark's `-O`). `hex` tells that a hex dump of the frame follows (then `data`
+    /// gets no dump of its own).
+    pub fn write(
+        &mut self,
+        out: &mut dyn Write,
+        t: &Tree,
+        frame: &[u8],
+        only: &[String],
+        hex: bool,
+    ) -> io::Result<()> {
+        self.buf.clear();
+        write_tree(&mut self.buf, t, frame, only, hex);
+        out.write_all(self.buf.as_bytes())
+    }
+}
+
+/// Appends the tree of one frame to `out` (see [`Verbose::write`]).
+pub fn write_tree(out: &mut String, t: &Tree, frame: &[u8], only: &[String], hex: bool) {
     let mut skip_below: Option<u8> = None;
     for n in &t.nodes {
         if let Some(d) = skip_below {
@@ -24,28 +76,34 @@ pub fn write(out: &mut dyn Write, t: &Tree, frame: &[u8], only: &[String]) -> io
             skip_below = Some(n.depth);
             continue;
         }
-        if n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev) {
+        let collapsed =
+            n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev);
+        if collapsed {
             skip_below = Some(0);
         }
-        line.clear();
         for _ in 0..n.depth {
-            line.push_str("    ");
+            out.push_str("    ");
         }
-        text(&mut line, t, frame, n);
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
+        text(out, t, frame, n);
+        out.push('\n');
+        if n.field == f::DATA && !hex && !collapsed {
+            out.push('\n');
+            hex::rows(out, t.node_bytes(frame, n), None, false);
+        }
     }
-    Ok(())
 }
 
 /// Significant bits of a mask, from its lowest set bit.
 fn mask_width(mask: u64) -> u32 {
+    if mask == 0 {
+        return 0;
+    }
     let m = mask >> mask.trailing_zeros();
     64 - m.leading_zeros()
 }
 
 /// Bits of the integer a field's mask applies to.
-fn container_bits(def: &crate::field::FieldDef) -> u32 {
+fn container_bits(def: &FieldDef) -> u32 {
     match def.ftype {
         Ftype::Boolean => u32::from(def.bool_bits).max(8),
         Ftype::U8 => 8,
@@ -75,37 +133,101 @@ fn bit_pattern(out: &mut String, mask: u64, raw: u64, bits: u32) {
     out.push_str(" = ");
 }
 
-/// The text of one node as `-V` shows it.
+/// Hex digits tshark pads an integer to: the mask's width for a bitfield, else the type's.
+fn hex_digits(def: &FieldDef) -> usize {
+    if def.mask != 0 {
+        mask_width(def.mask).div_ceil(4) as usize
+    } else {
+        def.ftype.hex_width().max(1)
+    }
+}
+
+/// An unsigned value in the field's base, as labels write it.
+fn number(out: &mut String, def: &FieldDef, v: u64) {
+    let w = hex_digits(def);
+    let _ = match def.base {
+        Base::Hex => write!(out, "0x{v:0w$x}"),
+        Base::HexDec => write!(out, "0x{v:0w$x} ({v})"),
+        Base::DecHex => write!(out, "{v} (0x{v:0w$x})"),
+        Base::Oct => write!(out, "0{v:o}"),
+        _ => write!(out, "{v}"),
+    };
+}
+
+/// The number in parentheses after a value name: decimal, or hex for the hex bases.
+fn number_after_name(out: &mut String, def: &FieldDef, v: u64) {
+    let w = hex_digits(def);
+    let _ = match def.base {
+        Base::Hex | Base::HexDec => write!(out, "0x{v:0w$x}"),
+        _ => write!(out, "{v}"),
+    };
+}
+
+/// `aa:bb:…` (no allocation).
+pub fn push_mac(out: &mut String, m: &[u8; 6]) {
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        hex::push_byte(out, *b);
+    }
+}
+
+/// The text of one node as `-V` shows it, brackets included for generated fields.
 pub fn text(out: &mut String, t: &Tree, frame: &[u8], n: &Node) {
-    if let Some(l) = n.label {
-        out.push_str(t.arena_str(l));
+    let def = n.field.def();
+    if def.generated {
+        out.push('[');
+    }
+    let start = out.len();
+    let name_end = body(out, t, frame, n, def);
+    truncate_label(out, start, name_end);
+    if def.generated {
+        out.push(']');
+    }
+}
+
+/// Wireshark's label buffer (`ITEM_LABEL_LENGTH`, its terminating NUL included).
+const LABEL_LENGTH: usize = 240;
+const TRUNCATED: &str = " [truncated]";
+
+/// A label that does not fit tshark's buffer is cut as tshark cuts it: ` [truncated]` goes
+/// after the field's name (at the start of a custom label) and the whole keeps 238 octets,
+/// cut at a character boundary.
+fn truncate_label(out: &mut String, start: usize, name_end: Option<usize>) {
+    if out.len() - start < LABEL_LENGTH {
         return;
     }
-    let def = n.field.def();
-    match (def.ftype, n.value) {
-        (Ftype::Protocol | Ftype::None, Value::None) => {
-            out.push_str(def.name);
-            return;
-        }
-        (Ftype::Bytes, _) => {
-            let b = t.node_bytes(frame, n);
-            if def.parent == "data" || b.len() > 24 {
-                let _ = write!(out, "{} ({} bytes)", def.name, b.len());
-                return;
-            }
-        }
-        _ => {}
+    out.insert_str(name_end.unwrap_or(start), TRUNCATED);
+    let mut cut = start + LABEL_LENGTH - 2;
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+}
+
+/// Writes the label; returns where the field's name ends for a `Name: value` label.
+fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> Option<usize> {
+    if let Some(l) = n.label {
+        out.push_str(t.arena_str(l));
+        return None;
+    }
+    if matches!(def.ftype, Ftype::Protocol | Ftype::None) {
+        out.push_str(def.name);
+        return None;
     }
     if def.mask != 0 {
+        let shift = def.mask.trailing_zeros();
         let raw = match n.value {
-            Value::Uint(v) => v << def.mask.trailing_zeros(),
+            Value::Uint(v) => v << shift,
             Value::Bool(true) => def.mask,
-            Value::Int(v) => (v as u64) << def.mask.trailing_zeros(),
+            Value::Int(v) => (v as u64) << shift,
             _ => 0,
         };
         bit_pattern(out, def.mask, raw, container_bits(def));
     }
     out.push_str(def.name);
+    let name_end = out.len();
     out.push_str(": ");
     match n.value {
         Value::Bool(b) => {
@@ -113,57 +235,83 @@ pub fn text(out: &mut String, t: &Tree, frame: &[u8], n: &Node) {
             out.push_str(if b { y } else { no });
         }
         Value::Uint(v) => {
-            let width = if def.mask != 0 {
-                mask_width(def.mask).div_ceil(4) as usize
+            if def.values.is_empty() {
+                number(out, def, v);
             } else {
-                def.ftype.hex_width().max(1)
-            };
-            let num = |out: &mut String| match def.base {
-                Base::Hex => {
-                    let _ = write!(out, "0x{v:0width$x}");
-                }
-                Base::HexDec => {
-                    let _ = write!(out, "0x{v:0width$x} ({v})");
-                }
-                Base::DecHex => {
-                    let _ = write!(out, "{v} (0x{v:0width$x})");
-                }
-                Base::Oct => {
-                    let _ = write!(out, "0{v:o}");
-                }
-                _ => {
-                    let _ = write!(out, "{v}");
-                }
-            };
-            match def.value_name(v) {
-                Some(name) => {
-                    out.push_str(name);
+                out.push_str(def.value_name(v).unwrap_or("Unknown"));
+                if def.base != Base::Plain {
                     out.push_str(" (");
-                    num(out);
+                    number_after_name(out, def, v);
                     out.push(')');
                 }
-                None => num(out),
+            }
+            unit(out, def);
+        }
+        Value::Int(v) => {
+            match def.values.iter().find(|(k, _)| *k as i64 == v) {
+                Some((_, name)) => {
+                    let _ = write!(out, "{name} ({v})");
+                }
+                None if def.values.is_empty() => {
+                    let _ = write!(out, "{v}");
+                }
+                None => {
+                    let _ = write!(out, "Unknown ({v})");
+                }
+            }
+            unit(out, def);
+        }
+        Value::Bytes => {
+            let b = t.node_bytes(frame, n);
+            if b.is_empty() {
+                out.push_str("<MISSING>");
+            } else {
+                for &x in b.iter().take(BYTES_IN_LABEL) {
+                    hex::push_byte(out, x);
+                }
+                if b.len() > BYTES_IN_LABEL {
+                    out.push('…');
+                }
             }
         }
-        Value::Int(v) => match def.values.iter().find(|(k, _)| *k as i64 == v) {
-            Some((_, name)) => {
-                let _ = write!(out, "{name} ({v})");
-            }
-            None => {
-                let _ = write!(out, "{v}");
-            }
-        },
-        Value::RelTime(_) => {
-            write_value(out, t, frame, n, Style::Fields);
+        Value::Ether(m) => {
+            push_mac(out, &m);
+            out.push_str(" (");
+            push_mac(out, &m);
+            out.push(')');
+        }
+        Value::Ipv4(a) => {
+            let _ = write!(out, "{}", std::net::Ipv4Addr::from(a));
+        }
+        Value::Ipv6(a) => {
+            let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
+        }
+        Value::Str(s) => out.push_str(s),
+        Value::Text(a, b) => out.push_str(t.arena_str((a, b))),
+        Value::AbsTime(ns) => write_abs_time(out, ns),
+        Value::RelTime(ns) => {
+            write_rel_time(out, ns);
             out.push_str(" seconds");
         }
-        _ => write_value(out, t, frame, n, Style::Fields),
+        Value::Double(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Value::None => {}
+    }
+    Some(name_end)
+}
+
+fn unit(out: &mut String, def: &FieldDef) {
+    if !def.unit.is_empty() {
+        out.push(' ');
+        out.push_str(def.unit);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::FRAME_SOURCE;
 
     #[test]
     fn bit_patterns_group_by_nibble() {
@@ -175,5 +323,141 @@ mod tests {
         assert_eq!(s, ".... ..1. .... .... .... .... = ");
         assert_eq!(mask_width(0x0fff), 12);
         assert_eq!(mask_width(0xc0), 2);
+    }
+
+    fn line(t: &Tree, frame: &[u8], i: usize) -> String {
+        let mut s = String::new();
+        text(&mut s, t, frame, &t.nodes[i]);
+        s
+    }
+
+    /// Lines checked by hand against `tshark -V` on captures/conventional-write.pcapng.
+    #[test]
+    fn labels_read_like_tsharks() {
+        let frame = [0x41u8, 0x45, 0, 0, 0, 0, 0x00, 0x5e];
+        let mut t = Tree::default();
+        t.add(f::IWARP_DDP_DV, Value::Uint(1), FRAME_SOURCE, 0, 1);
+        t.add(f::IWARP_DDP_RSVD, Value::Uint(0), FRAME_SOURCE, 0, 1);
+        t.add(
+            f::IWARP_DDP_LAST_FLAG,
+            Value::Bool(true),
+            FRAME_SOURCE,
+            0,
+            1,
+        );
+        t.add(f::IWARP_RDMA_OPCODE, Value::Uint(5), FRAME_SOURCE, 1, 1);
+        t.add(f::IWARP_DDP_RSVDULP, Value::Bytes, FRAME_SOURCE, 1, 5);
+        t.add(
+            f::IWARP_MPA_ULPDULENGTH,
+            Value::Uint(94),
+            FRAME_SOURCE,
+            6,
+            2,
+        );
+        t.add(f::IP_CHECKSUM_STATUS, Value::Uint(2), FRAME_SOURCE, 0, 0);
+        t.add(f::ETH_TYPE, Value::Uint(0x0800), FRAME_SOURCE, 0, 2);
+        t.add(f::IP_FLAGS_DF, Value::Bool(true), FRAME_SOURCE, 0, 1);
+        t.add(f::DATA_LEN, Value::Uint(76), FRAME_SOURCE, 0, 0);
+        t.add(
+            f::ETH_DST,
+            Value::Ether([2, 0, 0, 0, 0, 2]),
+            FRAME_SOURCE,
+            0,
+            6,
+        );
+        t.add(
+            f::FRAME_TIME_DELTA,
+            Value::RelTime(6033),
+            FRAME_SOURCE,
+            0,
+            0,
+        );
+        let want = [
+            ".... ..01 = DDP protocol version: 1",
+            "..00 00.. = Reserved: 0x0",
+            ".1.. .... = Last flag: True",
+            ".... 0101 = OpCode: Send with SE (0x5)",
+            "Reserved for use by the ULP: 4500000000",
+            "ULPDU length: 94 bytes",
+            "[Header checksum status: Unverified]",
+            "Type: IPv4 (0x0800)",
+            ".1.. .... = Don't fragment: Set",
+            "[Length: 76]",
+            "Destination: 02:00:00:00:00:02 (02:00:00:00:00:02)",
+            "[Time delta from previous captured frame: 0.000006033 seconds]",
+        ];
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(line(&t, &frame, i), *w);
+        }
+    }
+
+    /// Checked against `tshark -V` on captures/markers.pcapng (frame 5's 4-command comment).
+    #[test]
+    fn long_labels_are_truncated_like_tsharks() {
+        let frame = [0u8; 4];
+        let mut t = Tree::default();
+        let long = "x".repeat(300);
+        let i = t.add(f::FRAME_COMMENT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("{long}"));
+        let s = line(&t, &frame, 0);
+        assert_eq!(s.len(), 238);
+        assert_eq!(s, format!(" [truncated]{}", &long[..226]));
+        let i = t.add(f::_WS_EXPERT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("Expert Info (Comment/Comment): {long}"));
+        let s = line(&t, &frame, 1);
+        assert_eq!(s.len(), 240);
+        assert!(s.starts_with("[ [truncated]Expert Info (Comment/Comment): xxx"));
+        assert!(s.ends_with("x]"));
+        // A generic label: the mark goes after the name.
+        let v = t.text_value(format_args!("{long}"));
+        t.add(f::FRAME_INTERFACE_NAME, v, FRAME_SOURCE, 0, 0);
+        let s = line(&t, &frame, 2);
+        assert!(s.starts_with("Interface name [truncated]: xxx"), "{s}");
+        assert_eq!(s.len(), 238);
+        // 239 octets fit.
+        let i = t.add(f::FRAME_COMMENT, Value::None, FRAME_SOURCE, 0, 0);
+        t.label(i, format_args!("{}", &long[..239]));
+        assert_eq!(line(&t, &frame, 3), &long[..239]);
+    }
+
+    #[test]
+    fn long_octets_are_cut_after_36() {
+        let frame: Vec<u8> = (0..40).collect();
+        let mut t = Tree::default();
+        t.add(f::DATA_DATA, Value::Bytes, FRAME_SOURCE, 0, 40);
+        let s = line(&t, &frame, 0);
+        assert_eq!(
+            s,
+            "Data: 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223…"
+        );
+    }
+
+    #[test]
+    fn o_collapses_unlisted_protocols_and_hidden_nodes_vanish() {
+        let frame = [0u8; 8];
+        let mut t = Tree::default();
+        t.add(f::IP, Value::None, FRAME_SOURCE, 0, 8);
+        t.push();
+        t.add(f::IP_TTL, Value::Uint(64), FRAME_SOURCE, 0, 1);
+        t.add_hidden(f::IP_ADDR, Value::Ipv4([1, 2, 3, 4]), FRAME_SOURCE, 0, 4);
+        t.pop();
+        t.add(f::IWARP_MPA, Value::None, FRAME_SOURCE, 0, 8);
+        t.push();
+        t.add(f::IWARP_MPA_ULPDULENGTH, Value::Uint(2), FRAME_SOURCE, 0, 2);
+        t.pop();
+        let mut s = String::new();
+        write_tree(&mut s, &t, &frame, &[], true);
+        assert_eq!(
+            s,
+            "Internet Protocol Version 4\n    Time to Live: 64\n\
+             iWARP Marker Protocol data unit Aligned framing\n    ULPDU length: 2 bytes\n"
+        );
+        s.clear();
+        write_tree(&mut s, &t, &frame, &["iwarp_mpa".to_string()], true);
+        assert_eq!(
+            s,
+            "Internet Protocol Version 4\n\
+             iWARP Marker Protocol data unit Aligned framing\n    ULPDU length: 2 bytes\n"
+        );
     }
 }
