@@ -17,9 +17,6 @@
 //! tshark's mistakes there; iWARP fields are compared one-sidedly (every value tshark prints in a
 //! frame, we print too, in the same order); `data.*` the same, in the frames where tshark decoded
 //! MPA. And we must decode the FPDUs tshark misses: both are counted.
-//!
-//! [`PENDING`] lists fields another branch (`tcp-analysis`) is implementing while this test is
-//! written: where they still differ from tshark the difference is printed, not failed.
 
 use oneshot_dissect::field::FIELDS;
 use oneshot_tests::{path, run_tshark, tshark_available};
@@ -46,15 +43,6 @@ const L2L4: &[&str] = &["frame", "eth", "ip", "ipv6", "tcp"];
 /// TCP fields that follow the framing of the layer above (not compared where tshark's framing is
 /// wrong).
 const FRAMING: &[&str] = &["tcp.segment", "tcp.reassembled", "tcp.pdu."];
-
-/// Fields the `tcp-analysis` branch is adding (TCP sequence analysis and reassembly fields):
-/// differences are reported, not failed, until it is merged. Remove this list then.
-const PENDING: &[&str] = &[
-    "tcp.analysis.",
-    "tcp.segment",
-    "tcp.reassembled",
-    "tcp.pdu.",
-];
 
 /// Captures tshark 4.0 cannot decode completely, with the FPDUs tshark decodes and the FPDUs
 /// their scripts put on the wire, counted by hand from the scripts.
@@ -121,7 +109,6 @@ fn short(s: &str) -> String {
 #[derive(Default)]
 struct Report {
     failures: Vec<String>,
-    pending: Vec<String>,
 }
 
 /// Compares tshark's and our `-T fields` output of one capture in one mode.
@@ -186,11 +173,7 @@ fn compare(
                 short(tv),
                 short(ov)
             );
-            if starts(name, PENDING) {
-                report.pending.push(line);
-            } else {
-                report.failures.push(line);
-            }
+            report.failures.push(line);
         }
     }
 }
@@ -267,15 +250,6 @@ fn dissect_agrees_with_tshark_on_every_capture() {
             if mode == Mode::Plain {
                 counts.push((file.clone(), fpdus(&names, &theirs), fpdus(&names, &ours)));
             }
-        }
-    }
-    if !report.pending.is_empty() {
-        eprintln!(
-            "NOTE: {} differences in fields the tcp-analysis branch is adding (not failed):",
-            report.pending.len()
-        );
-        for l in report.pending.iter().take(20) {
-            eprintln!("    {l}");
         }
     }
     let n = report.failures.len();
