@@ -13,8 +13,17 @@ use crate::tree::Detail;
 
 /// Decode iWARP (MPA/DDP/RDMAP), one-shot RDMA, iSER and iSCSI from pcap or pcapng captures.
 #[derive(Debug, Parser)]
-#[command(name = "oneshot-dissect", version, about, long_about = None)]
+#[command(
+    name = "oneshot-dissect",
+    version,
+    about,
+    long_about = None,
+    disable_version_flag = true
+)]
 pub struct Args {
+    /// Print the version (-v as in tshark; -V is the protocol tree).
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    version: (),
     /// Read packets from FILE ("-" for standard input).
     #[arg(short = 'r', value_name = "FILE")]
     pub read: Option<String>,
