@@ -23,7 +23,7 @@ use crate::tree::Detail;
 pub struct Args {
     /// Print the version (-v as in tshark; -V is the protocol tree).
     #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
-    version: (),
+    version: Option<bool>,
     /// Read packets from FILE ("-" for standard input).
     #[arg(short = 'r', value_name = "FILE")]
     pub read: Option<String>,
