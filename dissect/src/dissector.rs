@@ -418,6 +418,7 @@ impl Dissector {
             flags: build::tcp_flags(tcp),
             window: tcp.window_size(),
             wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
+            sack: tcp_analysis::sack_blocks(&tcp.header_slice()[20..]),
         };
         let (mut index, mut new) = self.table.get(key);
         // A SYN with a new initial sequence number on known ports starts a new conversation.
@@ -1067,7 +1068,10 @@ fn severity_code(s: Severity) -> u64 {
 /// Wireshark's PI_* group for an expert field.
 fn group_code(field: crate::field::FieldId) -> u64 {
     let a = field.def().abbrev;
-    if a.starts_with("tcp.analysis.") || a.starts_with("tcp.connection.") {
+    if a.starts_with("tcp.analysis.")
+        || a.starts_with("tcp.connection.")
+        || a == "tcp.options.sack.dsack"
+    {
         0x0200_0000 // PI_SEQUENCE
     } else if a.contains("crc") {
         0x0100_0000 // PI_CHECKSUM

@@ -26,7 +26,7 @@ const BLANK: FieldDef = FieldDef {
 };
 
 /// Every field, indexed by [`FieldId`]: per protocol its `FT_PROTOCOL` row, then its fields
-/// (376 rows).
+/// (383 rows).
 pub static FIELDS: &[FieldDef] = &[
     // pkt_comment ("Pkt_Comment" in `tshark -G protocols`): 1 row
     FieldDef {
@@ -647,7 +647,7 @@ pub static FIELDS: &[FieldDef] = &[
         parent: "ipv6",
         ..BLANK
     },
-    // tcp ("TCP" in `tshark -G protocols`): 84 rows
+    // tcp ("TCP" in `tshark -G protocols`): 90 rows
     FieldDef {
         abbrev: "tcp",
         name: "Transmission Control Protocol",
@@ -1000,6 +1000,55 @@ pub static FIELDS: &[FieldDef] = &[
         base: Base::Dec,
         parent: "tcp",
         blurb: "Echoed timestamp from remote machine",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack_le",
+        name: "TCP SACK Left Edge",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack_re",
+        name: "TCP SACK Right Edge",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack.count",
+        name: "TCP SACK Count",
+        ftype: Ftype::U8,
+        base: Base::Dec,
+        parent: "tcp",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack.dsack_le",
+        name: "TCP D-SACK Left Edge",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Duplicate SACK Left Edge",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack.dsack_re",
+        name: "TCP D-SACK Right Edge",
+        ftype: Ftype::U32,
+        base: Base::Dec,
+        parent: "tcp",
+        blurb: "Duplicate SACK Right Edge",
+        ..BLANK
+    },
+    FieldDef {
+        abbrev: "tcp.options.sack.dsack",
+        name: "D-SACK Sequence",
+        ftype: Ftype::None,
+        parent: "tcp",
         ..BLANK
     },
     FieldDef {
@@ -1393,6 +1442,13 @@ pub static FIELDS: &[FieldDef] = &[
     FieldDef {
         abbrev: "tcp.options.timestamp",
         name: "TCP Option - Timestamps",
+        ftype: Ftype::Protocol,
+        ..BLANK
+    },
+    // tcp.options.sack ("SACK" in `tshark -G protocols`): 1 row
+    FieldDef {
+        abbrev: "tcp.options.sack",
+        name: "TCP Option - SACK",
         ftype: Ftype::Protocol,
         ..BLANK
     },
@@ -4547,272 +4603,279 @@ pub mod f {
     pub const TCP_OPTIONS_WSCALE_MULTIPLIER: FieldId = FieldId(105);
     pub const TCP_OPTIONS_TIMESTAMP_TSVAL: FieldId = FieldId(106);
     pub const TCP_OPTIONS_TIMESTAMP_TSECR: FieldId = FieldId(107);
-    pub const TCP_TIME_RELATIVE: FieldId = FieldId(108);
-    pub const TCP_TIME_DELTA: FieldId = FieldId(109);
-    pub const TCP_ANALYSIS: FieldId = FieldId(110);
-    pub const TCP_ANALYSIS_FLAGS: FieldId = FieldId(111);
-    pub const TCP_ANALYSIS_ACKS_FRAME: FieldId = FieldId(112);
-    pub const TCP_ANALYSIS_ACK_RTT: FieldId = FieldId(113);
-    pub const TCP_ANALYSIS_INITIAL_RTT: FieldId = FieldId(114);
-    pub const TCP_ANALYSIS_BYTES_IN_FLIGHT: FieldId = FieldId(115);
-    pub const TCP_ANALYSIS_PUSH_BYTES_SENT: FieldId = FieldId(116);
-    pub const TCP_ANALYSIS_RTO: FieldId = FieldId(117);
-    pub const TCP_ANALYSIS_RTO_FRAME: FieldId = FieldId(118);
-    pub const TCP_ANALYSIS_DUPLICATE_ACK: FieldId = FieldId(119);
-    pub const TCP_ANALYSIS_DUPLICATE_ACK_NUM: FieldId = FieldId(120);
-    pub const TCP_ANALYSIS_DUPLICATE_ACK_FRAME: FieldId = FieldId(121);
-    pub const TCP_PAYLOAD: FieldId = FieldId(122);
-    pub const TCP_PDU_SIZE: FieldId = FieldId(123);
-    pub const TCP_SEGMENT_DATA: FieldId = FieldId(124);
-    pub const TCP_REASSEMBLED_IN: FieldId = FieldId(125);
-    pub const TCP_SEGMENTS: FieldId = FieldId(126);
-    pub const TCP_SEGMENT: FieldId = FieldId(127);
-    pub const TCP_SEGMENT_COUNT: FieldId = FieldId(128);
-    pub const TCP_REASSEMBLED_LENGTH: FieldId = FieldId(129);
-    pub const TCP_REASSEMBLED_DATA: FieldId = FieldId(130);
-    pub const TCP_ANALYSIS_RETRANSMISSION: FieldId = FieldId(131);
-    pub const TCP_ANALYSIS_FAST_RETRANSMISSION: FieldId = FieldId(132);
-    pub const TCP_ANALYSIS_SPURIOUS_RETRANSMISSION: FieldId = FieldId(133);
-    pub const TCP_ANALYSIS_OUT_OF_ORDER: FieldId = FieldId(134);
-    pub const TCP_ANALYSIS_REUSED_PORTS: FieldId = FieldId(135);
-    pub const TCP_ANALYSIS_LOST_SEGMENT: FieldId = FieldId(136);
-    pub const TCP_ANALYSIS_ACK_LOST_SEGMENT: FieldId = FieldId(137);
-    pub const TCP_ANALYSIS_WINDOW_UPDATE: FieldId = FieldId(138);
-    pub const TCP_ANALYSIS_WINDOW_FULL: FieldId = FieldId(139);
-    pub const TCP_ANALYSIS_KEEP_ALIVE: FieldId = FieldId(140);
-    pub const TCP_ANALYSIS_KEEP_ALIVE_ACK: FieldId = FieldId(141);
-    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE: FieldId = FieldId(142);
-    pub const TCP_ANALYSIS_ZERO_WINDOW: FieldId = FieldId(143);
-    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE_ACK: FieldId = FieldId(144);
-    pub const TCP_CONNECTION_SYN: FieldId = FieldId(145);
-    pub const TCP_CONNECTION_SYNACK: FieldId = FieldId(146);
-    pub const TCP_CONNECTION_FIN: FieldId = FieldId(147);
-    pub const TCP_CONNECTION_FIN_ACTIVE: FieldId = FieldId(148);
-    pub const TCP_CONNECTION_FIN_PASSIVE: FieldId = FieldId(149);
-    pub const TCP_CONNECTION_RST: FieldId = FieldId(150);
-    pub const TCP_ACK_NONZERO: FieldId = FieldId(151);
-    pub const TCP_URGENT_POINTER_NON_ZERO: FieldId = FieldId(152);
-    pub const TCP_OPTIONS_EOL: FieldId = FieldId(153);
-    pub const TCP_OPTIONS_NOP: FieldId = FieldId(154);
-    pub const TCP_OPTIONS_MSS: FieldId = FieldId(155);
-    pub const TCP_OPTIONS_WSCALE: FieldId = FieldId(156);
-    pub const TCP_OPTIONS_SACK_PERM: FieldId = FieldId(157);
-    pub const TCP_OPTIONS_TIMESTAMP: FieldId = FieldId(158);
-    pub const SLL: FieldId = FieldId(159);
-    pub const SLL_PKTTYPE: FieldId = FieldId(160);
-    pub const SLL_HATYPE: FieldId = FieldId(161);
-    pub const SLL_HALEN: FieldId = FieldId(162);
-    pub const SLL_SRC_ETH: FieldId = FieldId(163);
-    pub const SLL_UNUSED: FieldId = FieldId(164);
-    pub const SLL_ETYPE: FieldId = FieldId(165);
-    pub const SLL_LTYPE: FieldId = FieldId(166);
-    pub const SLL_IFINDEX: FieldId = FieldId(167);
-    pub const NULL: FieldId = FieldId(168);
-    pub const NULL_FAMILY: FieldId = FieldId(169);
-    pub const IWARP_MPA: FieldId = FieldId(170);
-    pub const IWARP_MPA_REQ: FieldId = FieldId(171);
-    pub const IWARP_MPA_REP: FieldId = FieldId(172);
-    pub const IWARP_MPA_FPDU: FieldId = FieldId(173);
-    pub const IWARP_MPA_MARKERS: FieldId = FieldId(174);
-    pub const IWARP_MPA_KEY_REQ: FieldId = FieldId(175);
-    pub const IWARP_MPA_KEY_REP: FieldId = FieldId(176);
-    pub const IWARP_MPA_MARKER_FLAG: FieldId = FieldId(177);
-    pub const IWARP_MPA_CRC_FLAG: FieldId = FieldId(178);
-    pub const IWARP_MPA_REJ_FLAG: FieldId = FieldId(179);
-    pub const IWARP_MPA_RES: FieldId = FieldId(180);
-    pub const IWARP_MPA_REV: FieldId = FieldId(181);
-    pub const IWARP_MPA_PDLENGTH: FieldId = FieldId(182);
-    pub const IWARP_MPA_PRIVATEDATA: FieldId = FieldId(183);
-    pub const IWARP_MPA_ULPDULENGTH: FieldId = FieldId(184);
-    pub const IWARP_MPA_PAD: FieldId = FieldId(185);
-    pub const IWARP_MPA_CRC: FieldId = FieldId(186);
-    pub const IWARP_MPA_CRC_CHECK: FieldId = FieldId(187);
-    pub const IWARP_MPA_MARKER_RES: FieldId = FieldId(188);
-    pub const IWARP_MPA_MARKER_FPDUPTR: FieldId = FieldId(189);
-    pub const IWARP_MPA_RES_NOT_SET0: FieldId = FieldId(190);
-    pub const IWARP_MPA_REV_NOT_SET1: FieldId = FieldId(191);
-    pub const IWARP_MPA_REJECT_BIT_RESPONDER: FieldId = FieldId(192);
-    pub const IWARP_MPA_BAD_LENGTH: FieldId = FieldId(193);
-    pub const IWARP_MPA_CRC_STATUS: FieldId = FieldId(194);
-    pub const IWARP_MPA_ENHANCED_FLAG: FieldId = FieldId(195);
-    pub const IWARP_MPA_IRD: FieldId = FieldId(196);
-    pub const IWARP_MPA_ORD: FieldId = FieldId(197);
-    pub const IWARP_MPA_PEER_TO_PEER: FieldId = FieldId(198);
-    pub const IWARP_MPA_RTR_SEND: FieldId = FieldId(199);
-    pub const IWARP_MPA_RTR_WRITE: FieldId = FieldId(200);
-    pub const IWARP_MPA_RTR_READ: FieldId = FieldId(201);
-    pub const IWARP_MPA_MARKER_FPDUPTR_EXPECTED: FieldId = FieldId(202);
-    pub const IWARP_MPA_HEURISTIC: FieldId = FieldId(203);
-    pub const IWARP_MPA_FORCED: FieldId = FieldId(204);
-    pub const IWARP_MPA_EXPERT_BAD_CRC: FieldId = FieldId(205);
-    pub const IWARP_MPA_EXPERT_BAD_MARKER: FieldId = FieldId(206);
-    pub const IWARP_MPA_EXPERT_GAP: FieldId = FieldId(207);
-    pub const IWARP_MPA_EXPERT_RESYNC: FieldId = FieldId(208);
-    pub const IWARP_DDP_RDMAP: FieldId = FieldId(209);
-    pub const IWARP_DDP: FieldId = FieldId(210);
-    pub const IWARP_DDP_CONTROL_FIELD: FieldId = FieldId(211);
-    pub const IWARP_DDP_TAGGED: FieldId = FieldId(212);
-    pub const IWARP_DDP_UNTAGGED: FieldId = FieldId(213);
-    pub const IWARP_DDP_TAGGED_FLAG: FieldId = FieldId(214);
-    pub const IWARP_DDP_LAST_FLAG: FieldId = FieldId(215);
-    pub const IWARP_DDP_RSVD: FieldId = FieldId(216);
-    pub const IWARP_DDP_DV: FieldId = FieldId(217);
-    pub const IWARP_DDP_RSVDULP: FieldId = FieldId(218);
-    pub const IWARP_DDP_STAG: FieldId = FieldId(219);
-    pub const IWARP_DDP_TAGGED_OFFSET: FieldId = FieldId(220);
-    pub const IWARP_DDP_QN: FieldId = FieldId(221);
-    pub const IWARP_DDP_MSN: FieldId = FieldId(222);
-    pub const IWARP_DDP_MO: FieldId = FieldId(223);
-    pub const IWARP_RDMA: FieldId = FieldId(224);
-    pub const IWARP_RDMA_CONTROL_FIELD: FieldId = FieldId(225);
-    pub const IWARP_RDMA_VERSION: FieldId = FieldId(226);
-    pub const IWARP_RDMA_RSV: FieldId = FieldId(227);
-    pub const IWARP_RDMA_OPCODE: FieldId = FieldId(228);
-    pub const IWARP_RDMA_RESERVED: FieldId = FieldId(229);
-    pub const IWARP_RDMA_INVAL_STAG: FieldId = FieldId(230);
-    pub const IWARP_RDMA_RR: FieldId = FieldId(231);
-    pub const IWARP_RDMA_TERMINATE: FieldId = FieldId(232);
-    pub const IWARP_RDMA_SINKSTAG: FieldId = FieldId(233);
-    pub const IWARP_RDMA_SINKTO: FieldId = FieldId(234);
-    pub const IWARP_RDMA_RDMARDSZ: FieldId = FieldId(235);
-    pub const IWARP_RDMA_SRCSTAG: FieldId = FieldId(236);
-    pub const IWARP_RDMA_SRCTO: FieldId = FieldId(237);
-    pub const IWARP_RDMA_TERM_CTRL: FieldId = FieldId(238);
-    pub const IWARP_RDMA_TERM_LAYER: FieldId = FieldId(239);
-    pub const IWARP_RDMA_TERM_ETYPE_RDMA: FieldId = FieldId(240);
-    pub const IWARP_RDMA_TERM_ETYPE_DDP: FieldId = FieldId(241);
-    pub const IWARP_RDMA_TERM_ETYPE_LLP: FieldId = FieldId(242);
-    pub const IWARP_RDMA_TERM_ETYPE: FieldId = FieldId(243);
-    pub const IWARP_RDMA_TERM_ERRCODE_RDMA: FieldId = FieldId(244);
-    pub const IWARP_RDMA_TERM_ERRCODE_DDP_TAGGED: FieldId = FieldId(245);
-    pub const IWARP_RDMA_TERM_ERRCODE_DDP_UNTAGGED: FieldId = FieldId(246);
-    pub const IWARP_RDMA_TERM_ERRCODE: FieldId = FieldId(247);
-    pub const IWARP_RDMA_TERM_ERRCODE_LLP: FieldId = FieldId(248);
-    pub const IWARP_RDMA_TERM_HDRCT: FieldId = FieldId(249);
-    pub const IWARP_RDMA_TERM_HDRCT_M: FieldId = FieldId(250);
-    pub const IWARP_RDMA_HDRCT_D: FieldId = FieldId(251);
-    pub const IWARP_RDMA_HDRCT_R: FieldId = FieldId(252);
-    pub const IWARP_RDMA_TERM_RSVD: FieldId = FieldId(253);
-    pub const IWARP_RDMA_TERM_DDP_SEG_LEN: FieldId = FieldId(254);
-    pub const IWARP_RDMA_TERM_DDP_H: FieldId = FieldId(255);
-    pub const IWARP_RDMA_TERM_RDMA_H: FieldId = FieldId(256);
-    pub const IWARP_RDMA_ATOMIC_RESERVED: FieldId = FieldId(257);
-    pub const IWARP_RDMA_ATOMIC_OPCODE: FieldId = FieldId(258);
-    pub const IWARP_RDMA_ATOMIC_REQUEST_IDENTIFIER: FieldId = FieldId(259);
-    pub const IWARP_RDMA_ATOMIC_REMOTE_STAG: FieldId = FieldId(260);
-    pub const IWARP_RDMA_ATOMIC_REMOTE_TAGGED_OFFSET: FieldId = FieldId(261);
-    pub const IWARP_RDMA_ATOMIC_ADD_DATA: FieldId = FieldId(262);
-    pub const IWARP_RDMA_ATOMIC_ADD_MASK: FieldId = FieldId(263);
-    pub const IWARP_RDMA_ATOMIC_SWAP_DATA: FieldId = FieldId(264);
-    pub const IWARP_RDMA_ATOMIC_SWAP_MASK: FieldId = FieldId(265);
-    pub const IWARP_RDMA_ATOMIC_COMPARE_DATA: FieldId = FieldId(266);
-    pub const IWARP_RDMA_ATOMIC_COMPARE_MASK: FieldId = FieldId(267);
-    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REQUEST_IDENTIFIER: FieldId = FieldId(268);
-    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REMOTE_DATA_VALUE: FieldId = FieldId(269);
-    pub const IWARP_RDMA_SEND_FRAGMENTS: FieldId = FieldId(270);
-    pub const IWARP_RDMA_SEND_FRAGMENT: FieldId = FieldId(271);
-    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP: FieldId = FieldId(272);
-    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP_CONFLICT: FieldId = FieldId(273);
-    pub const IWARP_RDMA_SEND_FRAGMENT_MULTIPLETAILS: FieldId = FieldId(274);
-    pub const IWARP_RDMA_SEND_FRAGMENT_TOOLONGFRAGMENT: FieldId = FieldId(275);
-    pub const IWARP_RDMA_SEND_FRAGMENT_ERROR: FieldId = FieldId(276);
-    pub const IWARP_RDMA_SEND_FRAGMENT_COUNT: FieldId = FieldId(277);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_IN: FieldId = FieldId(278);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_LENGTH: FieldId = FieldId(279);
-    pub const IWARP_RDMA_SEND_REASSEMBLED_DATA: FieldId = FieldId(280);
-    pub const IWARP_RDMA_IMMEDIATE: FieldId = FieldId(281);
-    pub const IWARP_DDP_EXPERT_MSN_GAP: FieldId = FieldId(282);
-    pub const IWARP_DDP_EXPERT_MSN_DUPLICATE: FieldId = FieldId(283);
-    pub const IWARP_DDP_EXPERT_MO_INCONSISTENT: FieldId = FieldId(284);
-    pub const IWARP_DDP_EXPERT_LAST_MISSING: FieldId = FieldId(285);
-    pub const IWARP_RDMA_EXPERT_TERMINATE: FieldId = FieldId(286);
-    pub const IWARP_RDMA_EXPERT_READ_SIZE_MISMATCH: FieldId = FieldId(287);
-    pub const ISCSI: FieldId = FieldId(288);
-    pub const ISCSI_OPCODE: FieldId = FieldId(289);
-    pub const ISCSI_I: FieldId = FieldId(290);
-    pub const ISCSI_FLAGS: FieldId = FieldId(291);
-    pub const ISCSI_SCSICOMMAND_F: FieldId = FieldId(292);
-    pub const ISCSI_SCSICOMMAND_R: FieldId = FieldId(293);
-    pub const ISCSI_SCSICOMMAND_W: FieldId = FieldId(294);
-    pub const ISCSI_SCSICOMMAND_ATTR: FieldId = FieldId(295);
-    pub const ISCSI_TOTALAHSLENGTH: FieldId = FieldId(296);
-    pub const ISCSI_DATASEGMENTLENGTH: FieldId = FieldId(297);
-    pub const ISCSI_INITIATORTASKTAG: FieldId = FieldId(298);
-    pub const ISCSI_SCSICOMMAND_EXPECTEDDATATRANSFERLENGTH: FieldId = FieldId(299);
-    pub const ISCSI_CMDSN: FieldId = FieldId(300);
-    pub const ISCSI_EXPSTATSN: FieldId = FieldId(301);
-    pub const ISCSI_SCSIRESPONSE_RESPONSE: FieldId = FieldId(302);
-    pub const ISCSI_SCSIRESPONSE_STATUS: FieldId = FieldId(303);
-    pub const ISCSI_STATSN: FieldId = FieldId(304);
-    pub const ISCSI_EXPCMDSN: FieldId = FieldId(305);
-    pub const ISCSI_MAXCMDSN: FieldId = FieldId(306);
-    pub const ISCSI_EXPDATASN: FieldId = FieldId(307);
-    pub const ISCSI_SCSIRESPONSE_RESIDUALCOUNT: FieldId = FieldId(308);
-    pub const ISCSI_SCSIRESPONSE_BIDIREADRESIDUALCOUNT: FieldId = FieldId(309);
-    pub const ISCSI_SCSIRESPONSE_O: FieldId = FieldId(310);
-    pub const ISCSI_SCSIRESPONSE_U: FieldId = FieldId(311);
-    pub const ISCSI_SCSIDATA_F: FieldId = FieldId(312);
-    pub const ISCSI_SCSIDATA_S: FieldId = FieldId(313);
-    pub const ISCSI_SCSIDATA_O: FieldId = FieldId(314);
-    pub const ISCSI_SCSIDATA_U: FieldId = FieldId(315);
-    pub const ISCSI_SCSIDATA_READRESIDUALCOUNT: FieldId = FieldId(316);
-    pub const ISCSI_TARGETTRANSFERTAG: FieldId = FieldId(317);
-    pub const ISCSI_R2TSN: FieldId = FieldId(318);
-    pub const ISCSI_DATASN: FieldId = FieldId(319);
-    pub const ISCSI_BUFFEROFFSET: FieldId = FieldId(320);
-    pub const ISCSI_DESIREDDATALENGTH: FieldId = FieldId(321);
-    pub const ISCSI_REQUEST_FRAME: FieldId = FieldId(322);
-    pub const ISCSI_RESPONSE_FRAME: FieldId = FieldId(323);
-    pub const ISCSI_TIME: FieldId = FieldId(324);
-    pub const ISCSI_CDB: FieldId = FieldId(325);
-    pub const SCSI: FieldId = FieldId(326);
-    pub const SCSI_LUN: FieldId = FieldId(327);
-    pub const SCSI_SBC: FieldId = FieldId(328);
-    pub const SCSI_SBC_OPCODE: FieldId = FieldId(329);
-    pub const SCSI_SBC_RDWR10_LBA: FieldId = FieldId(330);
-    pub const SCSI_SBC_RDWR10_XFERLEN: FieldId = FieldId(331);
-    pub const ISER: FieldId = FieldId(332);
-    pub const ISER_FLAGS: FieldId = FieldId(333);
-    pub const ISER_FLAGS_OPCODE: FieldId = FieldId(334);
-    pub const ISER_FLAGS_WSV: FieldId = FieldId(335);
-    pub const ISER_FLAGS_RSV: FieldId = FieldId(336);
-    pub const ISER_FLAGS_REJ: FieldId = FieldId(337);
-    pub const ISER_WRITE_STAG: FieldId = FieldId(338);
-    pub const ISER_WRITE_BASE_OFFSET: FieldId = FieldId(339);
-    pub const ISER_READ_STAG: FieldId = FieldId(340);
-    pub const ISER_READ_BASE_OFFSET: FieldId = FieldId(341);
-    pub const DATA: FieldId = FieldId(342);
-    pub const DATA_DATA: FieldId = FieldId(343);
-    pub const DATA_LEN: FieldId = FieldId(344);
-    pub const ONESHOT: FieldId = FieldId(345);
-    pub const ONESHOT_OP: FieldId = FieldId(346);
-    pub const ONESHOT_STAG: FieldId = FieldId(347);
-    pub const ONESHOT_ENCODING: FieldId = FieldId(348);
-    pub const ONESHOT_PLACEMENT: FieldId = FieldId(349);
-    pub const ONESHOT_RAW_BITS: FieldId = FieldId(350);
-    pub const ONESHOT_EXPERT_BOTH_BITS: FieldId = FieldId(351);
-    pub const ONESHOT_EXPERT_STRAY_BITS: FieldId = FieldId(352);
-    pub const ONESHOT_EXPERT_TAGGED_OPCODE: FieldId = FieldId(353);
-    pub const ONESHOT_EXPERT_MAYBE_IMMEDIATE: FieldId = FieldId(354);
-    pub const ONESHOT_EXPERT_CLOSE_UNADVERTISED: FieldId = FieldId(355);
-    pub const ONESHOT_EXPERT_CLOSE_WRONG_ITT: FieldId = FieldId(356);
-    pub const ONESHOT_EXPERT_USE_BEFORE_ADVERTISE: FieldId = FieldId(357);
-    pub const ONESHOT_EXPERT_USE_AFTER_CLOSE: FieldId = FieldId(358);
-    pub const ONESHOT_EXPERT_CLOSED_TWICE: FieldId = FieldId(359);
-    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(360);
-    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(361);
-    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(362);
-    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(363);
-    pub const ONESHOT_EXCHANGE: FieldId = FieldId(364);
-    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(365);
-    pub const ONESHOT_EXCHANGE_DIRECTION: FieldId = FieldId(366);
-    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(367);
-    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(368);
-    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(369);
-    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(370);
-    pub const _WS_EXPERT: FieldId = FieldId(371);
-    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(372);
-    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(373);
-    pub const _WS_EXPERT_GROUP: FieldId = FieldId(374);
-    pub const _WS_MALFORMED: FieldId = FieldId(375);
+    pub const TCP_OPTIONS_SACK_LE: FieldId = FieldId(108);
+    pub const TCP_OPTIONS_SACK_RE: FieldId = FieldId(109);
+    pub const TCP_OPTIONS_SACK_COUNT: FieldId = FieldId(110);
+    pub const TCP_OPTIONS_SACK_DSACK_LE: FieldId = FieldId(111);
+    pub const TCP_OPTIONS_SACK_DSACK_RE: FieldId = FieldId(112);
+    pub const TCP_OPTIONS_SACK_DSACK: FieldId = FieldId(113);
+    pub const TCP_TIME_RELATIVE: FieldId = FieldId(114);
+    pub const TCP_TIME_DELTA: FieldId = FieldId(115);
+    pub const TCP_ANALYSIS: FieldId = FieldId(116);
+    pub const TCP_ANALYSIS_FLAGS: FieldId = FieldId(117);
+    pub const TCP_ANALYSIS_ACKS_FRAME: FieldId = FieldId(118);
+    pub const TCP_ANALYSIS_ACK_RTT: FieldId = FieldId(119);
+    pub const TCP_ANALYSIS_INITIAL_RTT: FieldId = FieldId(120);
+    pub const TCP_ANALYSIS_BYTES_IN_FLIGHT: FieldId = FieldId(121);
+    pub const TCP_ANALYSIS_PUSH_BYTES_SENT: FieldId = FieldId(122);
+    pub const TCP_ANALYSIS_RTO: FieldId = FieldId(123);
+    pub const TCP_ANALYSIS_RTO_FRAME: FieldId = FieldId(124);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK: FieldId = FieldId(125);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK_NUM: FieldId = FieldId(126);
+    pub const TCP_ANALYSIS_DUPLICATE_ACK_FRAME: FieldId = FieldId(127);
+    pub const TCP_PAYLOAD: FieldId = FieldId(128);
+    pub const TCP_PDU_SIZE: FieldId = FieldId(129);
+    pub const TCP_SEGMENT_DATA: FieldId = FieldId(130);
+    pub const TCP_REASSEMBLED_IN: FieldId = FieldId(131);
+    pub const TCP_SEGMENTS: FieldId = FieldId(132);
+    pub const TCP_SEGMENT: FieldId = FieldId(133);
+    pub const TCP_SEGMENT_COUNT: FieldId = FieldId(134);
+    pub const TCP_REASSEMBLED_LENGTH: FieldId = FieldId(135);
+    pub const TCP_REASSEMBLED_DATA: FieldId = FieldId(136);
+    pub const TCP_ANALYSIS_RETRANSMISSION: FieldId = FieldId(137);
+    pub const TCP_ANALYSIS_FAST_RETRANSMISSION: FieldId = FieldId(138);
+    pub const TCP_ANALYSIS_SPURIOUS_RETRANSMISSION: FieldId = FieldId(139);
+    pub const TCP_ANALYSIS_OUT_OF_ORDER: FieldId = FieldId(140);
+    pub const TCP_ANALYSIS_REUSED_PORTS: FieldId = FieldId(141);
+    pub const TCP_ANALYSIS_LOST_SEGMENT: FieldId = FieldId(142);
+    pub const TCP_ANALYSIS_ACK_LOST_SEGMENT: FieldId = FieldId(143);
+    pub const TCP_ANALYSIS_WINDOW_UPDATE: FieldId = FieldId(144);
+    pub const TCP_ANALYSIS_WINDOW_FULL: FieldId = FieldId(145);
+    pub const TCP_ANALYSIS_KEEP_ALIVE: FieldId = FieldId(146);
+    pub const TCP_ANALYSIS_KEEP_ALIVE_ACK: FieldId = FieldId(147);
+    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE: FieldId = FieldId(148);
+    pub const TCP_ANALYSIS_ZERO_WINDOW: FieldId = FieldId(149);
+    pub const TCP_ANALYSIS_ZERO_WINDOW_PROBE_ACK: FieldId = FieldId(150);
+    pub const TCP_CONNECTION_SYN: FieldId = FieldId(151);
+    pub const TCP_CONNECTION_SYNACK: FieldId = FieldId(152);
+    pub const TCP_CONNECTION_FIN: FieldId = FieldId(153);
+    pub const TCP_CONNECTION_FIN_ACTIVE: FieldId = FieldId(154);
+    pub const TCP_CONNECTION_FIN_PASSIVE: FieldId = FieldId(155);
+    pub const TCP_CONNECTION_RST: FieldId = FieldId(156);
+    pub const TCP_ACK_NONZERO: FieldId = FieldId(157);
+    pub const TCP_URGENT_POINTER_NON_ZERO: FieldId = FieldId(158);
+    pub const TCP_OPTIONS_EOL: FieldId = FieldId(159);
+    pub const TCP_OPTIONS_NOP: FieldId = FieldId(160);
+    pub const TCP_OPTIONS_MSS: FieldId = FieldId(161);
+    pub const TCP_OPTIONS_WSCALE: FieldId = FieldId(162);
+    pub const TCP_OPTIONS_SACK_PERM: FieldId = FieldId(163);
+    pub const TCP_OPTIONS_TIMESTAMP: FieldId = FieldId(164);
+    pub const TCP_OPTIONS_SACK: FieldId = FieldId(165);
+    pub const SLL: FieldId = FieldId(166);
+    pub const SLL_PKTTYPE: FieldId = FieldId(167);
+    pub const SLL_HATYPE: FieldId = FieldId(168);
+    pub const SLL_HALEN: FieldId = FieldId(169);
+    pub const SLL_SRC_ETH: FieldId = FieldId(170);
+    pub const SLL_UNUSED: FieldId = FieldId(171);
+    pub const SLL_ETYPE: FieldId = FieldId(172);
+    pub const SLL_LTYPE: FieldId = FieldId(173);
+    pub const SLL_IFINDEX: FieldId = FieldId(174);
+    pub const NULL: FieldId = FieldId(175);
+    pub const NULL_FAMILY: FieldId = FieldId(176);
+    pub const IWARP_MPA: FieldId = FieldId(177);
+    pub const IWARP_MPA_REQ: FieldId = FieldId(178);
+    pub const IWARP_MPA_REP: FieldId = FieldId(179);
+    pub const IWARP_MPA_FPDU: FieldId = FieldId(180);
+    pub const IWARP_MPA_MARKERS: FieldId = FieldId(181);
+    pub const IWARP_MPA_KEY_REQ: FieldId = FieldId(182);
+    pub const IWARP_MPA_KEY_REP: FieldId = FieldId(183);
+    pub const IWARP_MPA_MARKER_FLAG: FieldId = FieldId(184);
+    pub const IWARP_MPA_CRC_FLAG: FieldId = FieldId(185);
+    pub const IWARP_MPA_REJ_FLAG: FieldId = FieldId(186);
+    pub const IWARP_MPA_RES: FieldId = FieldId(187);
+    pub const IWARP_MPA_REV: FieldId = FieldId(188);
+    pub const IWARP_MPA_PDLENGTH: FieldId = FieldId(189);
+    pub const IWARP_MPA_PRIVATEDATA: FieldId = FieldId(190);
+    pub const IWARP_MPA_ULPDULENGTH: FieldId = FieldId(191);
+    pub const IWARP_MPA_PAD: FieldId = FieldId(192);
+    pub const IWARP_MPA_CRC: FieldId = FieldId(193);
+    pub const IWARP_MPA_CRC_CHECK: FieldId = FieldId(194);
+    pub const IWARP_MPA_MARKER_RES: FieldId = FieldId(195);
+    pub const IWARP_MPA_MARKER_FPDUPTR: FieldId = FieldId(196);
+    pub const IWARP_MPA_RES_NOT_SET0: FieldId = FieldId(197);
+    pub const IWARP_MPA_REV_NOT_SET1: FieldId = FieldId(198);
+    pub const IWARP_MPA_REJECT_BIT_RESPONDER: FieldId = FieldId(199);
+    pub const IWARP_MPA_BAD_LENGTH: FieldId = FieldId(200);
+    pub const IWARP_MPA_CRC_STATUS: FieldId = FieldId(201);
+    pub const IWARP_MPA_ENHANCED_FLAG: FieldId = FieldId(202);
+    pub const IWARP_MPA_IRD: FieldId = FieldId(203);
+    pub const IWARP_MPA_ORD: FieldId = FieldId(204);
+    pub const IWARP_MPA_PEER_TO_PEER: FieldId = FieldId(205);
+    pub const IWARP_MPA_RTR_SEND: FieldId = FieldId(206);
+    pub const IWARP_MPA_RTR_WRITE: FieldId = FieldId(207);
+    pub const IWARP_MPA_RTR_READ: FieldId = FieldId(208);
+    pub const IWARP_MPA_MARKER_FPDUPTR_EXPECTED: FieldId = FieldId(209);
+    pub const IWARP_MPA_HEURISTIC: FieldId = FieldId(210);
+    pub const IWARP_MPA_FORCED: FieldId = FieldId(211);
+    pub const IWARP_MPA_EXPERT_BAD_CRC: FieldId = FieldId(212);
+    pub const IWARP_MPA_EXPERT_BAD_MARKER: FieldId = FieldId(213);
+    pub const IWARP_MPA_EXPERT_GAP: FieldId = FieldId(214);
+    pub const IWARP_MPA_EXPERT_RESYNC: FieldId = FieldId(215);
+    pub const IWARP_DDP_RDMAP: FieldId = FieldId(216);
+    pub const IWARP_DDP: FieldId = FieldId(217);
+    pub const IWARP_DDP_CONTROL_FIELD: FieldId = FieldId(218);
+    pub const IWARP_DDP_TAGGED: FieldId = FieldId(219);
+    pub const IWARP_DDP_UNTAGGED: FieldId = FieldId(220);
+    pub const IWARP_DDP_TAGGED_FLAG: FieldId = FieldId(221);
+    pub const IWARP_DDP_LAST_FLAG: FieldId = FieldId(222);
+    pub const IWARP_DDP_RSVD: FieldId = FieldId(223);
+    pub const IWARP_DDP_DV: FieldId = FieldId(224);
+    pub const IWARP_DDP_RSVDULP: FieldId = FieldId(225);
+    pub const IWARP_DDP_STAG: FieldId = FieldId(226);
+    pub const IWARP_DDP_TAGGED_OFFSET: FieldId = FieldId(227);
+    pub const IWARP_DDP_QN: FieldId = FieldId(228);
+    pub const IWARP_DDP_MSN: FieldId = FieldId(229);
+    pub const IWARP_DDP_MO: FieldId = FieldId(230);
+    pub const IWARP_RDMA: FieldId = FieldId(231);
+    pub const IWARP_RDMA_CONTROL_FIELD: FieldId = FieldId(232);
+    pub const IWARP_RDMA_VERSION: FieldId = FieldId(233);
+    pub const IWARP_RDMA_RSV: FieldId = FieldId(234);
+    pub const IWARP_RDMA_OPCODE: FieldId = FieldId(235);
+    pub const IWARP_RDMA_RESERVED: FieldId = FieldId(236);
+    pub const IWARP_RDMA_INVAL_STAG: FieldId = FieldId(237);
+    pub const IWARP_RDMA_RR: FieldId = FieldId(238);
+    pub const IWARP_RDMA_TERMINATE: FieldId = FieldId(239);
+    pub const IWARP_RDMA_SINKSTAG: FieldId = FieldId(240);
+    pub const IWARP_RDMA_SINKTO: FieldId = FieldId(241);
+    pub const IWARP_RDMA_RDMARDSZ: FieldId = FieldId(242);
+    pub const IWARP_RDMA_SRCSTAG: FieldId = FieldId(243);
+    pub const IWARP_RDMA_SRCTO: FieldId = FieldId(244);
+    pub const IWARP_RDMA_TERM_CTRL: FieldId = FieldId(245);
+    pub const IWARP_RDMA_TERM_LAYER: FieldId = FieldId(246);
+    pub const IWARP_RDMA_TERM_ETYPE_RDMA: FieldId = FieldId(247);
+    pub const IWARP_RDMA_TERM_ETYPE_DDP: FieldId = FieldId(248);
+    pub const IWARP_RDMA_TERM_ETYPE_LLP: FieldId = FieldId(249);
+    pub const IWARP_RDMA_TERM_ETYPE: FieldId = FieldId(250);
+    pub const IWARP_RDMA_TERM_ERRCODE_RDMA: FieldId = FieldId(251);
+    pub const IWARP_RDMA_TERM_ERRCODE_DDP_TAGGED: FieldId = FieldId(252);
+    pub const IWARP_RDMA_TERM_ERRCODE_DDP_UNTAGGED: FieldId = FieldId(253);
+    pub const IWARP_RDMA_TERM_ERRCODE: FieldId = FieldId(254);
+    pub const IWARP_RDMA_TERM_ERRCODE_LLP: FieldId = FieldId(255);
+    pub const IWARP_RDMA_TERM_HDRCT: FieldId = FieldId(256);
+    pub const IWARP_RDMA_TERM_HDRCT_M: FieldId = FieldId(257);
+    pub const IWARP_RDMA_HDRCT_D: FieldId = FieldId(258);
+    pub const IWARP_RDMA_HDRCT_R: FieldId = FieldId(259);
+    pub const IWARP_RDMA_TERM_RSVD: FieldId = FieldId(260);
+    pub const IWARP_RDMA_TERM_DDP_SEG_LEN: FieldId = FieldId(261);
+    pub const IWARP_RDMA_TERM_DDP_H: FieldId = FieldId(262);
+    pub const IWARP_RDMA_TERM_RDMA_H: FieldId = FieldId(263);
+    pub const IWARP_RDMA_ATOMIC_RESERVED: FieldId = FieldId(264);
+    pub const IWARP_RDMA_ATOMIC_OPCODE: FieldId = FieldId(265);
+    pub const IWARP_RDMA_ATOMIC_REQUEST_IDENTIFIER: FieldId = FieldId(266);
+    pub const IWARP_RDMA_ATOMIC_REMOTE_STAG: FieldId = FieldId(267);
+    pub const IWARP_RDMA_ATOMIC_REMOTE_TAGGED_OFFSET: FieldId = FieldId(268);
+    pub const IWARP_RDMA_ATOMIC_ADD_DATA: FieldId = FieldId(269);
+    pub const IWARP_RDMA_ATOMIC_ADD_MASK: FieldId = FieldId(270);
+    pub const IWARP_RDMA_ATOMIC_SWAP_DATA: FieldId = FieldId(271);
+    pub const IWARP_RDMA_ATOMIC_SWAP_MASK: FieldId = FieldId(272);
+    pub const IWARP_RDMA_ATOMIC_COMPARE_DATA: FieldId = FieldId(273);
+    pub const IWARP_RDMA_ATOMIC_COMPARE_MASK: FieldId = FieldId(274);
+    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REQUEST_IDENTIFIER: FieldId = FieldId(275);
+    pub const IWARP_RDMA_ATOMIC_ORIGINAL_REMOTE_DATA_VALUE: FieldId = FieldId(276);
+    pub const IWARP_RDMA_SEND_FRAGMENTS: FieldId = FieldId(277);
+    pub const IWARP_RDMA_SEND_FRAGMENT: FieldId = FieldId(278);
+    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP: FieldId = FieldId(279);
+    pub const IWARP_RDMA_SEND_FRAGMENT_OVERLAP_CONFLICT: FieldId = FieldId(280);
+    pub const IWARP_RDMA_SEND_FRAGMENT_MULTIPLETAILS: FieldId = FieldId(281);
+    pub const IWARP_RDMA_SEND_FRAGMENT_TOOLONGFRAGMENT: FieldId = FieldId(282);
+    pub const IWARP_RDMA_SEND_FRAGMENT_ERROR: FieldId = FieldId(283);
+    pub const IWARP_RDMA_SEND_FRAGMENT_COUNT: FieldId = FieldId(284);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_IN: FieldId = FieldId(285);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_LENGTH: FieldId = FieldId(286);
+    pub const IWARP_RDMA_SEND_REASSEMBLED_DATA: FieldId = FieldId(287);
+    pub const IWARP_RDMA_IMMEDIATE: FieldId = FieldId(288);
+    pub const IWARP_DDP_EXPERT_MSN_GAP: FieldId = FieldId(289);
+    pub const IWARP_DDP_EXPERT_MSN_DUPLICATE: FieldId = FieldId(290);
+    pub const IWARP_DDP_EXPERT_MO_INCONSISTENT: FieldId = FieldId(291);
+    pub const IWARP_DDP_EXPERT_LAST_MISSING: FieldId = FieldId(292);
+    pub const IWARP_RDMA_EXPERT_TERMINATE: FieldId = FieldId(293);
+    pub const IWARP_RDMA_EXPERT_READ_SIZE_MISMATCH: FieldId = FieldId(294);
+    pub const ISCSI: FieldId = FieldId(295);
+    pub const ISCSI_OPCODE: FieldId = FieldId(296);
+    pub const ISCSI_I: FieldId = FieldId(297);
+    pub const ISCSI_FLAGS: FieldId = FieldId(298);
+    pub const ISCSI_SCSICOMMAND_F: FieldId = FieldId(299);
+    pub const ISCSI_SCSICOMMAND_R: FieldId = FieldId(300);
+    pub const ISCSI_SCSICOMMAND_W: FieldId = FieldId(301);
+    pub const ISCSI_SCSICOMMAND_ATTR: FieldId = FieldId(302);
+    pub const ISCSI_TOTALAHSLENGTH: FieldId = FieldId(303);
+    pub const ISCSI_DATASEGMENTLENGTH: FieldId = FieldId(304);
+    pub const ISCSI_INITIATORTASKTAG: FieldId = FieldId(305);
+    pub const ISCSI_SCSICOMMAND_EXPECTEDDATATRANSFERLENGTH: FieldId = FieldId(306);
+    pub const ISCSI_CMDSN: FieldId = FieldId(307);
+    pub const ISCSI_EXPSTATSN: FieldId = FieldId(308);
+    pub const ISCSI_SCSIRESPONSE_RESPONSE: FieldId = FieldId(309);
+    pub const ISCSI_SCSIRESPONSE_STATUS: FieldId = FieldId(310);
+    pub const ISCSI_STATSN: FieldId = FieldId(311);
+    pub const ISCSI_EXPCMDSN: FieldId = FieldId(312);
+    pub const ISCSI_MAXCMDSN: FieldId = FieldId(313);
+    pub const ISCSI_EXPDATASN: FieldId = FieldId(314);
+    pub const ISCSI_SCSIRESPONSE_RESIDUALCOUNT: FieldId = FieldId(315);
+    pub const ISCSI_SCSIRESPONSE_BIDIREADRESIDUALCOUNT: FieldId = FieldId(316);
+    pub const ISCSI_SCSIRESPONSE_O: FieldId = FieldId(317);
+    pub const ISCSI_SCSIRESPONSE_U: FieldId = FieldId(318);
+    pub const ISCSI_SCSIDATA_F: FieldId = FieldId(319);
+    pub const ISCSI_SCSIDATA_S: FieldId = FieldId(320);
+    pub const ISCSI_SCSIDATA_O: FieldId = FieldId(321);
+    pub const ISCSI_SCSIDATA_U: FieldId = FieldId(322);
+    pub const ISCSI_SCSIDATA_READRESIDUALCOUNT: FieldId = FieldId(323);
+    pub const ISCSI_TARGETTRANSFERTAG: FieldId = FieldId(324);
+    pub const ISCSI_R2TSN: FieldId = FieldId(325);
+    pub const ISCSI_DATASN: FieldId = FieldId(326);
+    pub const ISCSI_BUFFEROFFSET: FieldId = FieldId(327);
+    pub const ISCSI_DESIREDDATALENGTH: FieldId = FieldId(328);
+    pub const ISCSI_REQUEST_FRAME: FieldId = FieldId(329);
+    pub const ISCSI_RESPONSE_FRAME: FieldId = FieldId(330);
+    pub const ISCSI_TIME: FieldId = FieldId(331);
+    pub const ISCSI_CDB: FieldId = FieldId(332);
+    pub const SCSI: FieldId = FieldId(333);
+    pub const SCSI_LUN: FieldId = FieldId(334);
+    pub const SCSI_SBC: FieldId = FieldId(335);
+    pub const SCSI_SBC_OPCODE: FieldId = FieldId(336);
+    pub const SCSI_SBC_RDWR10_LBA: FieldId = FieldId(337);
+    pub const SCSI_SBC_RDWR10_XFERLEN: FieldId = FieldId(338);
+    pub const ISER: FieldId = FieldId(339);
+    pub const ISER_FLAGS: FieldId = FieldId(340);
+    pub const ISER_FLAGS_OPCODE: FieldId = FieldId(341);
+    pub const ISER_FLAGS_WSV: FieldId = FieldId(342);
+    pub const ISER_FLAGS_RSV: FieldId = FieldId(343);
+    pub const ISER_FLAGS_REJ: FieldId = FieldId(344);
+    pub const ISER_WRITE_STAG: FieldId = FieldId(345);
+    pub const ISER_WRITE_BASE_OFFSET: FieldId = FieldId(346);
+    pub const ISER_READ_STAG: FieldId = FieldId(347);
+    pub const ISER_READ_BASE_OFFSET: FieldId = FieldId(348);
+    pub const DATA: FieldId = FieldId(349);
+    pub const DATA_DATA: FieldId = FieldId(350);
+    pub const DATA_LEN: FieldId = FieldId(351);
+    pub const ONESHOT: FieldId = FieldId(352);
+    pub const ONESHOT_OP: FieldId = FieldId(353);
+    pub const ONESHOT_STAG: FieldId = FieldId(354);
+    pub const ONESHOT_ENCODING: FieldId = FieldId(355);
+    pub const ONESHOT_PLACEMENT: FieldId = FieldId(356);
+    pub const ONESHOT_RAW_BITS: FieldId = FieldId(357);
+    pub const ONESHOT_EXPERT_BOTH_BITS: FieldId = FieldId(358);
+    pub const ONESHOT_EXPERT_STRAY_BITS: FieldId = FieldId(359);
+    pub const ONESHOT_EXPERT_TAGGED_OPCODE: FieldId = FieldId(360);
+    pub const ONESHOT_EXPERT_MAYBE_IMMEDIATE: FieldId = FieldId(361);
+    pub const ONESHOT_EXPERT_CLOSE_UNADVERTISED: FieldId = FieldId(362);
+    pub const ONESHOT_EXPERT_CLOSE_WRONG_ITT: FieldId = FieldId(363);
+    pub const ONESHOT_EXPERT_USE_BEFORE_ADVERTISE: FieldId = FieldId(364);
+    pub const ONESHOT_EXPERT_USE_AFTER_CLOSE: FieldId = FieldId(365);
+    pub const ONESHOT_EXPERT_CLOSED_TWICE: FieldId = FieldId(366);
+    pub const ONESHOT_EXPERT_READVERTISED: FieldId = FieldId(367);
+    pub const ONESHOT_EXPERT_LEAK: FieldId = FieldId(368);
+    pub const ONESHOT_EXPERT_BEYOND_EDTL: FieldId = FieldId(369);
+    pub const ONESHOT_EXPERT_SEGMENTS_DISAGREE: FieldId = FieldId(370);
+    pub const ONESHOT_EXCHANGE: FieldId = FieldId(371);
+    pub const ONESHOT_EXCHANGE_ITT: FieldId = FieldId(372);
+    pub const ONESHOT_EXCHANGE_DIRECTION: FieldId = FieldId(373);
+    pub const ONESHOT_EXCHANGE_ADVERTISE_FRAME: FieldId = FieldId(374);
+    pub const ONESHOT_EXCHANGE_CLOSE_FRAME: FieldId = FieldId(375);
+    pub const ONESHOT_EXCHANGE_BYTES: FieldId = FieldId(376);
+    pub const ONESHOT_EXCHANGE_DURATION: FieldId = FieldId(377);
+    pub const _WS_EXPERT: FieldId = FieldId(378);
+    pub const _WS_EXPERT_MESSAGE: FieldId = FieldId(379);
+    pub const _WS_EXPERT_SEVERITY: FieldId = FieldId(380);
+    pub const _WS_EXPERT_GROUP: FieldId = FieldId(381);
+    pub const _WS_MALFORMED: FieldId = FieldId(382);
 }

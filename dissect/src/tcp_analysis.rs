@@ -141,6 +141,10 @@ pub struct Flow {
     /// Window scale shift: -1 not known, -2 not used, else the shift.
     pub win_scale: i8,
     last_flags: u16,
+    /// The SACK blocks of this direction's last segment, relative to the other direction's
+    /// base (tshark keeps three), subtracted from the other direction's bytes in flight.
+    sack: [(u32, u32); 3],
+    sack_n: u8,
     segments: VecDeque<Unacked>,
     /// Lowest start and highest end of `segments`, relative to `base_seq`, when known (kept up
     /// to date as segments are added, recomputed after ACKs remove some).
@@ -168,6 +172,8 @@ impl Default for Flow {
             window: u32::MAX,
             win_scale: -1,
             last_flags: 0,
+            sack: [(0, 0); 3],
+            sack_n: 0,
             segments: VecDeque::new(),
             span: None,
             valid_bif: true,
@@ -198,6 +204,8 @@ pub struct Segment {
     pub window: u16,
     /// The Window Scale option's shift, if the segment carries one (capped at 14).
     pub wscale: Option<u8>,
+    /// The blocks of the segment's (last) SACK option, raw, and how many there are.
+    pub sack: ([(u32, u32); 4], u8),
 }
 
 /// How the ports-reused check came out for a SYN or SYN-ACK.
@@ -245,6 +253,8 @@ pub struct Verdict {
     pub win_scale: i8,
     /// For a FIN: Some(true) if it starts the close, Some(false) if it answers one.
     pub fin_active: Option<bool>,
+    /// The other direction's base sequence number (SACK edges are shown relative to it).
+    pub peer_base: u32,
 }
 
 impl Verdict {
@@ -357,6 +367,7 @@ impl Conn {
     pub fn segment(&mut self, dir: usize, s: &Segment) -> Verdict {
         let mut v = Verdict::default();
         let new = !self.seen;
+        self.flows[dir].sack_n = 0;
         self.seen = true;
         // Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with
         // another sequence number (whose conversation it then re-bases). A repeated SYN is a
@@ -384,6 +395,7 @@ impl Conn {
             s.ack
         };
         v.win_scale = fwd.win_scale;
+        v.peer_base = rev.base_seq;
         // Completeness.
         let mut c = if new { 0 } else { self.completeness };
         let sa = s.flags & (th::SYN | th::ACK);
@@ -437,6 +449,14 @@ impl Conn {
             fwd.is_first_ack = false;
         }
         v.initial_rtt = self.first_rtt;
+        // SACK blocks, for the other direction's bytes in flight.
+        let (fwd, rev) = self.pair(dir);
+        let (blocks, n) = s.sack;
+        for &(l, r) in blocks.iter().take(usize::from(n).min(3)) {
+            fwd.sack[usize::from(fwd.sack_n)] =
+                (l.wrapping_sub(rev.base_seq), r.wrapping_sub(rev.base_seq));
+            fwd.sack_n += 1;
+        }
         // Window scaling: the option is remembered, then checked on SYNs.
         let (fwd, rev) = self.pair(dir);
         if let Some(ws) = s.wscale {
@@ -680,7 +700,10 @@ impl Conn {
                     x
                 }
             };
-            let in_flight = last.wrapping_sub(first);
+            let sacked = rev.sack[..usize::from(rev.sack_n)]
+                .iter()
+                .fold(0u32, |a, &(l, r)| a.wrapping_add(r.wrapping_sub(l)));
+            let in_flight = last.wrapping_sub(first).wrapping_sub(sacked);
             v.analysed = true;
             if in_flight > 0 && in_flight < 2_000_000_000 {
                 v.bytes_in_flight = in_flight - u32::from(fl & (th::SYN | th::FIN) != 0);
@@ -731,8 +754,9 @@ pub struct Opt<'a> {
 }
 
 /// The options of a TCP header (the octets after the fixed 20): each NOP and EOL is an option
-/// of one octet; the walk stops after EOL, at a length below 2, or at an option that does not
-/// fit (which is returned truncated to what is there, so it can be shown as such).
+/// of one octet, and like tshark the walk goes on after an EOL (the zero padding that follows
+/// one shows as more EOLs); it stops at a length below 2 or at an option that does not fit
+/// (which is returned truncated to what is there, so it can be shown as such).
 pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
     let mut i = 0;
     let mut done = false;
@@ -743,11 +767,7 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
         let kind = opts[i];
         let at = i;
         let len = match kind {
-            0 => {
-                done = true;
-                1
-            }
-            1 => 1,
+            0 | 1 => 1,
             _ => match opts.get(i + 1) {
                 Some(&l) if l >= 2 => usize::from(l),
                 _ => {
@@ -767,6 +787,21 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
             raw: &opts[at..end],
         })
     })
+}
+
+/// The blocks of the last SACK option in `opts` (at most four), raw, and how many.
+pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
+    let mut out = ([(0, 0); 4], 0);
+    for o in options(opts).filter(|o| o.kind == 5) {
+        out.1 = 0;
+        for b in o.raw.get(2..).unwrap_or_default().chunks_exact(8).take(4) {
+            let l = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            let r = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+            out.0[usize::from(out.1)] = (l, r);
+            out.1 += 1;
+        }
+    }
+    out
 }
 
 /// The Window Scale option's shift in `opts`, capped at 14.
@@ -808,6 +843,7 @@ mod tests {
             flags,
             window: win,
             wscale: None,
+            sack: ([(0, 0); 4], 0),
         }
     }
 
@@ -983,9 +1019,30 @@ mod tests {
             options(&o).map(|x| (x.kind, x.at, x.raw.len())).collect();
         assert_eq!(
             kinds,
-            vec![(2, 0, 4), (1, 4, 1), (3, 5, 3), (4, 8, 2), (0, 10, 1)]
+            vec![
+                (2, 0, 4),
+                (1, 4, 1),
+                (3, 5, 3),
+                (4, 8, 2),
+                (0, 10, 1),
+                (9, 11, 2)
+            ]
         );
         assert_eq!(window_scale(&o), Some(7));
+        // The zero padding after an EOL is more EOLs, as tshark shows it.
+        let kinds: Vec<u8> = options(&[2, 4, 5, 0xb4, 4, 2, 3, 3, 7, 0, 0, 0])
+            .map(|x| x.kind)
+            .collect();
+        assert_eq!(kinds, vec![2, 4, 3, 0, 0, 0]);
+        // SACK blocks: the last option's, raw.
+        let sack = [
+            1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40,
+        ];
+        assert_eq!(
+            sack_blocks(&sack),
+            ([(10, 20), (30, 40), (0, 0), (0, 0)], 2)
+        );
+        assert_eq!(sack_blocks(&[1, 1, 4, 2]).1, 0);
         // A length running past the end is cut and ends the walk; a length below 2 too.
         let kinds: Vec<usize> = options(&[8, 10, 1, 2]).map(|x| x.raw.len()).collect();
         assert_eq!(kinds, vec![4]);
