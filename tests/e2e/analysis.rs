@@ -9,10 +9,10 @@
 //! frame lists (`oneshot-dissect -r CAPTURE`) of the generated captures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
-use oneshot_tests::{binary, path};
+use oneshot_tests::{Scratch, binary, oneshot_dissect, path};
 
 mod patched;
 
@@ -21,52 +21,24 @@ fn gen_binary() -> &'static Path {
     BIN.get_or_init(|| binary("oneshot-gen", "oneshot-gen"))
 }
 
-fn dissect_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| binary("oneshot-dissect", "oneshot-dissect"))
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("oneshot-analysis-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Writes `script` as NAME.os and generates NAME.pcap from it.
-    fn generate(&self, name: &str, script: &str) -> PathBuf {
-        let os = self.join(&format!("{name}.os"));
-        let cap = self.join(&format!("{name}.pcap"));
-        std::fs::write(&os, script).unwrap();
-        let out = Command::new(gen_binary())
-            .arg(&os)
-            .arg("-w")
-            .arg(&cap)
-            .arg("-q")
-            .output()
-            .expect("oneshot-gen runs");
-        assert!(
-            out.status.success(),
-            "oneshot-gen {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        cap
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Writes `script` as NAME.os and generates NAME.pcap from it.
+fn generate(dir: &Scratch, name: &str, script: &str) -> PathBuf {
+    let os = dir.join(&format!("{name}.os"));
+    let cap = dir.join(&format!("{name}.pcap"));
+    std::fs::write(&os, script).unwrap();
+    let out = Command::new(gen_binary())
+        .arg(&os)
+        .arg("-w")
+        .arg(&cap)
+        .arg("-q")
+        .output()
+        .expect("oneshot-gen runs");
+    assert!(
+        out.status.success(),
+        "oneshot-gen {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cap
 }
 
 const HOSTS: &str = "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\n\
@@ -74,20 +46,9 @@ const HOSTS: &str = "host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\n\
 
 /// Runs oneshot-dissect on `cap` with `args`; exit code 0, or 1 when a filter matched nothing.
 fn dissect(cap: &Path, args: &[&str]) -> String {
-    let out: Output = Command::new(dissect_binary())
-        .arg("-r")
-        .arg(cap)
-        .args(args)
-        .output()
-        .expect("oneshot-dissect runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "oneshot-dissect {args:?} on {}: {:?} {}",
-        cap.display(),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    let mut all = vec!["-r", cap.to_str().expect("a UTF-8 path")];
+    all.extend(args);
+    oneshot_dissect(&all)
 }
 
 /// One expert item as `-T json` shows it.
@@ -347,7 +308,8 @@ fn in_format(script: &str, (encoding, placement): (&str, &str)) -> String {
 fn analysis_finds_each_lifecycle_violation_in_every_encoding_and_placement() {
     let dir = Scratch::new("lifecycle");
     for format in FORMATS {
-        let cap = dir.generate(
+        let cap = generate(
+            &dir,
             &format!("lifecycle-{}-{}", format.0, format.1),
             &in_format(LIFECYCLE, format),
         );
@@ -386,7 +348,7 @@ fn relative_ns(cap: &Path, frame: u64) -> i64 {
 #[test]
 fn analysis_exchange_table_and_leaks_add_up_to_the_script() {
     let dir = Scratch::new("tables");
-    let cap = dir.generate("lifecycle", &in_format(LIFECYCLE, FORMATS[0]));
+    let cap = generate(&dir, "lifecycle", &in_format(LIFECYCLE, FORMATS[0]));
     // Three exchanges completed: the 8 KiB write, the re-advertised 4 KiB write and the 4 KiB
     // write whose close had the wrong ITT (a finding, yet the close of its STag).
     let rows = stats_lines(&cap, &[], "oneshot,exchanges", "0 ");
@@ -510,7 +472,8 @@ fn analysis_use_before_advertise_terminate_and_crc_show_and_tcp_faults_do_not() 
         ),
     ];
     for format in FORMATS {
-        let cap = dir.generate(
+        let cap = generate(
+            &dir,
             &format!("faults-{}-{}", format.0, format.1),
             &in_format(ORDER_AND_FAULTS, format),
         );
@@ -733,7 +696,8 @@ fn analysis_finds_nothing_in_clean_captures() {
 fn analysis_info_column_of_one_shot_frames() {
     let dir = Scratch::new("info");
     for format in FORMATS {
-        let cap = dir.generate(
+        let cap = generate(
+            &dir,
             &format!("info-{}-{}", format.0, format.1),
             &in_format(
                 "seed 9\nconn c1 h1:49152 -> h2:3260 iwarp\nwrite 64K stag 0xc0ffee\n",

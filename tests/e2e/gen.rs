@@ -13,7 +13,7 @@ use oneshot_codec::ddp::Segment;
 use oneshot_codec::oneshot::{Op, Placement};
 use oneshot_codec::rdmap::{Header, Settings};
 use oneshot_codec::{Frame, Ulp};
-use oneshot_tests::{binary, path, root, run_tshark, tshark_available};
+use oneshot_tests::{Scratch, binary, path, root, run_tshark, tshark_available};
 use pcap_file::TsResolution;
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
@@ -58,31 +58,6 @@ fn gen_binary() -> &'static Path {
 /// The command that makes captures/NAME.pcapng, as the sidecars print it.
 fn make_command(name: &str) -> String {
     format!("oneshot-gen captures/{name}.os -w captures/{name}.pcapng -q")
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("oneshot-gen-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.join(name), text).unwrap();
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Runs the generator in `dir` with `args`, feeding `stdin` when given.
@@ -678,7 +653,7 @@ fn assert_script_error(
 ) {
     dir.write(file, script);
     let out_file = format!("{file}.pcapng");
-    let out = run_gen(&dir.0, &[file, "-w", &out_file], None);
+    let out = run_gen(dir.path(), &[file, "-w", &out_file], None);
     check_script_error(&out, file, script, line, word, needle);
     assert!(
         !dir.join(&out_file).exists(),
@@ -804,7 +779,7 @@ fn gen_cli_reports_script_errors_with_a_caret() {
     // The same from standard input is reported as <stdin>.
     let script = format!("seed 1\n{HOSTS}{conn}write 16K flow sideways\n");
     let out = run_gen(
-        &dir.0,
+        dir.path(),
         &["-", "-w", "stdin.pcapng"],
         Some(script.as_bytes()),
     );
@@ -814,12 +789,12 @@ fn gen_cli_reports_script_errors_with_a_caret() {
 #[test]
 fn gen_cli_reports_other_errors_in_one_line() {
     let dir = Scratch::new("other-errors");
-    let out = run_gen(&dir.0, &["no/such.os", "-w", "x.pcapng"], None);
+    let out = run_gen(dir.path(), &["no/such.os", "-w", "x.pcapng"], None);
     assert_one_line_error(&out, "missing script", &["no/such.os"]);
-    let out = run_gen(&dir.0, &["--scenario", "nope", "-w", "x.pcapng"], None);
+    let out = run_gen(dir.path(), &["--scenario", "nope", "-w", "x.pcapng"], None);
     assert_one_line_error(&out, "unknown scenario", &["nope", "oneshot-write"]);
     let out = run_gen(
-        &dir.0,
+        dir.path(),
         &[
             "--scenario",
             "oneshot-write",
@@ -837,7 +812,7 @@ fn gen_cli_reports_other_errors_in_one_line() {
 #[test]
 fn gen_cli_lists_and_shows_the_builtins() {
     let dir = Scratch::new("list");
-    let out = run_gen_ok(&dir.0, &["--list"], None);
+    let out = run_gen_ok(dir.path(), &["--list"], None);
     let text = String::from_utf8(out.stdout).unwrap();
     let listed: Vec<&str> = text
         .lines()
@@ -859,15 +834,15 @@ fn gen_cli_lists_and_shows_the_builtins() {
         assert!(listed.contains(&want), "--list lacks {want}:\n{text}");
     }
     for name in &listed {
-        let out = run_gen_ok(&dir.0, &["--show", name], None);
+        let out = run_gen_ok(dir.path(), &["--show", name], None);
         let script = String::from_utf8(out.stdout).unwrap();
         assert!(
             script_lines(&script).any(|l| l.starts_with("conn ")),
             "--show {name} prints no script:\n{script}"
         );
         // The shown script runs from standard input like any other and makes what --scenario makes.
-        let a = run_gen_ok(&dir.0, &["-", "-w", "-", "-q"], Some(script.as_bytes())).stdout;
-        let b = run_gen_ok(&dir.0, &["--scenario", name, "-w", "-", "-q"], None).stdout;
+        let a = run_gen_ok(dir.path(), &["-", "-w", "-", "-q"], Some(script.as_bytes())).stdout;
+        let b = run_gen_ok(dir.path(), &["--scenario", name, "-w", "-", "-q"], None).stdout;
         assert!(
             a == b,
             "--show {name} piped back differs from --scenario {name}"
@@ -898,7 +873,11 @@ fn pcap_qualifiers(bytes: &[u8]) -> Vec<(Op, u32)> {
 fn gen_cli_writes_pcap_to_stdout_and_reads_the_script_from_stdin() {
     let dir = Scratch::new("stdio");
     // Without -q the summary goes to stderr and stdout holds only the capture.
-    let out = run_gen_ok(&dir.0, &["--scenario", "oneshot-write", "-w", "-"], None);
+    let out = run_gen_ok(
+        dir.path(),
+        &["--scenario", "oneshot-write", "-w", "-"],
+        None,
+    );
     let r = PcapReader::new(&out.stdout[..]).expect("a pcap on stdout");
     assert_eq!(r.header().datalink, pcap_file::DataLink::ETHERNET);
     assert_eq!(r.header().ts_resolution, TsResolution::MicroSecond);
@@ -914,7 +893,11 @@ fn gen_cli_writes_pcap_to_stdout_and_reads_the_script_from_stdin() {
     // "-" reads the script from standard input: the shipped script piped in makes the shipped
     // capture.
     let script = std::fs::read(path("captures/oneshot-write.os")).unwrap();
-    run_gen_ok(&dir.0, &["-", "-w", "piped.pcapng", "-q"], Some(&script));
+    run_gen_ok(
+        dir.path(),
+        &["-", "-w", "piped.pcapng", "-q"],
+        Some(&script),
+    );
     assert!(
         std::fs::read(dir.join("piped.pcapng")).unwrap()
             == std::fs::read(path("captures/oneshot-write.pcapng")).unwrap(),
@@ -927,7 +910,7 @@ fn gen_cli_pcapng_has_one_interface_per_host_and_a_comment_per_packet() {
     let dir = Scratch::new("pcapng");
     dir.write(
         "three.os",
-        &format!(
+        format!(
             "seed 5\n{HOSTS}host h3 mac 02:00:00:00:00:03 ip 10.0.0.3\n\
              conn a h1:49152 -> h2:3260 iwarp\n\
              conn b h3:49153 -> h2:3261 iscsi\n\
@@ -935,7 +918,7 @@ fn gen_cli_pcapng_has_one_interface_per_host_and_a_comment_per_packet() {
              read 4K flow iscsi-tcp on b\n"
         ),
     );
-    run_gen_ok(&dir.0, &["three.os", "-w", "three.pcapng", "-q"], None);
+    run_gen_ok(dir.path(), &["three.os", "-w", "three.pcapng", "-q"], None);
     let bytes = std::fs::read(dir.join("three.pcapng")).unwrap();
     assert_eq!(
         &bytes[..4],
@@ -1000,7 +983,7 @@ fn gen_cli_formats_pcap_ns_and_pcapng_by_flag_or_name() {
     let run = |args: &[&str]| {
         let mut all = vec!["--scenario", "oneshot-read", "-q"];
         all.extend_from_slice(args);
-        run_gen_ok(&dir.0, &all, None);
+        run_gen_ok(dir.path(), &all, None);
     };
     run(&["-F", "pcap-ns", "-w", "ns.pcap"]);
     let m = magic("ns.pcap");
@@ -1063,7 +1046,7 @@ fn gen_cli_host_trace_counts_driver_nic_interactions() {
     let dir = Scratch::new("trace");
     dir.write(
         "trace.os",
-        &format!(
+        format!(
             "seed 3\n{HOSTS}\
              conn r h1:49152 -> h2:3260 iwarp\n\
              conn t h1:49153 -> h2:3261 iscsi\n\
@@ -1076,7 +1059,7 @@ fn gen_cli_host_trace_counts_driver_nic_interactions() {
         ),
     );
     run_gen_ok(
-        &dir.0,
+        dir.path(),
         &[
             "trace.os",
             "-w",

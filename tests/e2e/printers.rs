@@ -9,9 +9,8 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::process::Command;
 
-use oneshot_tests::{binary, path, run_tshark, tshark_available};
+use oneshot_tests::{oneshot_dissect, path, run_tshark, tshark_available};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Captures tshark decodes completely, as we do (captures/README.md's "standard").
@@ -45,19 +44,6 @@ fn deliberate(key: &str) -> bool {
         || key.ends_with(".oui")
         || key.ends_with("_oui")
         || key.ends_with("host")
-}
-
-fn ours(args: &[&str]) -> String {
-    let out = Command::new(binary("oneshot-dissect", "oneshot-dissect"))
-        .args(args)
-        .output()
-        .expect("oneshot-dissect runs");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "oneshot-dissect {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 fn capture(name: &str) -> String {
@@ -239,7 +225,7 @@ fn printers_json_matches_tshark() {
             .expect("tshark's JSON parses");
         let mut args = vec!["-r", &file, "-T", "json", "-x"];
         args.extend(DISABLE);
-        let mine: J = serde_json::from_str(&ours(&args)).expect("our JSON parses");
+        let mine: J = serde_json::from_str(&oneshot_dissect(&args)).expect("our JSON parses");
         let (J::Arr(t), J::Arr(o)) = (&theirs, &mine) else {
             panic!("{name}: not arrays")
         };
@@ -285,7 +271,7 @@ fn printers_ek_matches_tshark() {
                     .collect()
             };
             let t = parse(&run_tshark(&targs));
-            let o = parse(&ours(&oargs));
+            let o = parse(&oneshot_dissect(&oargs));
             assert_eq!(t.len(), o.len(), "{name} {x:?}: packet count");
             for (n, (a, b)) in t.iter().zip(&o).enumerate() {
                 first_difference(
@@ -356,7 +342,7 @@ fn printers_verbose_matches_tshark() {
     // Our own fields' -V lines are "[CRC status: Good]" and the like: names tshark lacks.
     let (known, _) = tshark_names();
     let mut own_names = Vec::new();
-    for line in ours(&["-G", "fields"]).lines() {
+    for line in oneshot_dissect(&["-G", "fields"]).lines() {
         let c: Vec<&str> = line.split('\t').collect();
         if c.len() > 2 && c[0] == "F" && !known.contains(c[2]) {
             own_names.push(c[1].to_string());
@@ -374,7 +360,7 @@ fn printers_verbose_matches_tshark() {
         let mut args = vec!["-r", &file, "-V"];
         args.extend(DISABLE);
         let t = verbose_frames(&run_tshark(&["-r", &file, "-V"]));
-        let o = verbose_frames(&ours(&args));
+        let o = verbose_frames(&oneshot_dissect(&args));
         assert_eq!(t.len(), o.len(), "{name}: frame count");
         for (n, (a, b)) in t.iter().zip(&o).enumerate() {
             let keep = |f: &Vec<(String, String)>, mine: bool| -> Vec<String> {
@@ -405,7 +391,7 @@ fn printers_hex_matches_tshark() {
         let mut args = vec!["-r", &file, "-x", "--color", "never"];
         args.extend(DISABLE);
         assert_eq!(
-            ours(&args),
+            oneshot_dissect(&args),
             run_tshark(&["-r", &file, "-x"]),
             "{name}: -x differs from tshark's"
         );
@@ -418,7 +404,7 @@ fn printers_hex_matches_tshark() {
 #[test]
 fn printers_verbose_shows_the_one_shot_fields() {
     let file = capture("oneshot-write.pcapng");
-    let out = ours(&["-r", &file, "-V", "-Y", "frame.number == 5"]);
+    let out = oneshot_dissect(&["-r", &file, "-V", "-Y", "frame.number == 5"]);
     for want in [
         "            .... 1000 = OpCode: Send with SE and Advertise (0x8)\n",
         "One-shot RDMA STag extension\n    Qualifier: advertise\n    One-shot STag: 0x00000139\n    Encoding: opcode\n    STag placement: rsvdulp\n",
@@ -428,7 +414,7 @@ fn printers_verbose_shows_the_one_shot_fields() {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
     }
     // Without the extension the opcode is tshark's "Unknown" and the protocol is gone.
-    let off = ours(&[
+    let off = oneshot_dissect(&[
         "-r",
         &file,
         "-V",
@@ -445,7 +431,7 @@ fn printers_verbose_shows_the_one_shot_fields() {
 #[test]
 fn printers_o_expands_only_the_listed_protocols() {
     let file = capture("oneshot-write.pcapng");
-    let out = ours(&["-r", &file, "-O", "oneshot", "-Y", "frame.number == 5"]);
+    let out = oneshot_dissect(&["-r", &file, "-O", "oneshot", "-Y", "frame.number == 5"]);
     let top: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(
         top,
@@ -479,7 +465,7 @@ fn printers_o_expands_only_the_listed_protocols() {
 #[test]
 fn printers_hex_marks_the_filter_fields() {
     let file = capture("oneshot-write.pcapng");
-    let out = ours(&[
+    let out = oneshot_dissect(&[
         "-r",
         &file,
         "-x",
@@ -507,7 +493,7 @@ fn printers_hex_marks_the_filter_fields() {
         !out.contains("\u{2192}"),
         "-x alone printed summary lines:\n{out}"
     );
-    let colored = ours(&[
+    let colored = oneshot_dissect(&[
         "-r",
         &file,
         "-x",
@@ -535,7 +521,7 @@ fn printers_verbose_dumps_data() {
     let args = ["-r", &file, "-V", "-Y", "frame.number == 5"];
     let mut a = args.to_vec();
     a.extend(DISABLE);
-    let out = ours(&a);
+    let out = oneshot_dissect(&a);
     assert!(
         out.contains(
             "Data (76 bytes)\n\n0000  18 00 00 00 00 00 01 17 00 00 00 00 00 00 00 00   ................\n"
@@ -544,7 +530,7 @@ fn printers_verbose_dumps_data() {
     );
     assert!(out.contains("    Data: 1800000000000117000000000000000000000000000000000000000001a1000000000000…\n    [Length: 76]\n"));
     a.push("-x");
-    let out = ours(&a);
+    let out = oneshot_dissect(&a);
     assert!(!out.contains("Data (76 bytes)\n\n"), "{out}");
 }
 
@@ -554,7 +540,7 @@ fn printers_verbose_dumps_data() {
 fn printers_ek_lines_are_json() {
     for name in ["oneshot-write.pcapng", "faults.pcapng", "markers.pcapng"] {
         let file = capture(name);
-        let out = ours(&["-r", &file, "-T", "ek", "-x"]);
+        let out = oneshot_dissect(&["-r", &file, "-T", "ek", "-x"]);
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines.len() >= 2 && lines.len() % 2 == 0, "{name}");
         for pair in lines.chunks(2) {

@@ -8,9 +8,8 @@
 //! (frame 45) and never finds them again, where oneshot-dissect reassembles the split FPDU.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
-use oneshot_tests::{binary, path, run_tshark, tshark_available};
+use oneshot_tests::{oneshot_dissect, path, run_tshark, tshark_available};
 
 const CAPTURES: [&str; 12] = [
     "codec-sample.pcap",
@@ -48,22 +47,9 @@ fn excused(capture: &str, frame: usize, field: &str) -> bool {
     }
 }
 
-fn ours(args: &[&str]) -> String {
-    let out = Command::new(binary("oneshot-dissect", "oneshot-dissect"))
-        .args(args)
-        .output()
-        .expect("oneshot-dissect runs");
-    assert!(
-        out.status.success(),
-        "oneshot-dissect {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
-
 /// Every `tcp.*` field the registry has (`-G fields`).
 fn tcp_fields() -> Vec<String> {
-    ours(&["-G", "fields"])
+    oneshot_dissect(&["-G", "fields"])
         .lines()
         .filter_map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
@@ -92,7 +78,7 @@ fn compare_fields(two_pass: bool) {
         let theirs = run_tshark(&t_args);
         let mut o_args = vec!["-r", file, "--disable-protocol", "oneshot,iser"];
         o_args.extend(&args);
-        let mine = ours(&o_args);
+        let mine = oneshot_dissect(&o_args);
         let (t, o): (Vec<&str>, Vec<&str>) = (theirs.lines().collect(), mine.lines().collect());
         assert_eq!(t.len(), o.len(), "{cap}: frame count");
         for (n, (a, b)) in t.iter().zip(&o).enumerate() {
@@ -175,7 +161,7 @@ fn tcp_info_remarks_match_tshark() {
         let theirs = run_tshark(&t_args);
         let mut o_args = vec!["-r", file, "--disable-protocol", "oneshot,iser"];
         o_args.extend(args);
-        let mine = ours(&o_args);
+        let mine = oneshot_dissect(&o_args);
         for (n, (a, b)) in theirs.lines().zip(mine.lines()).enumerate() {
             let (tp, ti) = a.split_once('\t').unwrap();
             let (op, oi) = b.split_once('\t').unwrap();
@@ -252,7 +238,7 @@ fn tcp_tree_matches_tshark() {
         let file = path(&format!("captures/{cap}"));
         let file = file.to_str().unwrap();
         let theirs = tcp_trees(&run_tshark(&["-r", file, "-V"]));
-        let mine = tcp_trees(&ours(&[
+        let mine = tcp_trees(&oneshot_dissect(&[
             "-r",
             file,
             "-V",
@@ -431,7 +417,7 @@ fn tcp_sack_options_match_tshark() {
         args.extend(["-e", f]);
     }
     let theirs = run_tshark(&args);
-    let mine = ours(&args);
+    let mine = oneshot_dissect(&args);
     // The capture has what the test is about: a two-block SACK, a D-SACK.
     let column = |name: &str| {
         let k = fields.iter().position(|f| f == name).unwrap();
@@ -457,7 +443,7 @@ fn tcp_sack_options_match_tshark() {
     assert_eq!(theirs.lines().count(), mine.lines().count());
     // The summary lines too: SLE/SRE in Info, the D-SACK's expert.
     let theirs = run_tshark(&["-r", file]);
-    let mine = ours(&["-r", file]);
+    let mine = oneshot_dissect(&["-r", file]);
     for (a, b) in theirs.lines().zip(mine.lines()) {
         let info = |l: &str| {
             l.split_once("40000")
@@ -498,14 +484,14 @@ fn tcp_sack_options_match_tshark() {
     };
     let (t, o) = (
         tcp_trees(&run_tshark(&["-r", file, "-V"])),
-        tcp_trees(&ours(&["-r", file, "-V"])),
+        tcp_trees(&oneshot_dissect(&["-r", file, "-V"])),
     );
     let t: Vec<Vec<String>> = t.into_iter().map(lift).collect();
     assert_eq!(t.len(), o.len());
     for (n, (a, b)) in t.iter().zip(&o).enumerate() {
         assert_eq!(a, b, "-V, frame {}", n + 1);
     }
-    let dsack = ours(&[
+    let dsack = oneshot_dissect(&[
         "-r",
         file,
         "-Y",

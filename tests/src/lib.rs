@@ -1,5 +1,5 @@
-//! Helpers shared by the end-to-end tests: where the workspace and its binaries are, and whether
-//! tshark is there to cross-check against.
+//! Helpers shared by the end-to-end tests: where the workspace and its binaries are, scratch
+//! directories, running oneshot-dissect, and whether tshark is there to cross-check against.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -75,4 +75,56 @@ pub fn run_tshark(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("tshark prints UTF-8")
+}
+
+/// A scratch directory under the system's temporary directory, named after its tag and this
+/// process, removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// Creates it, empty.
+    pub fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("oneshot-e2e-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Writes `bytes` to the file `name` inside it and returns the file's path.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.join(name);
+        std::fs::write(&p, bytes).expect("a scratch file");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs oneshot-dissect with `args` and returns its standard output. Panics, with its standard
+/// error, unless it exits 0 (or 1: a `-Y` filter that matched nothing).
+pub fn oneshot_dissect(args: &[&str]) -> String {
+    let out = Command::new(binary("oneshot-dissect", "oneshot-dissect"))
+        .args(args)
+        .output()
+        .expect("oneshot-dissect runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "oneshot-dissect {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("oneshot-dissect prints UTF-8")
 }

@@ -8,7 +8,7 @@ use oneshot_codec::ddp::field as ddp_field;
 use oneshot_codec::mpa::{Fpdu, marker};
 use oneshot_codec::rdmap::read::field as read_field;
 
-use super::{Finding, HOSTS, Scratch, assert_findings, finding, findings, stats_lines};
+use super::{Finding, HOSTS, Scratch, assert_findings, finding, findings, generate, stats_lines};
 
 /// A pcap file whose packets a test patches.
 struct Pcap {
@@ -103,7 +103,7 @@ write 8K
 #[test]
 fn analysis_reports_msn_mo_l_and_read_size_faults_on_their_frames() {
     let dir = Scratch::new("patched");
-    let clean = dir.generate("sends", &format!("{HOSTS}{SENDS}"));
+    let clean = generate(&dir, "sends", &format!("{HOSTS}{SENDS}"));
     assert_eq!(findings(&clean, &[]), vec![], "the capture before patching");
     let w = "warning";
     let cases: Vec<PatchCase> = vec![
@@ -225,7 +225,7 @@ fn analysis_reports_a_marker_that_points_off_its_fpdu() {
     let dir = Scratch::new("markers");
     let script =
         format!("{HOSTS}seed 7\nconn c1 h1:49152 -> h2:3260 iwarp markers both\nwrite 4K\n");
-    let clean = dir.generate("markers", &script);
+    let clean = generate(&dir, "markers", &script);
     assert_eq!(findings(&clean, &[]), vec![]);
     // Frame 5 carries host 1's first FPDU: the marker origin. Frame 8, a Read Response, holds
     // one FPDU with markers at stream positions 1536, 2048 and 2560.

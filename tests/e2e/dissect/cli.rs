@@ -7,33 +7,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-use oneshot_tests::{run_tshark, tshark_available};
+use oneshot_tests::{Scratch, run_tshark, tshark_available};
 
 use super::{bin, capture, ok, run, run_with};
 
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("oneshot-dissect-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str, bytes: &[u8]) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p.to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A path as the CLI takes it.
+fn path_str(p: PathBuf) -> String {
+    p.to_str().expect("a UTF-8 path").to_string()
 }
 
 fn text(b: &[u8]) -> String {
@@ -134,7 +114,7 @@ fn dissect_cli_damaged_captures_name_file_and_offset() {
     let epbs: Vec<usize> = blocks.iter().filter(|b| b.1 == 6).map(|b| b.0).collect();
     assert_eq!(epbs.len(), 28);
     let last = epbs[27];
-    let cut = dir.file("cut.pcapng", &good[..last + 30]);
+    let cut = path_str(dir.write("cut.pcapng", &good[..last + 30]));
     let out = run(&["-r", &cut]);
     assert_eq!(
         frame_numbers(&text(&out.stdout)),
@@ -152,7 +132,7 @@ fn dissect_cli_damaged_captures_name_file_and_offset() {
     let (at, _, len) = *blocks.iter().filter(|b| b.1 == 6).nth(9).unwrap();
     let trailer = at + len - 4;
     bad[trailer..trailer + 4].copy_from_slice(&(len as u32 + 4).to_le_bytes());
-    let corrupt = dir.file("corrupt.pcapng", &bad);
+    let corrupt = path_str(dir.write("corrupt.pcapng", &bad));
     let out = run(&["-r", &corrupt]);
     assert_eq!(
         frame_numbers(&text(&out.stdout)),
@@ -164,7 +144,7 @@ fn dissect_cli_damaged_captures_name_file_and_offset() {
     let pcap = std::fs::read(capture("codec-sample.pcap")).unwrap();
     let records = pcap_records(&pcap);
     assert_eq!(records.len(), 13);
-    let cut = dir.file("cut.pcap", &pcap[..pcap.len() - 10]);
+    let cut = path_str(dir.write("cut.pcap", &pcap[..pcap.len() - 10]));
     let out = run(&["-r", &cut]);
     assert_eq!(
         frame_numbers(&text(&out.stdout)),
@@ -173,7 +153,7 @@ fn dissect_cli_damaged_captures_name_file_and_offset() {
     assert_error(&out, &[&cut, &format!("byte {}", records[12])]);
 
     // Not a capture at all.
-    let junk = dir.file("junk.pcap", b"this is not a capture file");
+    let junk = path_str(dir.write("junk.pcap", b"this is not a capture file"));
     let out = run(&["-r", &junk]);
     assert!(out.stdout.is_empty());
     assert_error(&out, &[&junk, "byte 0"]);
@@ -415,7 +395,7 @@ fn big_capture(dir: &Scratch) -> String {
         pcap.extend_from_slice(&frame);
     }
     assert!(pcap.len() > 64 << 20);
-    dir.file("big.pcap", &pcap)
+    path_str(dir.write("big.pcap", &pcap))
 }
 
 /// The progress bar is drawn on standard error, for long files, only when standard error is a
@@ -433,7 +413,7 @@ fn dissect_cli_progress_bar_only_on_a_terminal() {
         let t = String::from_utf8_lossy(&tty);
         assert!(t.contains("MiB"), "a bar with sizes: {t:?}");
         // Standard error to a file: nothing there, nothing on the terminal.
-        let err = dir.0.join("err.txt");
+        let err = dir.join("err.txt");
         let tty = on_a_terminal(
             &format!("{b} -r {big} -q > /dev/null 2> {}", err.display()),
             &[],
