@@ -240,8 +240,13 @@ struct Conv {
 #[derive(Debug, Default)]
 pub struct Analysis {
     convs: HashMap<u64, Conv>,
-    /// Completed exchanges, in the order their closes were seen.
+    /// Completed exchanges, in the order their closes were seen (unless [`Self::count_only`]).
     pub exchanges: Vec<Exchange>,
+    /// Completed exchanges, counted.
+    pub closed: u64,
+    /// Count exchanges without keeping them, so that memory does not grow with the capture
+    /// when no table of them is asked for.
+    pub count_only: bool,
     /// Leaks already reported on the frame that ended their connection.
     ended: Vec<Leak>,
 }
@@ -326,7 +331,10 @@ impl Analysis {
                 Op::Close => {
                     if let Some(ex) = close(me, peer, t, at, s, stag, n, &mut self.ended) {
                         exchange_tree(t, fnode, &ex);
-                        self.exchanges.push(ex);
+                        self.closed += 1;
+                        if !self.count_only {
+                            self.exchanges.push(ex);
+                        }
                     }
                 }
             }

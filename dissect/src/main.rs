@@ -96,6 +96,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let mut d = Dissector::new(config);
+    // Only the exchange table needs every exchange kept.
+    d.analysis.count_only = !opts.stats.iter().any(|s| s == "oneshot,exchanges");
     let mut printer = print::Printer::new(&opts, filter.as_ref());
     let mut stats = Stats::new(&opts.stats);
     let mut read = 0u64;

@@ -259,7 +259,7 @@ fn write_stags(out: &mut dyn Write, d: &Dissector, leaks: &[Leak]) -> io::Result
     )?;
     writeln!(out, "One-shot STag lifecycles")?;
     writeln!(out)?;
-    writeln!(out, "Closed: {}", d.analysis.exchanges.len())?;
+    writeln!(out, "Closed: {}", d.analysis.closed)?;
     writeln!(out, "Never closed (leaks): {}", leaks.len())?;
     for l in leaks {
         let itt = l.itt.map_or_else(String::new, |i| format!(", ITT 0x{i:x}"));
