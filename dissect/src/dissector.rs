@@ -20,6 +20,7 @@ use crate::mpa::{DirState, Forced, FrameOut, Location, MpaConv, Pdu, PduKind};
 use crate::registry::f;
 use crate::stream::{ConvKey, ConvTable, Direction, Piece};
 use crate::tcp_analysis::{self, Reuse, Segment, flag};
+use crate::text;
 use crate::tree::{self, Detail, FRAME_SOURCE, Severity, Tree, Value};
 
 /// `-d tcp.port==N,mpa[,crc=on|off][,markers=on|off]`.
@@ -327,9 +328,10 @@ impl Dissector {
                 build::ethernet(&mut self.tree, eth, padding);
             }
             self.protocols.push_str("eth:ethertype");
-            if self.cfg.summary {
-                let _ = write!(self.summary.src, "{}", build::Mac(&eth.source()));
-                let _ = write!(self.summary.dst, "{}", build::Mac(&eth.destination()));
+            // The addresses are the MACs unless IP follows.
+            if self.cfg.summary && fr.ip.is_none() {
+                text::push_mac(&mut self.summary.src, &eth.source());
+                text::push_mac(&mut self.summary.dst, &eth.destination());
             }
             self.summary.protocol = "Ethernet";
         }
@@ -368,10 +370,8 @@ impl Dissector {
             None => {}
         }
         if let (Some((s, d)), true) = (addrs, self.cfg.summary) {
-            self.summary.src.clear();
-            self.summary.dst.clear();
-            let _ = write!(self.summary.src, "{s}");
-            let _ = write!(self.summary.dst, "{d}");
+            text::push_ip(&mut self.summary.src, s);
+            text::push_ip(&mut self.summary.dst, d);
         }
         if let (Some(tcp), Some((sa, da))) = (fr.tcp.as_ref(), addrs) {
             self.tcp(pkt, tcp, sa, da, data);
@@ -605,8 +605,9 @@ impl Dissector {
         dir: usize,
     ) {
         let settings = self.cfg.settings;
-        let mut infos: Vec<String> = Vec::new();
         let want_info = self.cfg.summary;
+        // PDUs written to the Info column.
+        let mut infos = 0;
         let mut layer = Layer::Tcp;
         let mut proto_mpa = false;
         let mut proto_iscsi = false;
@@ -655,7 +656,7 @@ impl Dissector {
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
                     if want_info {
-                        infos.push(s);
+                        next_info(&mut self.summary.info, &mut infos, tcp).push_str(&s);
                     }
                     if layer == Layer::Tcp {
                         layer = Layer::Mpa;
@@ -670,7 +671,8 @@ impl Dissector {
                     if let Ok(bhs) = Bhs::new_checked(wire) {
                         let r = build::iscsi(&mut self.tree, wsrc, wbase, &bhs);
                         if want_info {
-                            infos.push(iscsi_info(&bhs, r));
+                            next_info(&mut self.summary.info, &mut infos, tcp)
+                                .push_str(&iscsi_info(&bhs, r));
                         }
                         layer = Layer::Iscsi;
                     }
@@ -779,7 +781,8 @@ impl Dissector {
                         layer = l;
                     }
                     if want_info {
-                        infos.push(fpdu_info(&s, settings, self.cfg.disabled));
+                        let info = next_info(&mut self.summary.info, &mut infos, tcp);
+                        fpdu_info(info, &s, self.cfg.disabled);
                     }
                 }
             }
@@ -810,21 +813,6 @@ impl Dissector {
                 Layer::Iscsi => "iSCSI",
                 Layer::Tcp => "TCP",
             };
-        }
-        if !infos.is_empty() {
-            self.summary.info.clear();
-            let _ = write!(
-                self.summary.info,
-                "{} > {} ",
-                tcp.source_port(),
-                tcp.destination_port()
-            );
-            for (k, i) in infos.iter().enumerate() {
-                if k > 0 {
-                    self.summary.info.push_str("; ");
-                }
-                self.summary.info.push_str(i);
-            }
         }
         self.summary.layer = layer;
     }
@@ -1133,11 +1121,11 @@ fn analyse_only(
     build::fpdu(scratch, &ctx)
 }
 
-/// The Info column text of one FPDU.
-fn fpdu_info(s: &FpduSummary, settings: Settings, disabled: build::Disabled) -> String {
-    let mut out = String::new();
+/// Appends the Info column text of one FPDU to `out`.
+fn fpdu_info(out: &mut String, s: &FpduSummary, disabled: build::Disabled) {
     let Some(op) = s.opcode else {
-        return "FPDU [malformed DDP/RDMAP]".into();
+        out.push_str("FPDU [malformed DDP/RDMAP]");
+        return;
     };
     let name = match op {
         Opcode::RdmaWrite => "Write",
@@ -1171,10 +1159,12 @@ fn fpdu_info(s: &FpduSummary, settings: Settings, disabled: build::Disabled) -> 
     }
     match s.qualifier {
         Some((Op::Advertise, stag)) => {
-            let _ = write!(out, "+Advertise S=0x{stag:08x}");
+            out.push_str("+Advertise S=0x");
+            text::push_hex(out, stag.into(), 8);
         }
         Some((Op::Close, stag)) => {
-            let _ = write!(out, "+Close S=0x{stag:08x}");
+            out.push_str("+Close S=0x");
+            text::push_hex(out, stag.into(), 8);
         }
         None => {
             if let Some(stag) = s.oneshot_stag {
@@ -1183,21 +1173,32 @@ fn fpdu_info(s: &FpduSummary, settings: Settings, disabled: build::Disabled) -> 
         }
     }
     if s.tagged {
-        let _ = write!(
-            out,
-            " STag=0x{:08x} TO=0x{:x} len={}",
-            s.stag, s.to, s.payload_len
-        );
+        // " STag=0x{stag:08x} TO=0x{to:x} len={payload_len}"
+        out.push_str(" STag=0x");
+        text::push_hex(out, s.stag.into(), 8);
+        out.push_str(" TO=0x");
+        text::push_hex(out, s.to, 0);
+        out.push_str(" len=");
+        text::push_dec(out, s.payload_len);
     } else {
         if let Some((sink, size, source)) = s.read {
-            let _ = write!(out, " sink=0x{sink:08x} size={size} source=0x{source:08x}");
+            // " sink=0x{sink:08x} size={size} source=0x{source:08x}"
+            out.push_str(" sink=0x");
+            text::push_hex(out, sink.into(), 8);
+            out.push_str(" size=");
+            text::push_dec(out, size);
+            out.push_str(" source=0x");
+            text::push_hex(out, source.into(), 8);
         }
-        let _ = write!(out, " MSN={}", s.msn);
+        out.push_str(" MSN=");
+        text::push_dec(out, s.msn);
         if s.mo != 0 {
-            let _ = write!(out, " MO={}", s.mo);
+            out.push_str(" MO=");
+            text::push_dec(out, s.mo);
         }
         if s.qn > 3 || (op.queue().is_some_and(|q| q != s.qn)) {
-            let _ = write!(out, " QN={}", s.qn);
+            out.push_str(" QN=");
+            text::push_dec(out, s.qn);
         }
     }
     if !s.last {
@@ -1207,27 +1208,49 @@ fn fpdu_info(s: &FpduSummary, settings: Settings, disabled: build::Disabled) -> 
         let _ = write!(out, " layer={l} etype={e} code=0x{c:02x}");
     }
     if let Some((opc, itt, edtl, flags, status)) = s.iscsi {
-        let name = IscsiOpcode::from_raw(opc).name();
-        let _ = write!(out, " [iSCSI {name}");
+        // " [iSCSI {name}{rw} ITT=0x{itt:x} EDTL={edtl}]" for a SCSI Command,
+        // " [iSCSI {name} ITT=0x{itt:x} status=0x{status:02x}]" for a SCSI Response,
+        // " [iSCSI {name} ITT=0x{itt:x}]" for the others.
+        out.push_str(" [iSCSI ");
+        out.push_str(IscsiOpcode::from_raw(opc).name());
         if opc == 0x01 {
-            let rw = match (flags & 0x40 != 0, flags & 0x20 != 0) {
+            out.push_str(match (flags & 0x40 != 0, flags & 0x20 != 0) {
                 (true, true) => " RW",
                 (true, false) => " R",
                 (false, true) => " W",
                 _ => "",
-            };
-            let _ = write!(out, "{rw} ITT=0x{itt:x} EDTL={edtl}]");
-        } else if opc == 0x21 {
-            let _ = write!(out, " ITT=0x{itt:x} status=0x{status:02x}]");
-        } else {
-            let _ = write!(out, " ITT=0x{itt:x}]");
+            });
         }
+        out.push_str(" ITT=0x");
+        text::push_hex(out, itt.into(), 0);
+        if opc == 0x01 {
+            out.push_str(" EDTL=");
+            text::push_dec(out, edtl);
+        } else if opc == 0x21 {
+            out.push_str(" status=0x");
+            text::push_hex(out, status.into(), 2);
+        }
+        out.push(']');
     }
     if s.crc == Some(crate::mpa::CrcStatus::Bad) {
         out.push_str(" [BAD CRC]");
     }
-    let _ = settings;
-    out
+}
+
+/// Starts one more PDU's part of the Info column: "SRC_PORT > DST_PORT " before the first
+/// (replacing what was there), "; " before the others. Returns the column to append to.
+fn next_info<'a>(info: &'a mut String, count: &mut usize, tcp: &TcpSlice<'_>) -> &'a mut String {
+    if *count == 0 {
+        info.clear();
+        text::push_dec(info, tcp.source_port());
+        info.push_str(" > ");
+        text::push_dec(info, tcp.destination_port());
+        info.push(' ');
+    } else {
+        info.push_str("; ");
+    }
+    *count += 1;
+    info
 }
 
 /// The Info column text of an iSCSI PDU over plain TCP.

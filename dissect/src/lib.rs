@@ -20,4 +20,5 @@ pub mod registry;
 pub mod stats;
 pub mod stream;
 pub mod tcp_analysis;
+pub mod text;
 pub mod tree;

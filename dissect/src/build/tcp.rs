@@ -11,6 +11,7 @@ use crate::field::FieldId;
 use crate::registry::f;
 use crate::stream::Piece;
 use crate::tcp_analysis::{Verdict, completeness_text, flag, options, th};
+use crate::text;
 use crate::tree::{FRAME_SOURCE, Severity, SourceId, Tree, Value};
 
 /// What the conversation tracker knows about a segment.
@@ -154,22 +155,24 @@ pub fn raw_flags(t: &TcpSlice<'_>) -> u16 {
 /// options say (`MSS=1460 WS=128 SACK_PERM TSval=… TSecr=…`).
 pub fn info(out: &mut String, tcp: &TcpSlice<'_>, v: &Verdict) {
     let fl = raw_flags(tcp);
-    let _ = write!(
-        out,
-        "{} \u{2192} {} [{}] Seq={}",
-        tcp.source_port(),
-        tcp.destination_port(),
-        FlagNames(fl),
-        v.rel_seq
-    );
+    // "{src} → {dst} [{flags}] Seq={seq}[ Ack={ack}] Win={win}[ Urg={urg}] Len={len}"
+    text::push_dec(out, tcp.source_port());
+    out.push_str(" \u{2192} ");
+    text::push_dec(out, tcp.destination_port());
+    let _ = write!(out, " [{}] Seq=", FlagNames(fl));
+    text::push_dec(out, v.rel_seq);
     if fl & th::ACK != 0 {
-        let _ = write!(out, " Ack={}", v.rel_ack);
+        out.push_str(" Ack=");
+        text::push_dec(out, v.rel_ack);
     }
-    let _ = write!(out, " Win={}", scaled_window(tcp, v).0);
+    out.push_str(" Win=");
+    text::push_dec(out, scaled_window(tcp, v).0);
     if fl & th::URG != 0 {
-        let _ = write!(out, " Urg={}", tcp.urgent_pointer());
+        out.push_str(" Urg=");
+        text::push_dec(out, tcp.urgent_pointer());
     }
-    let _ = write!(out, " Len={}", tcp.payload().len());
+    out.push_str(" Len=");
+    text::push_dec(out, tcp.payload().len());
     for o in options(&tcp.header_slice()[20..]) {
         match (o.kind, o.raw.len()) {
             (2, 4) => {

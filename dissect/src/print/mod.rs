@@ -40,6 +40,8 @@ pub struct Printer {
     json: json::JsonPrinter,
     /// Fields whose octets the hex dump marks (those the display filter names).
     marked: Vec<FieldId>,
+    /// Scratch for the summary line.
+    line: String,
     frames: u64,
 }
 
@@ -62,6 +64,7 @@ impl Printer {
                 .resolve(std::io::IsTerminal::is_terminal(&std::io::stdout())),
             fields,
             marked: filter.map(|f| f.fields()).unwrap_or_default(),
+            line: String::new(),
             frames: 0,
         }
     }
@@ -87,6 +90,7 @@ impl Printer {
                 if self.summary_line {
                     summary::line(
                         out,
+                        &mut self.line,
                         pkt.number,
                         rel_ns,
                         pkt.orig_len,

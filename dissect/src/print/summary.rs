@@ -7,20 +7,19 @@ use colored::Colorize;
 
 use super::value::write_rel_time;
 use crate::dissector::{Layer, Summary};
+use crate::text;
 use crate::tree::Severity;
 
-/// Writes a summary line.
+/// Writes a summary line; `buf` is scratch space kept between lines.
 pub fn line(
     out: &mut dyn Write,
+    buf: &mut String,
     number: u64,
     rel_ns: i64,
     len: u32,
     s: &Summary,
     color: bool,
 ) -> io::Result<()> {
-    let mut t = String::with_capacity(16);
-    write_rel_time(&mut t, rel_ns);
-    t.truncate(t.len() - 3);
     let arrow = if s.src.is_empty() && s.dst.is_empty() {
         ""
     } else {
@@ -31,12 +30,34 @@ pub fn line(
     } else {
         s.protocol
     };
+    // "{number:>5} {time:>12} {src:>15} {arrow} {dst:<15} {proto:<8} {len:>5} {info}", with
+    // the time in microseconds.
+    buf.clear();
+    let mut field = itoa::Buffer::new();
+    text::push_right(buf, field.format(number), 5);
+    buf.push(' ');
+    let start = buf.len();
+    write_rel_time(buf, rel_ns);
+    buf.truncate(buf.len() - 3);
+    let time_len = buf.len() - start;
+    if time_len < 12 {
+        buf.insert_str(start, &"            "[..12 - time_len]);
+    }
+    buf.push(' ');
+    text::push_right(buf, &s.src, 15);
+    buf.push(' ');
+    buf.push_str(arrow);
+    buf.push(' ');
+    text::push_left(buf, &s.dst, 15);
+    buf.push(' ');
     if !color {
-        return writeln!(
-            out,
-            "{number:>5} {t:>12} {:>15} {arrow} {:<15} {proto:<8} {len:>5} {}",
-            s.src, s.dst, s.info
-        );
+        text::push_left(buf, proto, 8);
+        buf.push(' ');
+        text::push_right(buf, field.format(len), 5);
+        buf.push(' ');
+        buf.push_str(&s.info);
+        buf.push('\n');
+        return out.write_all(buf.as_bytes());
     }
     let proto_c = match s.layer {
         Layer::OneShot => proto.magenta().bold(),
@@ -53,9 +74,6 @@ pub fn line(
             _ => s.info.normal(),
         },
     };
-    writeln!(
-        out,
-        "{number:>5} {t:>12} {:>15} {arrow} {:<15} {proto_c:<8} {len:>5} {info_c}",
-        s.src, s.dst
-    )
+    out.write_all(buf.as_bytes())?;
+    writeln!(out, "{proto_c:<8} {len:>5} {info_c}")
 }

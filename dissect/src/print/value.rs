@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::field::{Base, Ftype};
+use crate::text;
 use crate::tree::{Node, Tree, Value};
 
 /// Formatting flavour.
@@ -56,15 +57,13 @@ pub fn write_abs_time(out: &mut String, ns: i64) {
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
 pub fn write_rel_time(out: &mut String, ns: i64) {
-    let neg = ns < 0;
+    if ns < 0 {
+        out.push('-');
+    }
     let a = ns.unsigned_abs();
-    let _ = write!(
-        out,
-        "{}{}.{:09}",
-        if neg { "-" } else { "" },
-        a / 1_000_000_000,
-        a % 1_000_000_000
-    );
+    text::push_dec(out, a / 1_000_000_000);
+    out.push('.');
+    text::push_dec_zero(out, a % 1_000_000_000, 9);
 }
 
 /// Writes `n`'s value to `out`.
