@@ -13,7 +13,9 @@
 //! would close it (or an RST) reports it on that frame; STags still open when the capture ends
 //! are only listed (`-z oneshot,stags`), as no frame is left to carry them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 
 use oneshot_codec::oneshot::Op;
 use oneshot_codec::rdmap::Opcode;
@@ -170,7 +172,7 @@ struct Recent<V> {
 impl<V> Default for Recent<V> {
     fn default() -> Self {
         Recent {
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: VecDeque::new(),
             next: 0,
         }

@@ -2,7 +2,7 @@
 //! state that spans packets: TCP conversations and their reassembly, MPA per direction, and the
 //! analysis of STag lifecycles.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -223,7 +223,7 @@ impl Dissector {
         let detail = cfg.detail;
         Dissector {
             cfg,
-            convs: HashMap::new(),
+            convs: HashMap::default(),
             table: ConvTable::default(),
             first_ts: None,
             prev_ts: None,

@@ -1,7 +1,7 @@
 //! `-z` statistics, printed after the frames: tshark's `expert` and `io,phs`, and the
 //! project's own `oneshot,exchanges` and `oneshot,stags` (ONESHOT.md §6).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io::{self, Write};
 
 use crate::analysis::Leak;
@@ -70,7 +70,7 @@ impl Stats {
         Stats {
             wanted: wanted.to_vec(),
             experts: Vec::new(),
-            expert_index: HashMap::new(),
+            expert_index: HashMap::default(),
             phs: PhsNode::default(),
         }
     }

@@ -7,7 +7,9 @@
 //! [`Piece`]s of PDUs still being framed), so the frame that completes a PDU can list the
 //! segments it was reassembled from, as tshark's `tcp.segments` does.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+use foldhash::HashMap;
 use std::net::IpAddr;
 
 /// Sequence-number arithmetic: `a - b` as a signed distance.
