@@ -372,6 +372,22 @@ impl Options {
             ),
             Mode::Json | Mode::Ek => (Detail::Values, false),
         };
+        // -T fields reads only its columns' fields; a filter or the placement of expert items
+        // (FT_NONE findings, `_ws.*`) needs the whole tree.
+        let only_fields = match &mode {
+            Mode::Fields { names, .. } if a.filter.is_none() => names
+                .iter()
+                .filter_map(|n| match Column::parse(n) {
+                    Some(Column::Field(f)) => Some(f),
+                    _ => None,
+                })
+                .map(|f| {
+                    let d = f.def();
+                    (d.ftype != field::Ftype::None && !d.abbrev.starts_with("_ws.")).then_some(f)
+                })
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
         Ok(Options {
             file,
             mode,
@@ -388,6 +404,7 @@ impl Options {
                 disabled,
                 detail,
                 summary,
+                only_fields,
                 ..Config::default()
             },
             color,

@@ -50,6 +50,9 @@ pub struct Config {
     pub summary: bool,
     /// How much of the tree to build.
     pub detail: Detail,
+    /// Build the nodes of these fields only (and the protocol nodes): `-T fields` without a
+    /// display filter. See [`Tree::keep_only`].
+    pub only_fields: Option<Vec<crate::field::FieldId>>,
     /// First of two passes (`-2`): learn what [`Hindsight`] holds.
     pub learn: bool,
     /// Second of two passes: what the first one learnt.
@@ -96,6 +99,7 @@ impl Default for Config {
             disabled: build::Disabled::default(),
             summary: true,
             detail: Detail::Labels,
+            only_fields: None,
             learn: false,
             hindsight: None,
         }
@@ -221,6 +225,11 @@ impl Dissector {
     /// A dissector with these settings.
     pub fn new(cfg: Config) -> Self {
         let detail = cfg.detail;
+        let mut tree = Tree::default();
+        tree.set_detail(detail);
+        if let Some(fields) = &cfg.only_fields {
+            tree.keep_only(fields);
+        }
         Dissector {
             cfg,
             convs: HashMap::default(),
@@ -228,11 +237,7 @@ impl Dissector {
             first_ts: None,
             prev_ts: None,
             prev_displayed: None,
-            tree: {
-                let mut t = Tree::default();
-                t.set_detail(detail);
-                t
-            },
+            tree,
             summary: Summary::default(),
             scratch: {
                 let mut t = Tree::default();

@@ -147,6 +147,8 @@ pub struct Tree {
     used_sources: usize,
     depth: u8,
     detail: Detail,
+    /// Set by [`Tree::keep_only`]: by field id, whether its nodes are built.
+    kept: Option<Vec<bool>>,
 }
 
 impl Tree {
@@ -169,6 +171,27 @@ impl Tree {
         self.detail = d;
     }
 
+    /// Builds only the nodes of `fields`, and the protocol nodes (subtrees and findings hang
+    /// on them), from the next node on; a protocol's label only when it is one of `fields`.
+    /// For printers that read a few fields by name and never the tree's shape: the order of
+    /// the nodes kept is the order of the whole tree's, but expert items (placed after the
+    /// subtree of the node they are about) may move when that node is not kept.
+    pub fn keep_only(&mut self, fields: &[FieldId]) {
+        let mut kept = vec![false; crate::field::FIELDS.len()];
+        for f in fields {
+            kept[usize::from(f.0)] = true;
+        }
+        self.kept = Some(kept);
+    }
+
+    /// Whether nodes of `field` are built.
+    #[inline]
+    fn keeps(&self, field: FieldId) -> bool {
+        self.kept
+            .as_ref()
+            .is_none_or(|k| k[usize::from(field.0)] || field.def().ftype == Ftype::Protocol)
+    }
+
     /// True when every node's `-V` text is wanted (builders skip costly labels otherwise).
     pub fn labels(&self) -> bool {
         self.detail == Detail::Labels
@@ -184,7 +207,7 @@ impl Tree {
         start: usize,
         len: usize,
     ) -> u32 {
-        if self.detail == Detail::Off {
+        if self.detail == Detail::Off || !self.keeps(field) {
             return NO_NODE;
         }
         self.nodes.push(Node {
@@ -270,6 +293,13 @@ impl Tree {
             return;
         };
         if self.detail == Detail::Values && n.field.def().ftype != Ftype::Protocol {
+            return;
+        }
+        if self
+            .kept
+            .as_ref()
+            .is_some_and(|k| !k[usize::from(n.field.0)])
+        {
             return;
         }
         let t = self.text(args);
