@@ -7,6 +7,7 @@ use super::value::{Style, write_rel_time, write_value};
 use crate::capture::Packet;
 use crate::dissector::Summary;
 use crate::field::{self, FieldId};
+use crate::text;
 use crate::tree::Tree;
 
 /// A column of `-T fields`.
@@ -186,10 +187,7 @@ impl FieldsPrinter {
             let b = &mut self.buf[i];
             match c {
                 Column::Field(_) => {}
-                Column::Number => {
-                    use std::fmt::Write as _;
-                    let _ = write!(b, "{}", pkt.number);
-                }
+                Column::Number => text::push_dec(b, pkt.number),
                 Column::Time => {
                     write_rel_time(b, rel_ns);
                     // tshark's column shows microseconds.
@@ -198,10 +196,7 @@ impl FieldsPrinter {
                 Column::Source => b.push_str(&summary.src),
                 Column::Destination => b.push_str(&summary.dst),
                 Column::Protocol => b.push_str(summary.protocol),
-                Column::Length => {
-                    use std::fmt::Write as _;
-                    let _ = write!(b, "{}", pkt.orig_len);
-                }
+                Column::Length => text::push_dec(b, pkt.orig_len),
                 Column::Info => b.push_str(&summary.info),
             }
         }

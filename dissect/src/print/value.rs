@@ -83,34 +83,21 @@ pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style:
         Value::Bool(b) => out.push(if b { '1' } else { '0' }),
         Value::Uint(v) => match def.base {
             Base::Hex | Base::HexDec => {
-                let w = def.ftype.hex_width().max(1);
-                let _ = write!(out, "0x{v:0w$x}");
+                out.push_str("0x");
+                text::push_hex(out, v, def.ftype.hex_width().max(1));
             }
             Base::Oct => {
                 let _ = write!(out, "0{v:o}");
             }
-            _ => {
-                let _ = write!(out, "{v}");
-            }
+            _ => text::push_dec(out, v),
         },
-        Value::Int(v) => {
-            let _ = write!(out, "{v}");
-        }
+        Value::Int(v) => text::push_dec(out, v),
         Value::Bytes => {
             let sep = (style == Style::Json).then_some(b':');
             super::hex::push_hex(out, tree.node_bytes(frame, n), sep);
         }
-        Value::Ether(m) => {
-            for (i, b) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(':');
-                }
-                let _ = write!(out, "{b:02x}");
-            }
-        }
-        Value::Ipv4(a) => {
-            let _ = write!(out, "{}", std::net::Ipv4Addr::from(a));
-        }
+        Value::Ether(m) => text::push_mac(out, &m),
+        Value::Ipv4(a) => text::push_ipv4(out, a),
         Value::Ipv6(a) => {
             let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
         }
