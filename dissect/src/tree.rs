@@ -199,6 +199,7 @@ impl Tree {
 
     /// Adds a node at the current depth; returns its index ([`NO_NODE`] when the tree is
     /// [`Detail::Off`]).
+    #[inline]
     pub fn add(
         &mut self,
         field: FieldId,
@@ -224,6 +225,7 @@ impl Tree {
     }
 
     /// Adds a hidden node (filterable and in `-T fields`, not in `-V`).
+    #[inline]
     pub fn add_hidden(
         &mut self,
         field: FieldId,
@@ -238,6 +240,7 @@ impl Tree {
     }
 
     /// Marks node `i` hidden.
+    #[inline]
     pub fn hide(&mut self, i: u32) {
         if let Some(n) = self.nodes.get_mut(i as usize) {
             n.hidden = true;
@@ -245,11 +248,13 @@ impl Tree {
     }
 
     /// Opens a subtree under the last node added.
+    #[inline]
     pub fn push(&mut self) {
         self.depth += 1;
     }
 
     /// Closes the innermost subtree.
+    #[inline]
     pub fn pop(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
@@ -272,6 +277,7 @@ impl Tree {
     }
 
     /// A string value built from formatted text.
+    #[inline]
     pub fn text_value(&mut self, args: std::fmt::Arguments<'_>) -> Value {
         if self.detail == Detail::Off {
             return Value::None;
@@ -288,6 +294,7 @@ impl Tree {
     /// Gives node `i` a custom `-V` label.
     /// Only with [`Detail::Labels`], or for protocol nodes with [`Detail::Values`] (their label
     /// is what `-T fields` prints).
+    #[inline]
     pub fn label(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
         let Some(n) = self.nodes.get(i as usize) else {
             return;
@@ -308,6 +315,7 @@ impl Tree {
 
     /// Gives node `i` a `-V` label already in the arena (text shared with another node or
     /// value); an index that is not a node is ignored.
+    #[inline]
     pub fn set_label(&mut self, i: u32, text: (u32, u32)) {
         if let Some(n) = self.nodes.get_mut(i as usize) {
             n.label = Some(text);

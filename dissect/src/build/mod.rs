@@ -75,28 +75,33 @@ impl<'t> B<'t> {
     }
 
     /// A field with a value.
+    #[inline]
     pub fn v(&mut self, f: FieldId, v: Value, off: usize, len: usize) -> u32 {
         self.t.add(f, v, self.src, self.base + off, len)
     }
 
     /// An unsigned field.
+    #[inline]
     pub fn u(&mut self, f: FieldId, v: u64, off: usize, len: usize) -> u32 {
         self.v(f, Value::Uint(v), off, len)
     }
 
     /// A field whose definition has a bitmask: `raw` is the whole containing integer; the value
     /// stored is masked and shifted (a boolean for `FT_BOOLEAN`).
+    #[inline]
     pub fn bits(&mut self, f: FieldId, raw: u64, off: usize, len: usize) -> u32 {
         let v = masked(f, raw);
         self.v(f, v, off, len)
     }
 
     /// A field over its own octets (`FT_BYTES`).
+    #[inline]
     pub fn bytes(&mut self, f: FieldId, off: usize, len: usize) -> u32 {
         self.v(f, Value::Bytes, off, len)
     }
 
     /// A label or protocol node; opens a subtree under it.
+    #[inline]
     pub fn open(&mut self, f: FieldId, off: usize, len: usize) -> u32 {
         let i = self.v(f, Value::None, off, len);
         self.t.push();
@@ -104,22 +109,26 @@ impl<'t> B<'t> {
     }
 
     /// Closes the subtree opened last.
+    #[inline]
     pub fn close(&mut self) {
         self.t.pop();
     }
 
     /// A string field.
+    #[inline]
     pub fn s(&mut self, f: FieldId, s: &'static str, off: usize, len: usize) -> u32 {
         self.v(f, Value::Str(s), off, len)
     }
 
     /// A hidden field.
+    #[inline]
     pub fn hidden(&mut self, f: FieldId, v: Value, off: usize, len: usize) -> u32 {
         self.t.add_hidden(f, v, self.src, self.base + off, len)
     }
 }
 
 /// `raw` masked and shifted by `f`'s bitmask, typed by `f`'s type.
+#[inline]
 pub fn masked(f: FieldId, raw: u64) -> Value {
     let d = f.def();
     let v = if d.mask == 0 {
