@@ -26,6 +26,7 @@ use super::hex;
 use super::value::{write_abs_time, write_rel_time};
 use crate::field::{Base, FieldDef, Ftype};
 use crate::registry::f;
+use crate::text;
 use crate::tree::{Node, Tree, Value};
 
 /// Octets tshark writes of an `FT_BYTES` value in a label before it cuts with `…`.
@@ -145,22 +146,40 @@ fn hex_digits(def: &FieldDef) -> usize {
 /// An unsigned value in the field's base, as labels write it.
 fn number(out: &mut String, def: &FieldDef, v: u64) {
     let w = hex_digits(def);
-    let _ = match def.base {
-        Base::Hex => write!(out, "0x{v:0w$x}"),
-        Base::HexDec => write!(out, "0x{v:0w$x} ({v})"),
-        Base::DecHex => write!(out, "{v} (0x{v:0w$x})"),
-        Base::Oct => write!(out, "0{v:o}"),
-        _ => write!(out, "{v}"),
-    };
+    match def.base {
+        Base::Hex => {
+            out.push_str("0x");
+            text::push_hex(out, v, w);
+        }
+        Base::HexDec => {
+            out.push_str("0x");
+            text::push_hex(out, v, w);
+            out.push_str(" (");
+            text::push_dec(out, v);
+            out.push(')');
+        }
+        Base::DecHex => {
+            text::push_dec(out, v);
+            out.push_str(" (0x");
+            text::push_hex(out, v, w);
+            out.push(')');
+        }
+        Base::Oct => {
+            let _ = write!(out, "0{v:o}");
+        }
+        _ => text::push_dec(out, v),
+    }
 }
 
 /// The number in parentheses after a value name: decimal, or hex for the hex bases.
 fn number_after_name(out: &mut String, def: &FieldDef, v: u64) {
-    let w = hex_digits(def);
-    let _ = match def.base {
-        Base::Hex | Base::HexDec => write!(out, "0x{v:0w$x}"),
-        _ => write!(out, "{v}"),
-    };
+    match def.base {
+        Base::Hex | Base::HexDec => {
+            out.push_str("0x");
+            text::push_hex(out, v, hex_digits(def));
+        }
+        _ => text::push_dec(out, v),
+    }
 }
 
 /// `aa:bb:…` (no allocation).
@@ -280,9 +299,7 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> O
             push_mac(out, &m);
             out.push(')');
         }
-        Value::Ipv4(a) => {
-            let _ = write!(out, "{}", std::net::Ipv4Addr::from(a));
-        }
+        Value::Ipv4(a) => text::push_ipv4(out, a),
         Value::Ipv6(a) => {
             let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
         }
