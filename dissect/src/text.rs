@@ -80,9 +80,12 @@ pub fn push_left(out: &mut String, s: &str, width: usize) {
     spaces(out, width.saturating_sub(s.chars().count()));
 }
 
-fn spaces(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+fn spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 

@@ -12,7 +12,7 @@ use crate::registry::f;
 use crate::stream::Piece;
 use crate::tcp_analysis::{Verdict, completeness_text, flag, options, th};
 use crate::text;
-use crate::tree::{FRAME_SOURCE, Severity, SourceId, Tree, Value};
+use crate::tree::{Detail, FRAME_SOURCE, NO_NODE, Severity, SourceId, Tree, Value};
 
 /// What the conversation tracker knows about a segment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -224,6 +224,15 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     let len = tcp.payload().len();
     let v = &info.analysis;
     let fl = raw_flags(tcp);
+    if t.detail() == Detail::Off {
+        // No nodes (summary lines, -q): only the findings, in the order the full tree adds
+        // them.
+        header_findings(t, tcp, v, &HeaderNodes::default());
+        if v.analysed {
+            seq_ack_analysis(&mut B::new(t, FRAME_SOURCE, off), v);
+        }
+        return off + hl;
+    }
     let mut b = B::new(t, FRAME_SOURCE, off);
     let top = b.open(f::TCP, 0, hl);
     let ackpart = AckPart(tcp.ack().then_some(v.rel_ack));
@@ -272,23 +281,13 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
         n,
         format_args!("Next Sequence Number: {nxt}    (relative sequence number)"),
     );
-    let n = b.u(f::TCP_ACK, u64::from(v.rel_ack), 8, 4);
+    let ack_node = b.u(f::TCP_ACK, u64::from(v.rel_ack), 8, 4);
     if tcp.ack() {
         b.t.label(
-            n,
+            ack_node,
             format_args!(
                 "Acknowledgment Number: {}    (relative ack number)",
                 v.rel_ack
-            ),
-        );
-    } else if tcp.acknowledgment_number() != 0 {
-        expert(
-            b.t,
-            f::TCP_ACK_NONZERO,
-            Severity::Note,
-            n,
-            format_args!(
-                "The acknowledgment number field is nonzero while the ACK flag is not set"
             ),
         );
     }
@@ -327,67 +326,6 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     let sv = b.t.text_value(format_args!("{}", FlagLetters(fl)));
     let str_node = b.v(f::TCP_FLAGS_STR, sv, 12, 2);
     b.t.pop();
-    let (syn_node, fin_node, rst_node) = (flag_nodes[8], flag_nodes[9], flag_nodes[7]);
-    if fl & th::SYN != 0 {
-        if fl & th::ACK != 0 {
-            expert(
-                b.t,
-                f::TCP_CONNECTION_SYNACK,
-                Severity::Chat,
-                syn_node,
-                format_args!(
-                    "Connection establish acknowledge (SYN+ACK): server port {}",
-                    tcp.source_port()
-                ),
-            );
-        } else {
-            expert(
-                b.t,
-                f::TCP_CONNECTION_SYN,
-                Severity::Chat,
-                syn_node,
-                format_args!(
-                    "Connection establish request (SYN): server port {}",
-                    tcp.destination_port()
-                ),
-            );
-        }
-    }
-    if fl & th::FIN != 0 {
-        expert(
-            b.t,
-            f::TCP_CONNECTION_FIN,
-            Severity::Chat,
-            fin_node,
-            format_args!("Connection finish (FIN)"),
-        );
-        match v.fin_active {
-            Some(true) => expert(
-                b.t,
-                f::TCP_CONNECTION_FIN_ACTIVE,
-                Severity::Note,
-                str_node,
-                format_args!("This frame initiates the connection closing"),
-            ),
-            Some(false) => expert(
-                b.t,
-                f::TCP_CONNECTION_FIN_PASSIVE,
-                Severity::Note,
-                str_node,
-                format_args!("This frame undergoes the connection closing"),
-            ),
-            None => {}
-        }
-    }
-    if fl & th::RST != 0 {
-        expert(
-            b.t,
-            f::TCP_CONNECTION_RST,
-            Severity::Warning,
-            rst_node,
-            format_args!("Connection reset (RST)"),
-        );
-    }
     let win = u64::from(tcp.window_size());
     b.u(f::TCP_WINDOW_SIZE_VALUE, win, 14, 2);
     let (scaled, factor) = scaled_window(tcp, v);
@@ -412,21 +350,21 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     );
     let n = b.u(f::TCP_CHECKSUM_STATUS, 2, 0, 0);
     b.t.label(n, format_args!("Checksum Status: Unverified"));
-    let n = b.u(
+    let urgent_node = b.u(
         f::TCP_URGENT_POINTER,
         u64::from(tcp.urgent_pointer()),
         18,
         2,
     );
-    if fl & th::URG == 0 && tcp.urgent_pointer() != 0 {
-        expert(
-            b.t,
-            f::TCP_URGENT_POINTER_NON_ZERO,
-            Severity::Note,
-            n,
-            format_args!("The urgent pointer field is nonzero while the URG flag is not set"),
-        );
-    }
+    let nodes = HeaderNodes {
+        ack: ack_node,
+        syn: flag_nodes[8],
+        fin: flag_nodes[9],
+        rst: flag_nodes[7],
+        flags_str: str_node,
+        urgent: urgent_node,
+    };
+    header_findings(b.t, tcp, v, &nodes);
     if hl > 20 {
         tcp_options(&mut b, &raw[20..], v);
     }
@@ -472,6 +410,115 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     }
     b.close();
     off + hl
+}
+
+/// The header's leaf nodes that findings are about ([`NO_NODE`] when not built).
+struct HeaderNodes {
+    ack: u32,
+    syn: u32,
+    fin: u32,
+    rst: u32,
+    flags_str: u32,
+    urgent: u32,
+}
+
+impl Default for HeaderNodes {
+    fn default() -> Self {
+        HeaderNodes {
+            ack: NO_NODE,
+            syn: NO_NODE,
+            fin: NO_NODE,
+            rst: NO_NODE,
+            flags_str: NO_NODE,
+            urgent: NO_NODE,
+        }
+    }
+}
+
+/// The findings about the TCP header, in tshark's order. Each is about a leaf node, so where
+/// it goes in the tree does not depend on when it is added.
+fn header_findings(t: &mut Tree, tcp: &TcpSlice<'_>, v: &Verdict, n: &HeaderNodes) {
+    let fl = raw_flags(tcp);
+    if !tcp.ack() && tcp.acknowledgment_number() != 0 {
+        expert(
+            t,
+            f::TCP_ACK_NONZERO,
+            Severity::Note,
+            n.ack,
+            format_args!(
+                "The acknowledgment number field is nonzero while the ACK flag is not set"
+            ),
+        );
+    }
+    if fl & th::SYN != 0 {
+        if fl & th::ACK != 0 {
+            expert(
+                t,
+                f::TCP_CONNECTION_SYNACK,
+                Severity::Chat,
+                n.syn,
+                format_args!(
+                    "Connection establish acknowledge (SYN+ACK): server port {}",
+                    tcp.source_port()
+                ),
+            );
+        } else {
+            expert(
+                t,
+                f::TCP_CONNECTION_SYN,
+                Severity::Chat,
+                n.syn,
+                format_args!(
+                    "Connection establish request (SYN): server port {}",
+                    tcp.destination_port()
+                ),
+            );
+        }
+    }
+    if fl & th::FIN != 0 {
+        expert(
+            t,
+            f::TCP_CONNECTION_FIN,
+            Severity::Chat,
+            n.fin,
+            format_args!("Connection finish (FIN)"),
+        );
+        match v.fin_active {
+            Some(true) => expert(
+                t,
+                f::TCP_CONNECTION_FIN_ACTIVE,
+                Severity::Note,
+                n.flags_str,
+                format_args!("This frame initiates the connection closing"),
+            ),
+            Some(false) => expert(
+                t,
+                f::TCP_CONNECTION_FIN_PASSIVE,
+                Severity::Note,
+                n.flags_str,
+                format_args!("This frame undergoes the connection closing"),
+            ),
+            None => {}
+        }
+    }
+    if fl & th::RST != 0 {
+        expert(
+            t,
+            f::TCP_CONNECTION_RST,
+            Severity::Warning,
+            n.rst,
+            format_args!("Connection reset (RST)"),
+        );
+    }
+    if fl & th::URG == 0 && tcp.urgent_pointer() != 0 {
+        expert(
+            t,
+            f::TCP_URGENT_POINTER_NON_ZERO,
+            Severity::Note,
+            n.urgent,
+            format_args!("The urgent pointer field is nonzero while the URG flag is not set"),
+        );
+    }
 }
 
 fn plural(n: usize) -> &'static str {
