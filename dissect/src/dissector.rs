@@ -400,7 +400,8 @@ impl Dissector {
             }
         }
         let protocols = if tree_on {
-            self.tree.text_value(format_args!("{}", self.protocols))
+            self.tree
+                .text_value(f::FRAME_PROTOCOLS, format_args!("{}", self.protocols))
         } else {
             Value::None
         };

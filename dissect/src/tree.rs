@@ -184,6 +184,12 @@ impl Tree {
         self.kept = Some(kept);
     }
 
+    /// Whether [`Tree::add`] builds a node of `field` (callers can skip computing its value).
+    #[inline]
+    pub fn builds(&self, field: FieldId) -> bool {
+        self.detail != Detail::Off && self.keeps(field)
+    }
+
     /// Whether nodes of `field` are built.
     #[inline]
     fn keeps(&self, field: FieldId) -> bool {
@@ -208,7 +214,7 @@ impl Tree {
         start: usize,
         len: usize,
     ) -> u32 {
-        if self.detail == Detail::Off || !self.keeps(field) {
+        if !self.builds(field) {
             return NO_NODE;
         }
         self.nodes.push(Node {
@@ -276,10 +282,11 @@ impl Tree {
         (start as u32, (self.arena.len() - start) as u32)
     }
 
-    /// A string value built from formatted text.
+    /// A string value for a node of `field`, built from formatted text ([`Value::None`] when
+    /// such a node is not built).
     #[inline]
-    pub fn text_value(&mut self, args: std::fmt::Arguments<'_>) -> Value {
-        if self.detail == Detail::Off {
+    pub fn text_value(&mut self, field: FieldId, args: std::fmt::Arguments<'_>) -> Value {
+        if !self.builds(field) {
             return Value::None;
         }
         let (s, l) = self.text(args);

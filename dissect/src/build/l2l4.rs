@@ -75,11 +75,12 @@ pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
         );
         b.t.push();
         if let Some(n) = fi.interface_name {
-            let v = b.t.text_value(format_args!("{n}"));
+            let v = b.t.text_value(f::FRAME_INTERFACE_NAME, format_args!("{n}"));
             b.v(f::FRAME_INTERFACE_NAME, v, 0, 0);
         }
         if let Some(d) = fi.interface_description {
-            let v = b.t.text_value(format_args!("{d}"));
+            let v =
+                b.t.text_value(f::FRAME_INTERFACE_DESCRIPTION, format_args!("{d}"));
             b.v(f::FRAME_INTERFACE_DESCRIPTION, v, 0, 0);
         }
         b.t.pop();
@@ -117,7 +118,7 @@ const COMMENT_GROUP: u64 = 0x0B00_0000;
 /// `Packet comments`: the comment, and under it the expert item tshark adds for it.
 fn comment(b: &mut B<'_>, c: &str) {
     b.open(f::PKT_COMMENT, 0, 0);
-    let v = b.t.text_value(format_args!("{c}"));
+    let v = b.t.text_value(f::FRAME_COMMENT, format_args!("{c}"));
     let i = b.v(f::FRAME_COMMENT, v, 0, 0);
     b.t.label(i, format_args!("{c}"));
     b.t.push();

@@ -12,7 +12,7 @@ pub use tcp::{PayloadItem, TcpInfo, info as tcp_info, raw_flags as tcp_flags, tc
 pub use ulp::{iscsi, iser};
 
 use crate::field::{FieldId, Ftype};
-use crate::tree::{SourceId, Tree, Value};
+use crate::tree::{NO_NODE, SourceId, Tree, Value};
 
 /// Protocols switched off with `--disable-protocol` (tshark's option of the same name): their
 /// octets are shown as the layer below shows them (`data`, or plain TCP payload).
@@ -90,6 +90,9 @@ impl<'t> B<'t> {
     /// stored is masked and shifted (a boolean for `FT_BOOLEAN`).
     #[inline]
     pub fn bits(&mut self, f: FieldId, raw: u64, off: usize, len: usize) -> u32 {
+        if !self.t.builds(f) {
+            return NO_NODE;
+        }
         let v = masked(f, raw);
         self.v(f, v, off, len)
     }

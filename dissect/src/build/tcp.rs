@@ -323,7 +323,8 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     {
         flag_nodes[k] = b.bits(fl_field, flags, 12, 2);
     }
-    let sv = b.t.text_value(format_args!("{}", FlagLetters(fl)));
+    let sv =
+        b.t.text_value(f::TCP_FLAGS_STR, format_args!("{}", FlagLetters(fl)));
     let str_node = b.v(f::TCP_FLAGS_STR, sv, 12, 2);
     b.t.pop();
     let win = u64::from(tcp.window_size());

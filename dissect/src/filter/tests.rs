@@ -105,7 +105,7 @@ fn frame_b() -> Frame {
     add(&mut t, "tcp.analysis.retransmission", Value::None, 0, 0);
     add(&mut t, "iwarp_mpa", Value::None, 74, 46);
     add(&mut t, "iwarp_rdma.opcode", Value::Uint(3), 77, 1);
-    let close = t.text_value(format_args!("{}", "close"));
+    let close = t.text_value(id("oneshot.op"), format_args!("{}", "close"));
     add(&mut t, "oneshot.op", close, 77, 1);
     add(&mut t, "oneshot.stag", Value::Uint(0x1234), 78, 4);
     add(&mut t, "iwarp_rdma.opcode", Value::Uint(0), 97, 1);

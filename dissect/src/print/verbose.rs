@@ -426,7 +426,7 @@ mod tests {
         assert!(s.starts_with("[ [truncated]Expert Info (Comment/Comment): xxx"));
         assert!(s.ends_with("x]"));
         // A generic label: the mark goes after the name.
-        let v = t.text_value(format_args!("{long}"));
+        let v = t.text_value(f::FRAME_INTERFACE_NAME, format_args!("{long}"));
         t.add(f::FRAME_INTERFACE_NAME, v, FRAME_SOURCE, 0, 0);
         let s = line(&t, &frame, 2);
         assert!(s.starts_with("Interface name [truncated]: xxx"), "{s}");
