@@ -502,5 +502,13 @@ fn tcp_sack_options_match_tshark() {
         "frame.number",
     ]);
     assert_eq!(dsack.trim(), "16");
+    // Without a tree (-q) the finding is still counted.
+    let experts = oneshot_dissect(&["-r", file, "-q", "-z", "expert"]);
+    assert!(
+        experts
+            .lines()
+            .any(|l| l.contains("TCP") && l.ends_with("D-SACK Sequence")),
+        "{experts}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

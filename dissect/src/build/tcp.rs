@@ -225,11 +225,15 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     let v = &info.analysis;
     let fl = raw_flags(tcp);
     if t.detail() == Detail::Off {
-        // No nodes (summary lines, -q): only the findings, in the order the full tree adds
-        // them.
+        // No nodes (summary lines, -q): only the findings (of the header, the options, the
+        // analysis), in the order the full tree adds them.
         header_findings(t, tcp, v, &HeaderNodes::default());
+        let mut b = B::new(t, FRAME_SOURCE, off);
+        if hl > 20 {
+            tcp_options(&mut b, &raw[20..], v);
+        }
         if v.analysed {
-            seq_ack_analysis(&mut B::new(t, FRAME_SOURCE, off), v);
+            seq_ack_analysis(&mut b, v);
         }
         return off + hl;
     }
