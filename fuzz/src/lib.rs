@@ -1,4 +1,6 @@
-//! Checks shared by the `oneshot-codec` fuzz targets.
+//! Checks shared by the fuzz targets: the `touch_*` functions for the `oneshot-codec` targets
+//! here, the command-line run of `oneshot-dissect` in [`dissect`], and the shipped captures and
+//! their TCP streams in [`shipped`].
 //!
 //! Every `touch_*` function calls every accessor of one decoded layer (so that a panicking
 //! accessor is found even when no caller happens to use it) and asserts the codec's lossless
@@ -9,6 +11,9 @@
 //! `seed_corpus` example of `oneshot-codec`) are described at [`FLAG_MARKERS`].
 
 #![forbid(unsafe_code)]
+
+pub mod dissect;
+pub mod shipped;
 
 use std::hint::black_box;
 
