@@ -24,7 +24,9 @@ for c in captures/*.pcap captures/*.pcapng; do
     name=$(basename "$c")
     cp "$c" "fuzz/corpus/capture/$name"
     head -c 4096 "$c" >"fuzz/corpus/capture/4k-$name"
-    tail -c +4097 "$c" | head -c 4096 >"fuzz/corpus/stream/$name"
+    # The second 4 KiB (dd, not tail | head: with pipefail, head closing the pipe early makes
+    # tail die of SIGPIPE).
+    dd if="$c" of="fuzz/corpus/stream/$name" bs=4096 skip=1 count=1 status=none
 done
 
 i=0
