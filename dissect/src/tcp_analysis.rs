@@ -794,14 +794,23 @@ pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
     let mut out = ([(0, 0); 4], 0);
     for o in options(opts).filter(|o| o.kind == 5) {
         out.1 = 0;
-        for b in o.raw.get(2..).unwrap_or_default().chunks_exact(8).take(4) {
-            let l = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-            let r = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-            out.0[usize::from(out.1)] = (l, r);
+        for edges in sack_option_blocks(o.raw).take(4) {
+            out.0[usize::from(out.1)] = edges;
             out.1 += 1;
         }
     }
     out
+}
+
+/// The (left, right) edges of each block of one SACK option (`raw`: the option's octets, kind
+/// and length included), as sequence numbers.
+pub fn sack_option_blocks(raw: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    raw.get(2..).unwrap_or_default().chunks_exact(8).map(|b| {
+        (
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+        )
+    })
 }
 
 /// The Window Scale option's shift in `opts`, capped at 14.

@@ -10,7 +10,7 @@ use super::B;
 use crate::field::FieldId;
 use crate::registry::f;
 use crate::stream::Piece;
-use crate::tcp_analysis::{Verdict, completeness_text, flag, options, th};
+use crate::tcp_analysis::{Verdict, completeness_text, flag, options, sack_option_blocks, th};
 use crate::text;
 use crate::tree::{Detail, FRAME_SOURCE, NO_NODE, Severity, SourceId, Tree, Value};
 
@@ -532,15 +532,7 @@ fn plural(n: usize) -> &'static str {
 
 /// The edges of a SACK option's blocks, relative to `base`.
 fn sack_edges(raw: &[u8], base: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
-    raw.get(2..)
-        .unwrap_or_default()
-        .chunks_exact(8)
-        .map(move |b| {
-            (
-                u32::from_be_bytes([b[0], b[1], b[2], b[3]]).wrapping_sub(base),
-                u32::from_be_bytes([b[4], b[5], b[6], b[7]]).wrapping_sub(base),
-            )
-        })
+    sack_option_blocks(raw).map(move |(l, r)| (l.wrapping_sub(base), r.wrapping_sub(base)))
 }
 
 /// `"SACK 1-101 201-301"`: the blocks after the option's name.
