@@ -13,8 +13,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use oneshot_tests::{binary, path, root};
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
-use pcap_file::pcapng::{Block, PcapNgReader};
+
+use crate::r#gen::pcapng_packets;
 
 /// The dissector, built once per test process.
 fn bin() -> &'static Path {
@@ -141,20 +141,8 @@ fn fields(file: &str, extra: &[&str], names: &[&str]) -> Fields {
 /// the script line and the messages in it), read with pcap-file, not with the dissector.
 fn comments(file: &str) -> Vec<String> {
     let bytes = std::fs::read(capture(file)).expect("the capture");
-    let mut r = PcapNgReader::new(&bytes[..]).expect("a pcapng section header");
-    let mut out = Vec::new();
-    while let Some(b) = r.next_block() {
-        if let Block::EnhancedPacket(p) = b.expect("a well-formed pcapng block") {
-            let c: Vec<String> = p
-                .options
-                .iter()
-                .filter_map(|o| match o {
-                    EnhancedPacketOption::Comment(c) => Some(c.to_string()),
-                    _ => None,
-                })
-                .collect();
-            out.push(c.join("; "));
-        }
-    }
-    out
+    pcapng_packets(&bytes)
+        .into_iter()
+        .map(|(_, _, c)| c.join("; "))
+        .collect()
 }

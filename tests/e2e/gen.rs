@@ -112,7 +112,7 @@ fn read_script(name: &str) -> String {
 }
 
 /// Every packet of a pcapng capture: (interface id, data, comments).
-fn pcapng_packets(bytes: &[u8]) -> Vec<(u32, Vec<u8>, Vec<String>)> {
+pub(crate) fn pcapng_packets(bytes: &[u8]) -> Vec<(u32, Vec<u8>, Vec<String>)> {
     let mut r = PcapNgReader::new(bytes).expect("a pcapng section header");
     let mut out = Vec::new();
     while let Some(b) = r.next_block() {
