@@ -166,7 +166,8 @@ struct Conv {
 /// The dissector.
 pub struct Dissector {
     cfg: Config,
-    convs: HashMap<ConvKey, Conv>,
+    /// Conversations by stream index (`None`: ended by a reuse of its ports).
+    convs: Vec<Option<Conv>>,
     table: ConvTable,
     first_ts: Option<i64>,
     prev_ts: Option<i64>,
@@ -232,7 +233,7 @@ impl Dissector {
         }
         Dissector {
             cfg,
-            convs: HashMap::default(),
+            convs: Vec::new(),
             table: ConvTable::default(),
             first_ts: None,
             prev_ts: None,
@@ -429,26 +430,36 @@ impl Dissector {
         let (mut index, mut new) = self.table.get(key);
         // A SYN with a new initial sequence number on known ports starts a new conversation.
         let reused = !new
-            && self
-                .convs
-                .get(&key)
+            && self.convs[index]
+                .as_ref()
                 .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation);
         if reused {
-            index = self.table.renew(key);
-            if let Some(old) = self.convs.remove(&key) {
+            if let Some(old) = self.convs[index].take() {
                 self.learn_end(&old);
             }
+            index = self.table.renew(key);
             new = true;
         }
+        if new {
+            debug_assert_eq!(
+                index,
+                self.convs.len(),
+                "stream indices are handed out in order"
+            );
+            self.convs.push(Some(Conv {
+                index: index as u64,
+                dirs: [Direction::default(), Direction::default()],
+                tcpa: tcp_analysis::Conn::default(),
+                mpa: MpaConv::default(),
+                first_ts: pkt.ts_ns,
+                last_ts: pkt.ts_ns,
+            }));
+        }
         let cfg = &self.cfg;
-        let conv = self.convs.entry(key).or_insert_with(|| Conv {
-            index: index as u64,
-            dirs: [Direction::default(), Direction::default()],
-            tcpa: tcp_analysis::Conn::default(),
-            mpa: MpaConv::default(),
-            first_ts: pkt.ts_ns,
-            last_ts: pkt.ts_ns,
-        });
+        let Some(conv) = self.convs[index].as_mut() else {
+            // The table names a live conversation for every key it returns.
+            return;
+        };
         if new && cfg.disabled.mpa {
             conv.mpa.disable();
         }
@@ -917,7 +928,7 @@ impl Dissector {
     /// After a first pass (`-2`): what it learnt, for [`Config::hindsight`] of the second.
     pub fn into_hindsight(mut self) -> Hindsight {
         let convs = std::mem::take(&mut self.convs);
-        for c in convs.values() {
+        for c in convs.iter().flatten() {
             self.learn_end(c);
         }
         self.learnt

@@ -271,11 +271,19 @@ impl Direction {
 pub struct ConvTable {
     index: HashMap<ConvKey, usize>,
     count: usize,
+    /// The last key looked up and its index: most packets belong to the previous one's
+    /// conversation, and comparing keys is cheaper than hashing one.
+    last: Option<(ConvKey, usize)>,
 }
 
 impl ConvTable {
     /// The conversation index of `key`, and whether it is new.
     pub fn get(&mut self, key: ConvKey) -> (usize, bool) {
+        if let Some((k, i)) = self.last {
+            if k == key {
+                return (i, false);
+            }
+        }
         let n = self.count;
         let mut new = false;
         let i = *self.index.entry(key).or_insert_with(|| {
@@ -285,6 +293,7 @@ impl ConvTable {
         if new {
             self.count += 1;
         }
+        self.last = Some((key, i));
         (i, new)
     }
 
@@ -294,6 +303,7 @@ impl ConvTable {
         let i = self.count;
         self.count += 1;
         self.index.insert(key, i);
+        self.last = Some((key, i));
         i
     }
 

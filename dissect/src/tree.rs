@@ -147,8 +147,10 @@ pub struct Tree {
     used_sources: usize,
     depth: u8,
     detail: Detail,
-    /// Set by [`Tree::keep_only`]: by field id, whether its nodes are built.
+    /// Set by [`Tree::keep_only`]: by field id, whether it is one of the fields asked for.
     kept: Option<Vec<bool>>,
+    /// Set with `kept`: by field id, whether its nodes are built (asked for, or a protocol).
+    built: Option<Vec<bool>>,
 }
 
 impl Tree {
@@ -181,7 +183,13 @@ impl Tree {
         for f in fields {
             kept[usize::from(f.0)] = true;
         }
+        let built = crate::field::FIELDS
+            .iter()
+            .zip(&kept)
+            .map(|(def, &k)| k || def.ftype == Ftype::Protocol)
+            .collect();
         self.kept = Some(kept);
+        self.built = Some(built);
     }
 
     /// Whether [`Tree::add`] builds a node of `field` (callers can skip computing its value).
@@ -193,9 +201,7 @@ impl Tree {
     /// Whether nodes of `field` are built.
     #[inline]
     fn keeps(&self, field: FieldId) -> bool {
-        self.kept
-            .as_ref()
-            .is_none_or(|k| k[usize::from(field.0)] || field.def().ftype == Ftype::Protocol)
+        self.built.as_ref().is_none_or(|k| k[usize::from(field.0)])
     }
 
     /// True when every node's `-V` text is wanted (builders skip costly labels otherwise).
