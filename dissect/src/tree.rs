@@ -193,13 +193,13 @@ impl Tree {
     }
 
     /// Whether [`Tree::add`] builds a node of `field` (callers can skip computing its value).
-    #[inline]
+    #[inline(always)]
     pub fn builds(&self, field: FieldId) -> bool {
         self.detail != Detail::Off && self.keeps(field)
     }
 
     /// Whether nodes of `field` are built.
-    #[inline]
+    #[inline(always)]
     fn keeps(&self, field: FieldId) -> bool {
         self.built.as_ref().is_none_or(|k| k[usize::from(field.0)])
     }
@@ -211,7 +211,7 @@ impl Tree {
 
     /// Adds a node at the current depth; returns its index ([`NO_NODE`] when the tree is
     /// [`Detail::Off`]).
-    #[inline]
+    #[inline(always)]
     pub fn add(
         &mut self,
         field: FieldId,
@@ -223,6 +223,18 @@ impl Tree {
         if !self.builds(field) {
             return NO_NODE;
         }
+        self.add_node(field, value, src, start, len)
+    }
+
+    #[inline]
+    fn add_node(
+        &mut self,
+        field: FieldId,
+        value: Value,
+        src: SourceId,
+        start: usize,
+        len: usize,
+    ) -> u32 {
         self.nodes.push(Node {
             field,
             value,
@@ -307,8 +319,17 @@ impl Tree {
     /// Gives node `i` a custom `-V` label.
     /// Only with [`Detail::Labels`], or for protocol nodes with [`Detail::Values`] (their label
     /// is what `-T fields` prints).
-    #[inline]
+    #[inline(always)]
     pub fn label(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
+        // Most calls are for nodes not built (summary lines, `-q`, `-T fields`): decided here,
+        // inlined, so that those cost a comparison rather than a call.
+        if i != NO_NODE {
+            self.label_node(i, args);
+        }
+    }
+
+    #[inline(never)]
+    fn label_node(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
         let Some(n) = self.nodes.get(i as usize) else {
             return;
         };

@@ -88,11 +88,16 @@ impl<'t> B<'t> {
 
     /// A field whose definition has a bitmask: `raw` is the whole containing integer; the value
     /// stored is masked and shifted (a boolean for `FT_BOOLEAN`).
-    #[inline]
+    #[inline(always)]
     pub fn bits(&mut self, f: FieldId, raw: u64, off: usize, len: usize) -> u32 {
         if !self.t.builds(f) {
             return NO_NODE;
         }
+        self.bits_node(f, raw, off, len)
+    }
+
+    #[inline(never)]
+    fn bits_node(&mut self, f: FieldId, raw: u64, off: usize, len: usize) -> u32 {
         let v = masked(f, raw);
         self.v(f, v, off, len)
     }
