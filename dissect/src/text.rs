@@ -49,12 +49,27 @@ pub fn push_mac(out: &mut String, mac: &[u8]) {
 
 /// `{}` of an IPv4 address.
 pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
+    // Assembled on the stack and appended once: every summary line has two.
+    let mut buf = [0u8; 15];
+    let mut n = 0;
     for (i, &x) in a.iter().enumerate() {
         if i > 0 {
-            out.push('.');
+            buf[n] = b'.';
+            n += 1;
         }
-        push_dec(out, x);
+        if x >= 100 {
+            buf[n] = b'0' + x / 100;
+            n += 1;
+        }
+        if x >= 10 {
+            buf[n] = b'0' + x / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + x % 10;
+        n += 1;
     }
+    // Only ASCII digits and dots were written.
+    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
 }
 
 /// `{}` of an IP address.
@@ -70,22 +85,34 @@ pub fn push_ip(out: &mut String, a: std::net::IpAddr) {
 
 /// `{:>width$}` of a string.
 pub fn push_right(out: &mut String, s: &str, width: usize) {
-    spaces(out, width.saturating_sub(s.chars().count()));
+    spaces(out, width.saturating_sub(chars(s)));
     out.push_str(s);
 }
 
 /// `{:<width$}` of a string.
 pub fn push_left(out: &mut String, s: &str, width: usize) {
     out.push_str(s);
-    spaces(out, width.saturating_sub(s.chars().count()));
+    spaces(out, width.saturating_sub(chars(s)));
 }
 
-fn spaces(out: &mut String, mut n: usize) {
+/// Characters in `s` (its length when ASCII, the usual case for addresses and numbers).
+#[inline]
+fn chars(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+fn spaces(out: &mut String, n: usize) {
     const SPACES: &str = "                ";
-    while n > 0 {
-        let k = n.min(SPACES.len());
-        out.push_str(&SPACES[..k]);
-        n -= k;
+    if n <= SPACES.len() {
+        out.push_str(&SPACES[..n]);
+        return;
+    }
+    for _ in 0..n {
+        out.push(' ');
     }
 }
 
@@ -137,6 +164,7 @@ mod tests {
             [10, 0, 0, 1],
             [255, 255, 255, 255],
             [192, 168, 100, 9],
+            [1, 23, 99, 200],
         ] {
             let ip = std::net::Ipv4Addr::from(a);
             assert_eq!(with(|s| push_ipv4(s, a)), format!("<{ip}"));
@@ -156,8 +184,10 @@ mod tests {
             "\u{2192}x",
             "longer than the width",
         ] {
-            assert_eq!(with(|s| push_right(s, t, 12)), format!("<{t:>12}"));
-            assert_eq!(with(|s| push_left(s, t, 12)), format!("<{t:<12}"));
+            for w in [12, 40] {
+                assert_eq!(with(|s| push_right(s, t, w)), format!("<{t:>w$}"));
+                assert_eq!(with(|s| push_left(s, t, w)), format!("<{t:<w$}"));
+            }
         }
     }
 }
