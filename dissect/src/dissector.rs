@@ -182,6 +182,7 @@ pub struct Dissector {
     pub analysis: Analysis,
     out: FrameOut,
     plain: Vec<u8>,
+    addr_text: text::AddrText,
     protocols: String,
     pending_total: usize,
     /// Scratch: the order experts are placed in, and one expert's nodes on the move.
@@ -248,6 +249,7 @@ impl Dissector {
             analysis: Analysis::default(),
             out: FrameOut::default(),
             plain: Vec::new(),
+            addr_text: text::AddrText::default(),
             protocols: String::new(),
             pending_total: 0,
             expert_order: Vec::new(),
@@ -376,8 +378,8 @@ impl Dissector {
             None => {}
         }
         if let (Some((s, d)), true) = (addrs, self.cfg.summary) {
-            text::push_ip(&mut self.summary.src, s);
-            text::push_ip(&mut self.summary.dst, d);
+            self.addr_text.push(&mut self.summary.src, s);
+            self.addr_text.push(&mut self.summary.dst, d);
         }
         if let (Some(tcp), Some((sa, da))) = (fr.tcp.as_ref(), addrs) {
             self.tcp(pkt, tcp, sa, da, data);

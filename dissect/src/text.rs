@@ -83,6 +83,30 @@ pub fn push_ip(out: &mut String, a: std::net::IpAddr) {
     }
 }
 
+/// The text of the last two IP addresses written: most packets carry the same two addresses as
+/// the one before, and copying their text is cheaper than formatting them again.
+#[derive(Debug, Default)]
+pub struct AddrText {
+    slots: [(Option<std::net::IpAddr>, String); 2],
+    next: usize,
+}
+
+impl AddrText {
+    /// Appends `{a}`.
+    pub fn push(&mut self, out: &mut String, a: std::net::IpAddr) {
+        if let Some((_, t)) = self.slots.iter().find(|(k, _)| *k == Some(a)) {
+            out.push_str(t);
+            return;
+        }
+        let (k, t) = &mut self.slots[self.next];
+        self.next ^= 1;
+        *k = Some(a);
+        t.clear();
+        push_ip(t, a);
+        out.push_str(t);
+    }
+}
+
 /// `{:>width$}` of a string.
 pub fn push_right(out: &mut String, s: &str, width: usize) {
     spaces(out, width.saturating_sub(chars(s)));
@@ -172,6 +196,17 @@ mod tests {
         }
         let v6: std::net::Ipv6Addr = "fe80::1:2".parse().unwrap();
         assert_eq!(with(|s| push_ip(s, v6.into())), "<fe80::1:2");
+    }
+
+    #[test]
+    fn remembered_addresses_read_as_formatted_ones() {
+        let mut cache = AddrText::default();
+        let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let b: std::net::IpAddr = "fe80::2".parse().unwrap();
+        let c: std::net::IpAddr = "192.168.1.200".parse().unwrap();
+        for ip in [a, b, a, b, c, a, c, c, b] {
+            assert_eq!(with(|s| cache.push(s, ip)), format!("<{ip}"));
+        }
     }
 
     #[test]

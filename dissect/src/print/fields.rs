@@ -8,7 +8,7 @@ use crate::capture::Packet;
 use crate::dissector::Summary;
 use crate::field::{self, FieldId};
 use crate::text;
-use crate::tree::Tree;
+use crate::tree::{Tree, Value};
 
 /// A column of `-T fields`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,7 @@ pub struct FieldsPrinter {
     counts: Vec<usize>,
     line: String,
     header_done: bool,
+    addrs: text::AddrText,
 }
 
 impl FieldsPrinter {
@@ -122,6 +123,7 @@ impl FieldsPrinter {
             opts,
             line: String::new(),
             header_done: false,
+            addrs: text::AddrText::default(),
         }
     }
 
@@ -180,7 +182,11 @@ impl FieldsPrinter {
                     let agg = &self.opts.aggregator;
                     self.buf[c].push_str(agg);
                 }
-                write_value(&mut self.buf[c], tree, pkt.data, n, Style::Fields);
+                match n.value {
+                    Value::Ipv4(a) => self.addrs.push(&mut self.buf[c], a.into()),
+                    Value::Ipv6(a) => self.addrs.push(&mut self.buf[c], a.into()),
+                    _ => write_value(&mut self.buf[c], tree, pkt.data, n, Style::Fields),
+                }
             }
         }
         for (i, c) in self.cols.iter().enumerate() {
