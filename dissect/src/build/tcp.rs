@@ -69,17 +69,38 @@ const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", 
 /// `"PSH, ACK"`: the set flags (low 12 bits) by name, as tshark lists them.
 struct FlagNames(u16);
 
-impl std::fmt::Display for FlagNames {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let reserved = (self.0 & 0xE00 != 0).then_some("Reserved");
-        let names = FLAG_NAMES
+impl FlagNames {
+    /// The names of the set flags, in tshark's order.
+    fn names(&self) -> impl Iterator<Item = &'static str> {
+        let bits = self.0;
+        let reserved = (bits & 0xE00 != 0).then_some("Reserved");
+        FLAG_NAMES
             .iter()
             .enumerate()
-            .filter(|&(i, _)| self.0 & (1 << i) != 0)
+            .filter(move |&(i, _)| bits & (1 << i) != 0)
             .map(|(_, n)| *n)
-            .chain(reserved);
+            .chain(reserved)
+    }
+
+    /// Appends the text (the Info column's `[…]`, without core::fmt: every TCP line has one).
+    fn push(&self, out: &mut String) {
+        let start = out.len();
+        for n in self.names() {
+            if out.len() > start {
+                out.push_str(", ");
+            }
+            out.push_str(n);
+        }
+        if out.len() == start {
+            out.push_str("<None>");
+        }
+    }
+}
+
+impl std::fmt::Display for FlagNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut first = true;
-        for n in names {
+        for n in self.names() {
             if !first {
                 f.write_str(", ")?;
             }
@@ -159,7 +180,9 @@ pub fn info(out: &mut String, tcp: &TcpSlice<'_>, v: &Verdict) {
     text::push_dec(out, tcp.source_port());
     out.push_str(" \u{2192} ");
     text::push_dec(out, tcp.destination_port());
-    let _ = write!(out, " [{}] Seq=", FlagNames(fl));
+    out.push_str(" [");
+    FlagNames(fl).push(out);
+    out.push_str("] Seq=");
     text::push_dec(out, v.rel_seq);
     if fl & th::ACK != 0 {
         out.push_str(" Ack=");
