@@ -10,6 +10,9 @@ use crate::field::{self, FieldId};
 use crate::text;
 use crate::tree::{Tree, Value};
 
+/// No node.
+const NONE: u32 = u32::MAX;
+
 /// A column of `-T fields`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -94,8 +97,10 @@ pub struct FieldsPrinter {
     /// For each field id, the columns that print it.
     by_field: Vec<Vec<u16>>,
     opts: FieldOptions,
-    buf: Vec<String>,
-    counts: Vec<usize>,
+    /// Scratch: by column, the first node it prints ([`NONE`] if none).
+    first: Vec<u32>,
+    /// Scratch: (column, node) of the further nodes columns print, in tree order.
+    more: Vec<(u16, u32)>,
     line: String,
     header_done: bool,
     addrs: text::AddrText,
@@ -116,8 +121,8 @@ impl FieldsPrinter {
         }
         FieldsPrinter {
             names: names.to_vec(),
-            buf: vec![String::new(); cols.len()],
-            counts: vec![0; cols.len()],
+            first: vec![NONE; cols.len()],
+            more: Vec::new(),
             cols,
             by_field,
             opts,
@@ -149,87 +154,87 @@ impl FieldsPrinter {
     ) -> io::Result<()> {
         if self.opts.header && !self.header_done {
             self.header_done = true;
-            let sep = self.opts.separator.clone();
-            let names: Vec<String> = self.names.iter().map(|n| self.quoted(n)).collect();
-            writeln!(out, "{}", names.join(&sep))?;
+            // As tshark: the names are never quoted.
+            writeln!(out, "{}", self.names.join(&self.opts.separator))?;
         }
-        for b in &mut self.buf {
-            b.clear();
-        }
-        self.counts.iter_mut().for_each(|c| *c = 0);
-        for n in &tree.nodes {
-            let cols = &self.by_field[usize::from(n.field.0)];
-            if cols.is_empty() {
-                continue;
-            }
-            for &c in cols {
-                let c = usize::from(c);
-                self.counts[c] += 1;
-                let k = self.counts[c];
-                let keep = match self.opts.occurrence {
-                    Occurrence::All => true,
-                    Occurrence::First => k == 1,
-                    Occurrence::Last => {
-                        self.buf[c].clear();
-                        true
-                    }
-                    Occurrence::Nth(x) => k == x,
-                };
-                if !keep {
-                    continue;
+        // Each column's nodes in tree order (the first apart: most columns have one), then each
+        // column's values written straight into the line.
+        self.first.iter_mut().for_each(|f| *f = NONE);
+        self.more.clear();
+        for (i, n) in tree.nodes.iter().enumerate() {
+            for &c in &self.by_field[usize::from(n.field.0)] {
+                match &mut self.first[usize::from(c)] {
+                    f if *f == NONE => *f = i as u32,
+                    _ => self.more.push((c, i as u32)),
                 }
-                if !self.buf[c].is_empty() {
-                    let agg = &self.opts.aggregator;
-                    self.buf[c].push_str(agg);
-                }
-                match n.value {
-                    Value::Ipv4(a) => self.addrs.push(&mut self.buf[c], a.into()),
-                    Value::Ipv6(a) => self.addrs.push(&mut self.buf[c], a.into()),
-                    _ => write_value(&mut self.buf[c], tree, pkt.data, n, Style::Fields),
-                }
-            }
-        }
-        for (i, c) in self.cols.iter().enumerate() {
-            let b = &mut self.buf[i];
-            match c {
-                Column::Field(_) => {}
-                Column::Number => text::push_dec(b, pkt.number),
-                Column::Time => {
-                    write_rel_time(b, rel_ns);
-                    // tshark's column shows microseconds.
-                    b.truncate(b.len() - 3);
-                }
-                Column::Source => b.push_str(&summary.src),
-                Column::Destination => b.push_str(&summary.dst),
-                Column::Protocol => b.push_str(summary.protocol),
-                Column::Length => text::push_dec(b, pkt.orig_len),
-                Column::Info => b.push_str(&summary.info),
             }
         }
         self.line.clear();
-        for i in 0..self.cols.len() {
+        let line = &mut self.line;
+        for (i, c) in self.cols.iter().enumerate() {
             if i > 0 {
-                let sep = &self.opts.separator;
-                self.line.push_str(sep);
+                line.push_str(&self.opts.separator);
             }
-            match self.opts.quote {
-                Some(q) => {
-                    self.line.push(q);
-                    self.line.push_str(&self.buf[i]);
-                    self.line.push(q);
+            // As tshark: a value is quoted, an empty column is not.
+            if let Some(q) = self.opts.quote {
+                line.push(q);
+            }
+            let opened = line.len();
+            match c {
+                Column::Field(_) => {
+                    let first = self.first[i];
+                    let more = self.more.iter().filter(|m| usize::from(m.0) == i);
+                    let all = std::iter::once(first)
+                        .filter(|&k| k != NONE)
+                        .chain(more.map(|m| m.1));
+                    let count = match self.opts.occurrence {
+                        Occurrence::Last => all.clone().count(),
+                        _ => 0,
+                    };
+                    let start = line.len();
+                    for (nth, k) in (1..).zip(all) {
+                        let keep = match self.opts.occurrence {
+                            Occurrence::All => true,
+                            Occurrence::First => nth == 1,
+                            Occurrence::Last => nth == count,
+                            Occurrence::Nth(x) => nth == x,
+                        };
+                        if !keep {
+                            continue;
+                        }
+                        if line.len() > start {
+                            line.push_str(&self.opts.aggregator);
+                        }
+                        let n = &tree.nodes[k as usize];
+                        match n.value {
+                            Value::Ipv4(a) => self.addrs.push(line, a.into()),
+                            Value::Ipv6(a) => self.addrs.push(line, a.into()),
+                            _ => write_value(line, tree, pkt.data, n, Style::Fields),
+                        }
+                    }
                 }
-                None => self.line.push_str(&self.buf[i]),
+                Column::Number => text::push_dec(line, pkt.number),
+                Column::Time => {
+                    write_rel_time(line, rel_ns);
+                    // tshark's column shows microseconds.
+                    line.truncate(line.len() - 3);
+                }
+                Column::Source => line.push_str(&summary.src),
+                Column::Destination => line.push_str(&summary.dst),
+                Column::Protocol => line.push_str(summary.protocol),
+                Column::Length => text::push_dec(line, pkt.orig_len),
+                Column::Info => line.push_str(&summary.info),
+            }
+            if let Some(q) = self.opts.quote {
+                if line.len() == opened {
+                    line.pop();
+                } else {
+                    line.push(q);
+                }
             }
         }
         self.line.push('\n');
         out.write_all(self.line.as_bytes())
-    }
-
-    fn quoted(&self, s: &str) -> String {
-        match self.opts.quote {
-            Some(q) => format!("{q}{s}{q}"),
-            None => s.to_string(),
-        }
     }
 }
 

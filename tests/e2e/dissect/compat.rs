@@ -292,3 +292,75 @@ fn dissect_agrees_with_tshark_on_every_capture() {
         "{counts:?}"
     );
 }
+
+/// `-E` (occurrence, aggregator, separator, quote, header) prints what tshark prints, on captures
+/// with repeated fields (a segment carrying two FPDUs).
+#[test]
+fn field_options_print_like_tsharks() {
+    if !tshark_available("field_options_print_like_tsharks") {
+        return;
+    }
+    let fields = [
+        "frame.number",
+        "tcp.option_kind",
+        "iwarp_rdma.opcode",
+        "iwarp_ddp.msn",
+        "ip.src",
+        "tcp.seq",
+        "tcp.option_len",
+    ];
+    let options: [&[&str]; 5] = [
+        &[],
+        &["-E", "occurrence=f"],
+        &["-E", "occurrence=l", "-E", "quote=d", "-E", "header=y"],
+        &["-E", "occurrence=a", "-E", "quote=s"],
+        &["-E", "aggregator=/s", "-E", "separator=,"],
+    ];
+    for file in ["conventional-read.pcapng", "oneshot-read.pcapng"] {
+        let cap = capture(file);
+        let mut all_values = String::new();
+        for opts in options {
+            let mut args = vec!["-r", cap.as_str(), "-T", "fields"];
+            for f in fields {
+                args.extend(["-e", f]);
+            }
+            args.extend(opts);
+            let theirs = run_tshark(&args);
+            let ours = ok(&args);
+            assert_eq!(ours, theirs, "{file} {opts:?}");
+            if opts.is_empty() {
+                all_values = ours;
+            } else {
+                // Each option changes what is printed (else the comparison proves little).
+                assert_ne!(ours, all_values, "{file} {opts:?}");
+            }
+        }
+        // Repeated values are there to choose from: a segment with two FPDUs.
+        assert!(
+            all_values.lines().any(|l| l.contains(',')),
+            "{file}: no repeated field"
+        );
+        // Ours also takes a number (tshark 4.0 only f, l and a): the N-th of each column's values.
+        for n in [1, 2] {
+            let occurrence = format!("occurrence={n}");
+            let mut args = vec!["-r", cap.as_str(), "-T", "fields", "-E", &occurrence];
+            for f in fields {
+                args.extend(["-e", f]);
+            }
+            let nth: Vec<String> = all_values
+                .lines()
+                .map(|l| {
+                    l.split('\t')
+                        .map(|v| v.split(',').nth(n - 1).unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join("\t")
+                })
+                .collect();
+            assert_eq!(
+                ok(&args).lines().collect::<Vec<_>>(),
+                nth,
+                "{file} {occurrence}"
+            );
+        }
+    }
+}
