@@ -183,7 +183,7 @@ pub struct Dissector {
     out: FrameOut,
     plain: Vec<u8>,
     addr_text: text::AddrText,
-    protocols: String,
+    protocols: Stack,
     pending_total: usize,
     /// Scratch: the order experts are placed in, and one expert's nodes on the move.
     expert_order: Vec<usize>,
@@ -250,7 +250,10 @@ impl Dissector {
             out: FrameOut::default(),
             plain: Vec::new(),
             addr_text: text::AddrText::default(),
-            protocols: String::new(),
+            protocols: Stack {
+                on: detail != Detail::Off,
+                text: String::new(),
+            },
             pending_total: 0,
             expert_order: Vec::new(),
             expert_nodes: Vec::new(),
@@ -267,7 +270,7 @@ impl Dissector {
 
     /// The last frame's protocol stack, as `frame.protocols` shows it.
     pub fn protocols(&self) -> &str {
-        &self.protocols
+        &self.protocols.text
     }
 
     /// The settings.
@@ -285,7 +288,7 @@ impl Dissector {
         self.frames += 1;
         self.tree.clear();
         self.out.clear();
-        self.protocols.clear();
+        self.protocols.text.clear();
         let first = *self.first_ts.get_or_insert(pkt.ts_ns);
         let delta = self.prev_ts.map_or(0, |p| pkt.ts_ns - p);
         self.prev_ts = Some(pkt.ts_ns);
@@ -317,11 +320,11 @@ impl Dissector {
         match &lf.link_header {
             Some(h @ (LinkHeader::Sll { .. } | LinkHeader::Sll2 { .. })) => {
                 build::link_header(&mut self.tree, h, lf.l2_len);
-                self.protocols.push_str("sll:ethertype");
+                self.protocols.push("sll:ethertype");
             }
             Some(h @ LinkHeader::Null { .. }) => {
                 build::link_header(&mut self.tree, h, lf.l2_len);
-                self.protocols.push_str("null");
+                self.protocols.push("null");
             }
             None => {}
         }
@@ -335,7 +338,7 @@ impl Dissector {
             if tree_on {
                 build::ethernet(&mut self.tree, eth, padding);
             }
-            self.protocols.push_str("eth:ethertype");
+            self.protocols.push("eth:ethertype");
             // The addresses are the MACs unless IP follows.
             if self.cfg.summary && fr.ip.is_none() {
                 text::push_mac(&mut self.summary.src, &eth.source());
@@ -347,7 +350,7 @@ impl Dissector {
             if tree_on {
                 build::vlan(&mut self.tree, v, offset_in(data, v.slice()));
             }
-            self.protocols.push_str(":vlan:ethertype");
+            self.protocols.push(":vlan:ethertype");
         }
         let mut addrs: Option<(IpAddr, IpAddr)> = None;
         match &fr.ip {
@@ -355,8 +358,7 @@ impl Dissector {
                 if tree_on {
                     build::ipv4(&mut self.tree, ip, offset_in(data, ip.header().slice()));
                 }
-                sep(&mut self.protocols);
-                self.protocols.push_str("ip");
+                self.protocols.layer("ip");
                 addrs = Some((
                     ip.header().source_addr().into(),
                     ip.header().destination_addr().into(),
@@ -367,8 +369,7 @@ impl Dissector {
                 if tree_on {
                     build::ipv6(&mut self.tree, ip, offset_in(data, ip.header().slice()));
                 }
-                sep(&mut self.protocols);
-                self.protocols.push_str("ipv6");
+                self.protocols.layer("ipv6");
                 addrs = Some((
                     ip.header().source_addr().into(),
                     ip.header().destination_addr().into(),
@@ -404,7 +405,7 @@ impl Dissector {
         }
         let protocols = if tree_on {
             self.tree
-                .text_value(f::FRAME_PROTOCOLS, format_args!("{}", self.protocols))
+                .text_value(f::FRAME_PROTOCOLS, format_args!("{}", self.protocols.text))
         } else {
             Value::None
         };
@@ -580,8 +581,7 @@ impl Dissector {
                 build::tcp_segments(&mut self.tree, &self.pieces, p.seq, sid, held);
             }
         }
-        sep(&mut self.protocols);
-        self.protocols.push_str("tcp");
+        self.protocols.layer("tcp");
         self.summary.protocol = "TCP";
         if let Some(n) = arrival.skipped {
             self.tree.expert(
@@ -670,7 +670,7 @@ impl Dissector {
             match p.kind {
                 PduKind::Request | PduKind::Reply | PduKind::BadFrame => {
                     if !proto_mpa {
-                        self.protocols.push_str(":iwarp_mpa");
+                        self.protocols.push(":iwarp_mpa");
                     }
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
@@ -683,8 +683,7 @@ impl Dissector {
                 }
                 PduKind::Iscsi => {
                     if !proto_iscsi {
-                        sep(&mut self.protocols);
-                        self.protocols.push_str("iscsi");
+                        self.protocols.layer("iscsi");
                     }
                     proto_iscsi = true;
                     if let Ok(bhs) = Bhs::new_checked(wire) {
@@ -732,7 +731,7 @@ impl Dissector {
                     // tshark's layers: MPA once per segment, then each FPDU's DDP/RDMAP and
                     // what it carries.
                     if !proto_mpa {
-                        self.protocols.push_str(":iwarp_mpa");
+                        self.protocols.push(":iwarp_mpa");
                     }
                     proto_mpa = true;
                     // Strip markers into a source of their own.
@@ -778,16 +777,16 @@ impl Dissector {
                     };
                     self.analysis.fpdu(&mut self.tree, &at, &s);
                     if s.ok {
-                        self.protocols.push_str(":iwarp_ddp_rdmap");
+                        self.protocols.push(":iwarp_ddp_rdmap");
                     }
                     if s.iscsi.is_some() {
-                        self.protocols.push_str(if s.iser_stags.is_some() {
+                        self.protocols.push(if s.iser_stags.is_some() {
                             ":iser:iscsi"
                         } else {
                             ":iscsi"
                         });
                     } else if s.data {
-                        self.protocols.push_str(":data");
+                        self.protocols.push(":data");
                     }
                     let l = if s.qualifier.is_some() {
                         Layer::OneShot
@@ -816,7 +815,7 @@ impl Dissector {
             b.bytes(f::DATA_DATA, 0, payload_len);
             b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
             b.close();
-            self.protocols.push_str(":data");
+            self.protocols.push(":data");
         }
         self.out.pdus = pdus;
         // A FIN or RST ends what one side (or both) can still close.
@@ -1047,9 +1046,30 @@ fn payload_view(
     view
 }
 
-fn sep(s: &mut String) {
-    if !s.is_empty() {
-        s.push(':');
+/// `frame.protocols` of the current frame, written only when a tree is built (the tree and
+/// `-z io,phs` read it; summary lines and `-q` do not).
+#[derive(Debug)]
+struct Stack {
+    on: bool,
+    text: String,
+}
+
+impl Stack {
+    /// Appends `s` as it is (it starts with its own `:`, or is the first layer).
+    fn push(&mut self, s: &str) {
+        if self.on {
+            self.text.push_str(s);
+        }
+    }
+
+    /// Appends the layer `s`, after a `:` unless it is the first.
+    fn layer(&mut self, s: &str) {
+        if self.on {
+            if !self.text.is_empty() {
+                self.text.push(':');
+            }
+            self.text.push_str(s);
+        }
     }
 }
 
