@@ -378,11 +378,11 @@ impl Dissector {
             }
             None => {}
         }
-        if let (Some((s, d)), true) = (addrs, self.cfg.summary) {
-            self.addr_text.push(&mut self.summary.src, s);
-            self.addr_text.push(&mut self.summary.dst, d);
+        if let (Some((s, d)), true) = (&addrs, self.cfg.summary) {
+            self.addr_text.push(&mut self.summary.src, *s);
+            self.addr_text.push(&mut self.summary.dst, *d);
         }
-        if let (Some(tcp), Some((sa, da))) = (fr.tcp.as_ref(), addrs) {
+        if let (Some(tcp), Some((sa, da))) = (&fr.tcp, &addrs) {
             self.tcp(pkt, tcp, sa, da, data);
         } else if let Some(e) = fr.stop {
             self.summary.info = format!("[Malformed: {e}]");
@@ -416,8 +416,8 @@ impl Dissector {
     }
 
     /// TCP: conversation, sequence analysis, reassembly, MPA and everything above.
-    fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: IpAddr, da: IpAddr, data: &[u8]) {
-        let (key, dir) = ConvKey::of((sa, tcp.source_port()), (da, tcp.destination_port()));
+    fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: &IpAddr, da: &IpAddr, data: &[u8]) {
+        let (key, dir) = ConvKey::of((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
         let seg = Segment {
             frame: pkt.number,
