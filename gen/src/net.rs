@@ -53,9 +53,21 @@ const TCP_LEN: usize = 20;
 const MSS_OPTION_LEN: usize = 4;
 
 /// A reusable frame buffer: reserve the headers, append the payload, then fill the headers.
+///
+/// It may also keep finished frames as capture records in front of the one being built
+/// ([`FrameBuf::with_records`]): every frame is then built behind room for its record header,
+/// and [`FrameBuf::commit`] turns it into a record where it lies, so a frame reaches the output
+/// without being copied.
 #[derive(Debug, Default)]
 pub struct FrameBuf {
     buf: Vec<u8>,
+    /// Octets of complete records at the front of `buf`.
+    records: usize,
+    /// Room for a record header in front of every frame.
+    gap: usize,
+    /// Where the frame being built starts in `buf`.
+    frame_start: usize,
+    /// Octets of L2-L4 headers at `frame_start`.
     header_len: usize,
 }
 
@@ -69,11 +81,23 @@ pub fn header_len(src: &Endpoint, with_mss: bool) -> usize {
 }
 
 impl FrameBuf {
-    /// Starts a frame from `src`: clears the buffer and reserves room for the headers.
+    /// A buffer that keeps frames as records with `gap` octets of record header in front of
+    /// each, with room for `capacity` octets before it grows.
+    pub fn with_records(gap: usize, capacity: usize) -> Self {
+        FrameBuf {
+            buf: Vec::with_capacity(capacity),
+            gap,
+            ..FrameBuf::default()
+        }
+    }
+
+    /// Starts a frame from `src`: drops any frame not committed and reserves room for the
+    /// record header and the L2-L4 headers.
     pub fn start(&mut self, src: &Endpoint, with_mss: bool) {
+        self.frame_start = self.records + self.gap;
         self.header_len = header_len(src, with_mss);
-        self.buf.clear();
-        self.buf.resize(self.header_len, 0);
+        self.buf.truncate(self.records);
+        self.buf.resize(self.frame_start + self.header_len, 0);
     }
 
     /// The buffer to append the TCP payload to (the headers sit before it).
@@ -83,18 +107,12 @@ impl FrameBuf {
 
     /// Length of the payload appended so far.
     pub fn payload_len(&self) -> usize {
-        self.buf.len() - self.header_len
+        self.buf.len() - self.frame_start - self.header_len
     }
 
     /// The payload appended so far.
     pub fn payload_bytes(&self) -> &[u8] {
-        &self.buf[self.header_len..]
-    }
-
-    /// The payload appended so far, writable.
-    pub fn payload_bytes_mut(&mut self) -> &mut [u8] {
-        let hl = self.header_len;
-        &mut self.buf[hl..]
+        &self.buf[self.frame_start + self.header_len..]
     }
 
     /// Writes Ethernet, VLAN, IP and TCP headers for `src` → `dst` with `tcp`, checksums
@@ -113,13 +131,13 @@ impl FrameBuf {
                 .expect("one MSS option fits");
         }
         let tcp_len = t.header_len();
-        let (payload_start, mut at) = (self.header_len, 0);
+        let mut at = 0;
         debug_assert_eq!(
-            payload_start,
+            self.header_len,
             header_len(src, tcp.mss.is_some()),
             "start() and finish() disagree on TCP options"
         );
-        let (head, payload) = self.buf.split_at_mut(payload_start);
+        let (head, payload) = self.buf[self.frame_start..].split_at_mut(self.header_len);
         let ether_type = if src.ip.is_ipv4() {
             EtherType::IPV4
         } else {
@@ -178,17 +196,37 @@ impl FrameBuf {
             _ => unreachable!("the script checks both ends use one IP version"),
         }
         head[at..at + tcp_len].copy_from_slice(&t.to_bytes());
-        &self.buf
+        &self.buf[self.frame_start..]
     }
 
     /// The frame as last finished.
     pub fn frame(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.frame_start..]
     }
 
-    /// The frame, writable (for faults applied after the checksums, e.g. snaplen).
-    pub fn frame_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
+    /// The room for the finished frame's record header, and its first `cap` octets (what the
+    /// record will keep).
+    pub fn record_parts(&mut self, cap: usize) -> (&mut [u8], &[u8]) {
+        let end = (self.frame_start + cap).min(self.buf.len());
+        let (header, frame) = self.buf[self.records..end].split_at_mut(self.gap);
+        (header, frame)
+    }
+
+    /// Keeps the finished frame, cut to `cap` octets, as a record behind the others.
+    pub fn commit(&mut self, cap: usize) {
+        self.buf.truncate(self.frame_start + cap);
+        self.records = self.buf.len();
+    }
+
+    /// The complete records kept so far.
+    pub fn records(&self) -> &[u8] {
+        &self.buf[..self.records]
+    }
+
+    /// Forgets the records (once written) and any frame being built.
+    pub fn clear_records(&mut self) {
+        self.buf.clear();
+        self.records = 0;
     }
 }
 

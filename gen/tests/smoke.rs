@@ -2,7 +2,7 @@
 
 use oneshot_codec::{Frame, Settings};
 use oneshot_gen::engine::{self, RunOptions};
-use oneshot_gen::sink::{CaptureWriter, Format};
+use oneshot_gen::sink::{CaptureWriter, Captured, Format, Sink};
 use pcap_file::pcap::PcapReader;
 
 fn generate(script: &str) -> Vec<u8> {
@@ -91,4 +91,53 @@ fn capture_from_starts_the_capture_mid_connection() {
     assert!(!first.tcp().unwrap().syn());
     let cut = frames(generate(&format!("capture from 1000\n{script}")));
     assert!(cut.is_empty());
+}
+
+/// A sink that takes frames one by one only (no records in place), around a pcap writer.
+struct ByFrame(CaptureWriter<Vec<u8>>);
+
+impl Sink for ByFrame {
+    fn frame(
+        &mut self,
+        frame: &Captured<'_>,
+        comment: &dyn Fn() -> String,
+    ) -> Result<(), oneshot_gen::GenError> {
+        self.0.frame(frame, comment)
+    }
+    fn wants_comments(&self) -> bool {
+        self.0.wants_comments()
+    }
+    fn finish(&mut self) -> Result<(), oneshot_gen::GenError> {
+        self.0.finish()
+    }
+}
+
+/// The pcap writer takes frames built in place in its buffer of records (written out every
+/// MiB or so); handed over one by one instead, the same run gives the same file, across
+/// several buffers, with duplicated, reordered, lost, cut and uncaptured frames.
+#[test]
+fn frames_built_in_place_make_the_same_capture_as_frames_handed_over() {
+    let script = "seed 3\n\
+                  capture from 7\n\
+                  host h1 mac 02:00:00:00:00:01 ip 10.0.0.1\n\
+                  host h2 mac 02:00:00:00:00:02 ip 10.0.0.2\n\
+                  conn c1 h1:49152 -> h2:3260 iwarp\n\
+                  repeat 40 {\n write 64K\n read 20000\n}\n\
+                  write 8K fault duplicate\n\
+                  write 8K fault snaplen 100\n\
+                  fault loss rate 0.01\n\
+                  fault reorder rate 0.01\n\
+                  fault duplicate rate 0.01\n";
+    let sc = oneshot_gen::script::parse(script).unwrap_or_else(|e| panic!("{e}"));
+    for format in [Format::Pcap, Format::PcapNs] {
+        let mut in_place = CaptureWriter::new(Vec::new(), format, &[]).unwrap();
+        assert!(in_place.records().is_some());
+        let a = engine::run(&sc, &mut in_place, RunOptions::default()).unwrap();
+        let mut by_frame = ByFrame(CaptureWriter::new(Vec::new(), format, &[]).unwrap());
+        let b = engine::run(&sc, &mut by_frame, RunOptions::default()).unwrap();
+        let (in_place, by_frame) = (in_place.into_inner(), by_frame.0.into_inner());
+        assert!(in_place.len() > 3 << 20, "{} octets", in_place.len());
+        assert_eq!(a, b);
+        assert!(in_place == by_frame, "{format:?}: the captures differ");
+    }
 }

@@ -124,6 +124,11 @@ pub struct RunOptions<'a> {
 const DATA_BLOCK: usize = 1 << 20;
 /// Largest single slice taken from it.
 const MAX_SLICE: usize = 1 << 16;
+/// Records kept before they are written out, when the sink takes records (a little over it:
+/// the records are written once a frame takes them past it).
+const RECORDS_BUFFER: usize = 1 << 20;
+/// Room for the largest frame (9000-octet MSS, headers, markers) above [`RECORDS_BUFFER`].
+const RECORDS_SLACK: usize = 16 << 10;
 
 /// Runs `scenario`, writing frames to `sink`.
 pub fn run<'o>(
@@ -372,6 +377,10 @@ impl<'s, 'o> Engine<'s, 'o> {
             })
             .collect();
         let comments = sink.wants_comments();
+        let frame = match sink.records() {
+            Some(r) => FrameBuf::with_records(r.header_len(), RECORDS_BUFFER + RECORDS_SLACK),
+            None => FrameBuf::default(),
+        };
         Engine {
             sc,
             sink,
@@ -384,7 +393,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
             block,
-            frame: FrameBuf::default(),
+            frame,
             scratch: Vec::new(),
             comments,
             rng_faults: Rng::new(sc.seed, 3),
@@ -406,6 +415,28 @@ impl<'s, 'o> Engine<'s, 'o> {
     }
 
     fn run(&mut self) -> Result<(), GenError> {
+        let ran = self.run_events();
+        // Frames made before an error are written all the same, as an unbuffered sink would
+        // have them.
+        let flushed = self.write_records();
+        ran?;
+        flushed?;
+        self.summary.duration_ns = self.now - EPOCH_NS;
+        self.sink.finish()
+    }
+
+    /// Writes the records kept in the frame buffer, if any.
+    fn write_records(&mut self) -> Result<(), GenError> {
+        if let Some(r) = self.sink.records() {
+            if !self.frame.records().is_empty() {
+                r.write_records(self.frame.records())?;
+            }
+        }
+        self.frame.clear_records();
+        Ok(())
+    }
+
+    fn run_events(&mut self) -> Result<(), GenError> {
         self.timing = self.opts.timing;
         self.schedule(self.now, Ev::Issue);
         while let Some(Reverse((t, _, slot))) = self.events.pop() {
@@ -442,8 +473,7 @@ impl<'s, 'o> Engine<'s, 'o> {
                 }
             }
         }
-        self.summary.duration_ns = self.now - EPOCH_NS;
-        self.sink.finish()
+        Ok(())
     }
 
     fn schedule(&mut self, at: Time, ev: Ev) {
@@ -1188,9 +1218,16 @@ impl<'s, 'o> Engine<'s, 'o> {
                 return self.send_frame(conn, end, fields, seg, held_label, snaplen, true);
             }
         }
+        // Sending may turn the frame into a capture record where it lies: keep the payload to
+        // send again.
+        let again = first_faults
+            .duplicate
+            .then(|| self.frame.payload_bytes().to_vec());
         self.send_frame(conn, end, fields, seg, label.clone(), snaplen, true)?;
-        if first_faults.duplicate {
+        if let Some(payload) = again {
             self.now = self.now.max(self.link_free[host]);
+            self.frame.start(&self.conns[conn].ep[end], false);
+            self.frame.payload().extend_from_slice(&payload);
             let label = label.map(|l| Rc::from(format!("{l} [duplicate]").as_str()));
             self.send_frame(conn, end, fields, seg, label, snaplen, true)?;
         }
@@ -1256,24 +1293,40 @@ impl<'s, 'o> Engine<'s, 'o> {
             self.frame.start(&c.ep[end], fields.mss.is_some());
         }
         let (src, dst) = (c.ep[end], c.ep[1 - end]);
-        let frame = self.frame.finish(&src, &dst, &fields);
-        let orig_len = frame.len();
+        let orig_len = self.frame.finish(&src, &dst, &fields).len();
         let cap = snaplen
             .or(self.sc.snaplen)
             .map_or(orig_len, |s| (s as usize).min(orig_len));
-        let captured = Captured {
-            time_ns: self.now,
-            interface: host as u32,
-            data: &frame[..cap],
-            orig_len: orig_len as u32,
-        };
-        let comment = || match &label {
-            Some(l) => l.to_string(),
-            None => format!("line {}: TCP", self.conns[conn].conn.line),
-        };
         self.sent += 1;
         if self.sc.capture_from.is_none_or(|first| self.sent >= first) {
-            self.sink.frame(&captured, &comment)?;
+            let (time_ns, interface) = (self.now, host as u32);
+            if let Some(records) = self.sink.records() {
+                let (header, data) = self.frame.record_parts(cap);
+                let captured = Captured {
+                    time_ns,
+                    interface,
+                    data,
+                    orig_len: orig_len as u32,
+                };
+                records.fill_header(&captured, header)?;
+                self.frame.commit(cap);
+                if self.frame.records().len() >= RECORDS_BUFFER {
+                    records.write_records(self.frame.records())?;
+                    self.frame.clear_records();
+                }
+            } else {
+                let captured = Captured {
+                    time_ns,
+                    interface,
+                    data: &self.frame.frame()[..cap],
+                    orig_len: orig_len as u32,
+                };
+                let comment = || match &label {
+                    Some(l) => l.to_string(),
+                    None => format!("line {}: TCP", self.conns[conn].conn.line),
+                };
+                self.sink.frame(&captured, &comment)?;
+            }
             self.progress.frames += 1;
             self.progress.bytes += cap as u64;
             self.summary.frames += 1;
