@@ -1112,10 +1112,8 @@ impl<'s, 'o> Engine<'s, 'o> {
         let mut snaplen: Option<u32> = None;
         {
             let e = &mut self.conns[conn].ends[end];
-            for ch in e.queue.iter_mut() {
-                if seq_le(ch.end(), seq) {
-                    continue;
-                }
+            let first = e.chunk_index(seq);
+            for ch in e.queue.range_mut(first..) {
                 if seq_le(to, ch.seq) {
                     break;
                 }
@@ -1248,10 +1246,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         }
         // Resend what the chunk at `seq` and its companions occupied, up to the MSS.
         let mut to = seq;
-        for ch in &e.queue {
-            if seq_le(ch.end(), seq) {
-                continue;
-            }
+        for ch in e.queue.range(e.chunk_index(seq)..) {
             let add = ch.end().wrapping_sub(to.max_with(ch.seq));
             if to.wrapping_sub(seq) + add > e.mss && to != seq {
                 break;

@@ -108,6 +108,12 @@ impl End {
         seq_lt(self.snd_nxt, self.enq_seq)
     }
 
+    /// Index in the queue of the first chunk that ends after `seq` (the queue's length when
+    /// none does): chunks lie in sequence order, back to back.
+    pub fn chunk_index(&self, seq: u32) -> usize {
+        self.queue.partition_point(|c| seq_le(c.end(), seq))
+    }
+
     /// Stream position of the next octet to lay out, for markers.
     pub fn marker_position(&self) -> Option<u32> {
         self.marker_origin.map(|o| self.enq_seq.wrapping_sub(o))
@@ -127,10 +133,7 @@ impl End {
         }
         let start = self.snd_nxt;
         let mut end = start;
-        for c in &self.queue {
-            if seq_le(c.end(), end) {
-                continue; // wholly before the segment
-            }
+        for c in self.queue.range(self.chunk_index(start)..) {
             let room = limit - end.wrapping_sub(start);
             if room == 0 {
                 break;
@@ -274,6 +277,33 @@ mod tests {
         assert!(e.next_segment().is_none());
         e.acked(t);
         assert!(e.queue.is_empty());
+    }
+
+    #[test]
+    fn chunk_index_finds_the_chunk_holding_a_sequence_number_across_the_wrap() {
+        let mut e = End::new(u32::MAX - 150, 1000, 65535);
+        for len in [100, 100, 100] {
+            e.push(fpdu(len));
+        }
+        let first = e.queue[0].seq;
+        assert_eq!(first, u32::MAX - 149);
+        for (seq, want) in [
+            (first.wrapping_sub(1), 0),
+            (first, 0),
+            (first.wrapping_add(99), 0),
+            (first.wrapping_add(100), 1),
+            (first.wrapping_add(199), 1),
+            (first.wrapping_add(250), 2),
+            (first.wrapping_add(300), 3),
+        ] {
+            assert_eq!(e.chunk_index(seq), want, "seq {seq}");
+        }
+        e.snd_nxt = first.wrapping_add(100);
+        e.snd_una = first;
+        assert_eq!(
+            e.next_segment(),
+            Some((first.wrapping_add(100), first.wrapping_add(300)))
+        );
     }
 
     #[test]
