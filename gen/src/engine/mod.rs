@@ -256,6 +256,9 @@ pub(crate) struct Engine<'s, 'o> {
     reactions: HashMap<u64, Reaction>,
     next_reaction: u64,
     summary: Summary,
+    /// Frames per kind of command (the kinds seen so far, few), added to `summary.flows` at
+    /// the end: a look-up in the map by name for every frame cost more than its headers.
+    flow_frames: Vec<(FlowKind, u64)>,
     progress: Progress,
     /// Frames sent so far, captured or not (`capture from`).
     sent: u64,
@@ -404,6 +407,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             reactions: HashMap::new(),
             next_reaction: 1,
             summary: Summary::default(),
+            flow_frames: Vec::new(),
             progress: Progress::default(),
             sent: 0,
             issue_blocked_until: EPOCH_NS,
@@ -416,6 +420,9 @@ impl<'s, 'o> Engine<'s, 'o> {
 
     fn run(&mut self) -> Result<(), GenError> {
         let ran = self.run_events();
+        for (k, n) in std::mem::take(&mut self.flow_frames) {
+            self.summary.flows.entry(k.name()).or_default().frames += n;
+        }
         // Frames made before an error are written all the same, as an unbuffered sink would
         // have them.
         let flushed = self.write_records();
@@ -1180,8 +1187,11 @@ impl<'s, 'o> Engine<'s, 'o> {
             e.ack_timer_armed = false;
         }
         if let Some(k) = owner {
-            self.summary.flows.entry(k.name()).or_default().frames +=
-                if first_faults.duplicate { 2 } else { 1 };
+            let n = if first_faults.duplicate { 2 } else { 1 };
+            match self.flow_frames.iter_mut().find(|(kind, _)| *kind == k) {
+                Some((_, frames)) => *frames += n,
+                None => self.flow_frames.push((k, n)),
+            }
         }
         if first_faults.lose {
             // Dropped before the capture point: nothing captured, nothing delivered; the
