@@ -20,7 +20,7 @@ use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
 
 use crate::error::GenError;
 use crate::model::{Conn, ConnKind, Fault, Markers, RateFault, Scenario, Step};
-use crate::net::{Endpoint, FrameBuf, TcpFields};
+use crate::net::{BlockSums, Endpoint, FrameBuf, PayloadSum, TcpFields};
 use crate::rng::Rng;
 use crate::sink::{Captured, Sink};
 
@@ -245,6 +245,8 @@ pub(crate) struct Engine<'s, 'o> {
     conns: Vec<ConnState<'s>>,
     link_free: Vec<Time>,
     block: Vec<u8>,
+    /// Running checksum sums of `block`.
+    block_sums: BlockSums,
     frame: FrameBuf,
     scratch: Vec<u8>,
     comments: bool,
@@ -395,6 +397,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             order: 0,
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
+            block_sums: BlockSums::new(&block),
             block,
             frame,
             scratch: Vec::new(),
@@ -1117,6 +1120,8 @@ impl<'s, 'o> Engine<'s, 'o> {
         let mut owner: Option<FlowKind> = None;
         let mut first_faults = ChunkFaults::default();
         let mut snaplen: Option<u32> = None;
+        // The payload's checksum sum, piece by piece: bulk data from the block's running sums.
+        let mut sum = PayloadSum::default();
         {
             let e = &mut self.conns[conn].ends[end];
             let first = e.chunk_index(seq);
@@ -1127,13 +1132,26 @@ impl<'s, 'o> Engine<'s, 'o> {
                 let from = seq.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
                 let from = if seq_lt(seq, ch.seq) { 0 } else { from };
                 let upto = to.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
+                let at = self.frame.payload_len();
                 if from == 0 && upto == ch.wire_len as usize {
                     ch.materialize(&self.block, self.frame.payload(), &mut self.scratch);
+                    let bytes = &self.frame.payload_bytes()[at..];
+                    match ch.data_span() {
+                        Some((off, d)) => {
+                            let data = d.offset..d.offset + d.len;
+                            debug_assert_eq!(&bytes[off..off + d.len], &self.block[data.clone()]);
+                            sum.add(&bytes[..off], at);
+                            sum.add_block(&self.block, &self.block_sums, data, at + off);
+                            sum.add(&bytes[off + d.len..], at + off + d.len);
+                        }
+                        None => sum.add(bytes, at),
+                    }
                 } else {
                     let mut whole = Vec::with_capacity(ch.wire_len as usize);
                     let mut s2 = Vec::new();
                     ch.materialize(&self.block, &mut whole, &mut s2);
                     self.frame.payload().extend_from_slice(&whole[from..upto]);
+                    sum.add(&whole[from..upto], at);
                 }
                 // Name every message the segment carries (once each).
                 label = match (label.take(), &ch.label) {
@@ -1156,6 +1174,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             }
         }
         debug_assert_eq!(self.frame.payload_len() as u32, to.wrapping_sub(seq));
+        self.frame.set_payload_sum(sum);
         let e = &self.conns[conn].ends[end];
         let ack = e.synced.then_some(e.rcv_nxt);
         let fields = TcpFields {
