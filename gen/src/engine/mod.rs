@@ -10,10 +10,10 @@ mod chunk;
 pub mod faults;
 mod flows;
 pub mod hostmodel;
+mod queue;
 mod tcp;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
@@ -238,10 +238,7 @@ pub(crate) struct Engine<'s, 'o> {
     sink: &'o mut dyn Sink,
     opts: RunOptions<'o>,
     now: Time,
-    events: BinaryHeap<Reverse<(Time, u64, usize)>>,
-    slots: Vec<Option<Ev>>,
-    free_slots: Vec<usize>,
-    order: u64,
+    events: queue::EventQueue<Ev>,
     conns: Vec<ConnState<'s>>,
     link_free: Vec<Time>,
     block: Vec<u8>,
@@ -391,10 +388,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             sink,
             opts,
             now: EPOCH_NS,
-            events: BinaryHeap::new(),
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            order: 0,
+            events: queue::EventQueue::default(),
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
             block_sums: BlockSums::new(&block),
@@ -449,9 +443,7 @@ impl<'s, 'o> Engine<'s, 'o> {
     fn run_events(&mut self) -> Result<(), GenError> {
         self.timing = self.opts.timing;
         self.schedule(self.now, Ev::Issue);
-        while let Some(Reverse((t, _, slot))) = self.events.pop() {
-            let ev = self.slots[slot].take().expect("scheduled event");
-            self.free_slots.push(slot);
+        while let Some((t, ev)) = self.events.pop() {
             self.now = t;
             match ev {
                 Ev::Tx { conn, end } => {
@@ -487,18 +479,7 @@ impl<'s, 'o> Engine<'s, 'o> {
     }
 
     fn schedule(&mut self, at: Time, ev: Ev) {
-        let slot = match self.free_slots.pop() {
-            Some(s) => {
-                self.slots[s] = Some(ev);
-                s
-            }
-            None => {
-                self.slots.push(Some(ev));
-                self.slots.len() - 1
-            }
-        };
-        self.order += 1;
-        self.events.push(Reverse((at, self.order, slot)));
+        self.events.push(at, ev);
     }
 
     /// Makes sure the end gets a transmit opportunity.
