@@ -239,6 +239,9 @@ pub(crate) struct Engine<'s, 'o> {
     opts: RunOptions<'o>,
     now: Time,
     events: queue::EventQueue<Ev>,
+    /// The latest delayed-ACK expiry armed: a stopped timer's event is not always queued, but
+    /// the simulated run lasts until it would have come.
+    last_timer: Time,
     conns: Vec<ConnState<'s>>,
     link_free: Vec<Time>,
     block: Vec<u8>,
@@ -389,6 +392,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             opts,
             now: EPOCH_NS,
             events: queue::EventQueue::default(),
+            last_timer: EPOCH_NS,
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
             block_sums: BlockSums::new(&block),
@@ -425,7 +429,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         let flushed = self.write_records();
         ran?;
         flushed?;
-        self.summary.duration_ns = self.now - EPOCH_NS;
+        self.summary.duration_ns = self.now.max(self.last_timer) - EPOCH_NS;
         self.sink.finish()
     }
 
@@ -457,10 +461,21 @@ impl<'s, 'o> Engine<'s, 'o> {
                     generation,
                 } => {
                     let e = &mut self.conns[conn].ends[end];
+                    e.ack_timer_queued = false;
                     if e.ack_timer_armed && e.ack_timer_gen == generation {
                         e.ack_timer_armed = false;
                         e.ack_now = true;
                         self.kick(conn, end);
+                    } else if e.ack_timer_armed {
+                        // Armed again since: that timer's event, in its place.
+                        e.ack_timer_queued = true;
+                        let ev = Ev::AckTimer {
+                            conn,
+                            end,
+                            generation: e.ack_timer_gen,
+                        };
+                        let (at, order) = e.ack_timer_key;
+                        self.events.push_reserved(at, order, ev);
                     }
                 }
                 Ev::Rto { conn, end, seq } => self.retransmit(conn, end, seq)?,
@@ -1446,18 +1461,24 @@ impl<'s, 'o> Engine<'s, 'o> {
                 e.ack_now = true;
                 self.kick(conn, to);
             } else if !e.ack_timer_armed {
+                // Most timers are stopped by the ACK of the next segment: an end keeps one
+                // timer event queued at a time, and that one, when it comes due, queues the
+                // last armed timer's event in the place it would have had.
                 e.ack_timer_armed = true;
                 e.ack_timer_gen += 1;
-                let generation = e.ack_timer_gen;
                 let at = self.now + self.timing.delayed_ack_ns;
-                self.schedule(
-                    at,
-                    Ev::AckTimer {
+                e.ack_timer_key = (at, self.events.reserve());
+                self.last_timer = self.last_timer.max(at);
+                if !e.ack_timer_queued {
+                    e.ack_timer_queued = true;
+                    let ev = Ev::AckTimer {
                         conn,
                         end: to,
-                        generation,
-                    },
-                );
+                        generation: e.ack_timer_gen,
+                    };
+                    let (at, order) = e.ack_timer_key;
+                    self.events.push_reserved(at, order, ev);
+                }
             }
         }
         Ok(())

@@ -39,19 +39,31 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// Schedules `ev` at `at`, after every event already scheduled at the same time.
     pub fn push(&mut self, at: Time, ev: E) {
+        let order = self.reserve();
+        self.push_reserved(at, order, ev);
+    }
+
+    /// A place in the scheduling order, for an event that may be pushed later
+    /// ([`EventQueue::push_reserved`]) as if it had been pushed now.
+    pub fn reserve(&mut self) -> u64 {
         self.order += 1;
-        let key = (at, self.order);
+        self.order
+    }
+
+    /// Schedules `ev` at `at` in the place `order` got from [`EventQueue::reserve`].
+    pub fn push_reserved(&mut self, at: Time, order: u64, ev: E) {
+        let key = (at, order);
         match &self.first {
             Some((t, o, _)) if key < (*t, *o) => {
                 if let Some((t, o, e)) = self.first.take() {
                     self.push_heap(t, o, e);
                 }
-                self.first = Some((at, self.order, ev));
+                self.first = Some((at, order, ev));
             }
-            Some(_) => self.push_heap(at, self.order, ev),
+            Some(_) => self.push_heap(at, order, ev),
             None => match self.heap.peek() {
-                Some(Reverse((t, o, _))) if (*t, *o) < key => self.push_heap(at, self.order, ev),
-                _ => self.first = Some((at, self.order, ev)),
+                Some(Reverse((t, o, _))) if (*t, *o) < key => self.push_heap(at, order, ev),
+                _ => self.first = Some((at, order, ev)),
             },
         }
     }
@@ -87,14 +99,17 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    /// Random pushes and pops come out as from a plain sort by (time, scheduling order).
+    /// Random pushes and pops come out as from a plain sort by (time, scheduling order),
+    /// events pushed in a place reserved earlier included.
     #[test]
     fn events_come_out_by_time_then_scheduling_order() {
         let mut rng = Rng::new(3, 0);
         let mut q = EventQueue::default();
-        let mut pending: Vec<(Time, u32)> = Vec::new();
+        // (time, place in the scheduling order)
+        let mut pending: Vec<(Time, u64)> = Vec::new();
+        let mut reserved: Vec<(Time, u64)> = Vec::new();
         let mut now = 0;
-        for id in 0..20_000u32 {
+        for _ in 0..20_000 {
             // Mostly soon after the last popped time, sometimes at the same time or far off.
             let at = now
                 + match rng.below(4) {
@@ -103,13 +118,26 @@ mod tests {
                     2 => rng.below(100),
                     _ => rng.below(10_000),
                 };
-            q.push(at, id);
-            pending.push((at, id));
+            match rng.below(8) {
+                0 => reserved.push((at, q.reserve())),
+                1 if !reserved.is_empty() => {
+                    // Pushed late, but not before what has already been popped.
+                    let (at, order) = reserved.swap_remove(0);
+                    let at = at.max(now);
+                    q.push_reserved(at, order, order);
+                    pending.push((at, order));
+                }
+                _ => {
+                    let order = q.reserve();
+                    q.push_reserved(at, order, order);
+                    pending.push((at, order));
+                }
+            }
             while rng.below(3) == 0 {
                 let want = pending
                     .iter()
                     .enumerate()
-                    .min_by_key(|(_, (t, id))| (*t, *id))
+                    .min_by_key(|(_, key)| **key)
                     .map(|(i, _)| i);
                 let got = q.pop();
                 assert_eq!(got, want.map(|i| pending.remove(i)));

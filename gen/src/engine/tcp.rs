@@ -58,6 +58,10 @@ pub struct End {
     pub ack_timer_gen: u64,
     /// A delayed-ACK timer is armed.
     pub ack_timer_armed: bool,
+    /// When the last armed timer expires, and its place in the event order.
+    pub ack_timer_key: (u64, u64),
+    /// A timer event of this end is in the event queue (at most one is).
+    pub ack_timer_queued: bool,
     /// Reactions to fire when `rcv_nxt` reaches a sequence number (data from the peer).
     pub deliveries: VecDeque<(u32, ReactionId)>,
     /// Peer's FIN received.
