@@ -41,8 +41,12 @@ pub enum GenError {
 }
 
 impl GenError {
-    /// Wraps a pcap-file error.
+    /// Wraps a pcap-file error (an I/O error by the system's reason: pcap-file's own text for
+    /// it is "Error reading bytes", even when writing).
     pub fn capture(e: pcap_file::PcapError) -> Self {
-        GenError::Capture(e.to_string())
+        match e {
+            pcap_file::PcapError::IoError(io) => GenError::Capture(io.to_string()),
+            other => GenError::Capture(other.to_string()),
+        }
     }
 }

@@ -9,13 +9,13 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::time::Duration;
 
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcap::PcapHeader;
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
-use pcap_file::{DataLink, TsResolution};
+use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
 
 use crate::error::GenError;
 
@@ -82,12 +82,87 @@ pub trait Sink {
     -> Result<(), GenError>;
     /// True when the sink keeps comments (the engine skips formatting them otherwise).
     fn wants_comments(&self) -> bool;
+    /// The sink as a writer of [`Records`], when its format is one (pcap): the engine then
+    /// builds each frame straight behind its record header in a buffer of records, instead of
+    /// building it apart and handing it to [`Sink::frame`] to copy.
+    fn records(&mut self) -> Option<&mut dyn Records> {
+        None
+    }
     /// Flushes everything.
     fn finish(&mut self) -> Result<(), GenError>;
 }
 
+/// A capture format made of records that are a fixed-size header followed by the captured
+/// octets and nothing else (pcap). Who writes such records may lay out many of them in one
+/// buffer, frames in place, and write the buffer at once.
+pub trait Records {
+    /// Octets of a record header.
+    fn header_len(&self) -> usize;
+    /// Writes the record header of `frame` into `header` (`header_len()` octets); `frame.data`
+    /// is what follows it in the record.
+    fn fill_header(&self, frame: &Captured<'_>, header: &mut [u8]) -> Result<(), GenError>;
+    /// Writes complete records (headers filled) to the output.
+    fn write_records(&mut self, records: &[u8]) -> Result<(), GenError>;
+}
+
+/// A pcap file being written: pcap-file writes its header, [`Records`] the packet records.
+struct PcapOut<W: Write> {
+    out: W,
+    endianness: Endianness,
+    ts_resolution: TsResolution,
+    snaplen: u32,
+}
+
+/// Octets of a pcap packet record header: ts_sec, ts_usec (or ts_nsec), incl_len, orig_len.
+const PCAP_RECORD_HEADER: usize = 16;
+
+impl<W: Write> Records for PcapOut<W> {
+    fn header_len(&self) -> usize {
+        PCAP_RECORD_HEADER
+    }
+
+    /// The same fields and checks as pcap-file's `PcapPacket::write_to` (which can only write a
+    /// header together with a copy of the data).
+    fn fill_header(&self, f: &Captured<'_>, header: &mut [u8]) -> Result<(), GenError> {
+        let invalid = |what| GenError::capture(PcapError::InvalidField(what));
+        let secs = f.time_ns / 1_000_000_000;
+        let ts_sec =
+            u32::try_from(secs).map_err(|_| invalid("PcapPacket: timestamp_secs > u32::MAX"))?;
+        let nanos = (f.time_ns % 1_000_000_000) as u32;
+        let ts_frac = match self.ts_resolution {
+            TsResolution::MicroSecond => nanos / 1000,
+            TsResolution::NanoSecond => nanos,
+        };
+        let incl_len =
+            u32::try_from(f.data.len()).map_err(|_| invalid("PcapPacket: incl_len > u32::MAX"))?;
+        if incl_len > self.snaplen {
+            return Err(invalid("PcapPacket: incl_len > snap_len"));
+        }
+        if incl_len > f.orig_len {
+            return Err(invalid("PcapPacket: incl_len > orig_len"));
+        }
+        let fields = [ts_sec, ts_frac, incl_len, f.orig_len];
+        for (slot, v) in header.chunks_exact_mut(4).zip(fields) {
+            slot.copy_from_slice(&match self.endianness {
+                Endianness::Big => v.to_be_bytes(),
+                Endianness::Little => v.to_le_bytes(),
+            });
+        }
+        Ok(())
+    }
+
+    fn write_records(&mut self, records: &[u8]) -> Result<(), GenError> {
+        self.out.write_all(records).map_err(write_error)
+    }
+}
+
+/// A failed write of the capture, with the system's reason.
+fn write_error(e: std::io::Error) -> GenError {
+    GenError::Capture(e.to_string())
+}
+
 enum Inner<W: Write> {
-    Pcap(PcapWriter<W>),
+    Pcap(PcapOut<W>),
     PcapNg(PcapNgWriter<W>),
 }
 
@@ -99,7 +174,7 @@ pub struct CaptureWriter<W: Write> {
 impl<W: Write> CaptureWriter<W> {
     /// Starts a capture in `format`, with one pcapng interface per entry of `interfaces` (pcap
     /// has a single link type and keeps none of them).
-    pub fn new(out: W, format: Format, interfaces: &[Interface]) -> Result<Self, GenError> {
+    pub fn new(mut out: W, format: Format, interfaces: &[Interface]) -> Result<Self, GenError> {
         let inner = match format {
             Format::Pcap | Format::PcapNs => {
                 let header = PcapHeader {
@@ -112,7 +187,13 @@ impl<W: Write> CaptureWriter<W> {
                     snaplen: 65535,
                     ..PcapHeader::default()
                 };
-                Inner::Pcap(PcapWriter::with_header(out, header).map_err(GenError::capture)?)
+                header.write_to(&mut out).map_err(GenError::capture)?;
+                Inner::Pcap(PcapOut {
+                    out,
+                    endianness: header.endianness,
+                    ts_resolution: header.ts_resolution,
+                    snaplen: header.snaplen,
+                })
             }
             Format::Pcapng => {
                 let mut w = PcapNgWriter::new(out).map_err(GenError::capture)?;
@@ -140,7 +221,7 @@ impl<W: Write> CaptureWriter<W> {
     /// The underlying writer.
     pub fn into_inner(self) -> W {
         match self.inner {
-            Inner::Pcap(w) => w.into_writer(),
+            Inner::Pcap(p) => p.out,
             Inner::PcapNg(w) => w.into_inner(),
         }
     }
@@ -148,16 +229,17 @@ impl<W: Write> CaptureWriter<W> {
 
 impl<W: Write> Sink for CaptureWriter<W> {
     fn frame(&mut self, f: &Captured<'_>, comment: &dyn Fn() -> String) -> Result<(), GenError> {
-        let ts = Duration::from_nanos(f.time_ns);
         match &mut self.inner {
-            Inner::Pcap(w) => {
-                w.write_packet(&PcapPacket::new(ts, f.orig_len, f.data))
-                    .map_err(GenError::capture)?;
+            Inner::Pcap(p) => {
+                let mut header = [0u8; PCAP_RECORD_HEADER];
+                p.fill_header(f, &mut header)?;
+                p.out.write_all(&header).map_err(write_error)?;
+                p.out.write_all(f.data).map_err(write_error)?;
             }
             Inner::PcapNg(w) => {
                 let epb = EnhancedPacketBlock {
                     interface_id: f.interface,
-                    timestamp: ts,
+                    timestamp: Duration::from_nanos(f.time_ns),
                     original_len: f.orig_len,
                     data: Cow::Borrowed(f.data),
                     options: vec![EnhancedPacketOption::Comment(Cow::Owned(comment()))],
@@ -172,8 +254,15 @@ impl<W: Write> Sink for CaptureWriter<W> {
         matches!(self.inner, Inner::PcapNg(_))
     }
 
+    fn records(&mut self) -> Option<&mut dyn Records> {
+        match &mut self.inner {
+            Inner::Pcap(p) => Some(p),
+            Inner::PcapNg(_) => None,
+        }
+    }
+
     /// Flushes a pcapng writer; a pcap writer is flushed by whoever takes the output back with
-    /// [`CaptureWriter::into_inner`] (pcap-file gives no access to it before).
+    /// [`CaptureWriter::into_inner`].
     fn finish(&mut self) -> Result<(), GenError> {
         match &mut self.inner {
             Inner::Pcap(_) => Ok(()),
@@ -273,5 +362,137 @@ mod tests {
         assert_eq!(Format::from_path("x.pcapng"), Format::Pcapng);
         assert_eq!(Format::from_path("x.pcap"), Format::Pcap);
         assert_eq!(Format::from_name("pcap-ns"), Some(Format::PcapNs));
+    }
+}
+
+#[cfg(test)]
+mod records_tests {
+    use super::*;
+    use pcap_file::pcap::{PcapPacket, PcapWriter};
+
+    /// (time, captured octets, original length) of a few frames: µs and ns parts, a cut frame,
+    /// an empty one.
+    fn frames() -> Vec<(u64, Vec<u8>, u32)> {
+        vec![
+            (1_767_225_600_000_000_000, (0..60).collect(), 60),
+            (1_767_225_600_123_456_789, vec![0xAB; 1514], 1514),
+            (1_767_225_601_999_999_999, vec![7; 80], 1514),
+            (4_000_000_000, Vec::new(), 54),
+        ]
+    }
+
+    /// What pcap-file's own writer makes of `frames()` in `format`.
+    fn by_pcap_file(format: Format) -> Vec<u8> {
+        let header = PcapHeader {
+            ts_resolution: if format == Format::PcapNs {
+                TsResolution::NanoSecond
+            } else {
+                TsResolution::MicroSecond
+            },
+            datalink: DataLink::ETHERNET,
+            snaplen: 65535,
+            ..PcapHeader::default()
+        };
+        let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+        for (t, data, orig) in frames() {
+            w.write_packet(&PcapPacket::new(Duration::from_nanos(t), orig, &data))
+                .unwrap();
+        }
+        w.into_writer()
+    }
+
+    #[test]
+    fn records_and_frames_are_what_pcap_file_writes() {
+        for format in [Format::Pcap, Format::PcapNs] {
+            let want = by_pcap_file(format);
+
+            let mut w = CaptureWriter::new(Vec::new(), format, &[]).unwrap();
+            for (t, data, orig) in frames() {
+                let f = Captured {
+                    time_ns: t,
+                    interface: 0,
+                    data: &data,
+                    orig_len: orig,
+                };
+                w.frame(&f, &|| unreachable!("pcap keeps no comments"))
+                    .unwrap();
+            }
+            assert_eq!(w.into_inner(), want, "{format:?} by frame");
+
+            // The same frames laid out as records in one buffer, written at once.
+            let mut w = CaptureWriter::new(Vec::new(), format, &[]).unwrap();
+            let r = w.records().expect("pcap takes records");
+            let mut buf = Vec::new();
+            for (t, data, orig) in frames() {
+                let at = buf.len();
+                buf.resize(at + r.header_len(), 0);
+                buf.extend_from_slice(&data);
+                let (header, rest) = buf[at..].split_at_mut(r.header_len());
+                let f = Captured {
+                    time_ns: t,
+                    interface: 0,
+                    data: rest,
+                    orig_len: orig,
+                };
+                r.fill_header(&f, header).unwrap();
+            }
+            r.write_records(&buf).unwrap();
+            assert_eq!(w.into_inner(), want, "{format:?} by records");
+        }
+    }
+
+    #[test]
+    fn record_errors_read_like_pcap_file_ones() {
+        let w = CaptureWriter::new(Vec::new(), Format::Pcap, &[]).unwrap();
+        let Inner::Pcap(p) = &w.inner else {
+            panic!("a pcap writer")
+        };
+        let mut header = [0u8; PCAP_RECORD_HEADER];
+        let mut check = |time_ns: u64, data: &[u8], orig_len: u32| {
+            let mine = p
+                .fill_header(
+                    &Captured {
+                        time_ns,
+                        interface: 0,
+                        data,
+                        orig_len,
+                    },
+                    &mut header,
+                )
+                .unwrap_err()
+                .to_string();
+            let mut theirs = PcapWriter::new(Vec::new()).unwrap();
+            let packet = PcapPacket::new(Duration::from_nanos(time_ns), orig_len, data);
+            let theirs = GenError::capture(theirs.write_packet(&packet).unwrap_err()).to_string();
+            assert_eq!(mine, theirs);
+            mine
+        };
+        let late = check(
+            u64::from(u32::MAX) * 1_000_000_000 + 1_000_000_000,
+            &[1; 4],
+            4,
+        );
+        assert!(late.contains("timestamp_secs > u32::MAX"), "{late}");
+        let long = check(0, &[0; 70_000], 70_000);
+        assert!(long.contains("incl_len > snap_len"), "{long}");
+        let cut = check(0, &[0; 10], 5);
+        assert!(cut.contains("incl_len > orig_len"), "{cut}");
+    }
+
+    #[test]
+    fn a_failed_write_says_why() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::from(std::io::ErrorKind::StorageFull))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let e = CaptureWriter::new(Full, Format::Pcap, &[])
+            .err()
+            .expect("the header cannot be written");
+        assert_eq!(e.to_string(), "cannot write the capture: no storage space");
     }
 }

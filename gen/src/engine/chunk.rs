@@ -218,6 +218,24 @@ impl Chunk {
         }
     }
 
+    /// Where the chunk's bulk data lies in its wire octets, copied as it is in the data block:
+    /// its offset there and the slice of the block; `None` when it has no bulk data or when
+    /// markers or a mutation may change or move its octets.
+    pub fn data_span(&self) -> Option<(usize, DataRef)> {
+        match &self.body {
+            Body::Stream(p) => p.data.map(|d| (p.head.len(), d)),
+            Body::Fpdu {
+                ulpdu_head,
+                payload,
+                markers_at: None,
+                ..
+            } if self.faults.mutate.is_none() => payload
+                .data
+                .map(|d| (2 + ulpdu_head.len() + payload.head.len(), d)),
+            Body::Fpdu { .. } => None,
+        }
+    }
+
     /// Appends the chunk's wire octets to `out`. `scratch` is reused for FPDUs with markers.
     pub fn materialize(&self, block: &[u8], out: &mut Vec<u8>, scratch: &mut Vec<u8>) {
         match &self.body {

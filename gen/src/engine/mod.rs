@@ -10,17 +10,17 @@ mod chunk;
 pub mod faults;
 mod flows;
 pub mod hostmodel;
+mod queue;
 mod tcp;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
 
 use crate::error::GenError;
 use crate::model::{Conn, ConnKind, Fault, Markers, RateFault, Scenario, Step};
-use crate::net::{Endpoint, FrameBuf, TcpFields};
+use crate::net::{BlockSums, Endpoint, FrameBuf, PayloadSum, TcpFields};
 use crate::rng::Rng;
 use crate::sink::{Captured, Sink};
 
@@ -124,6 +124,11 @@ pub struct RunOptions<'a> {
 const DATA_BLOCK: usize = 1 << 20;
 /// Largest single slice taken from it.
 const MAX_SLICE: usize = 1 << 16;
+/// Records kept before they are written out, when the sink takes records (a little over it:
+/// the records are written once a frame takes them past it).
+const RECORDS_BUFFER: usize = 1 << 20;
+/// Room for the largest frame (9000-octet MSS, headers, markers) above [`RECORDS_BUFFER`].
+const RECORDS_SLACK: usize = 16 << 10;
 
 /// Runs `scenario`, writing frames to `sink`.
 pub fn run<'o>(
@@ -233,13 +238,15 @@ pub(crate) struct Engine<'s, 'o> {
     sink: &'o mut dyn Sink,
     opts: RunOptions<'o>,
     now: Time,
-    events: BinaryHeap<Reverse<(Time, u64, usize)>>,
-    slots: Vec<Option<Ev>>,
-    free_slots: Vec<usize>,
-    order: u64,
+    events: queue::EventQueue<Ev>,
+    /// The latest delayed-ACK expiry armed: a stopped timer's event is not always queued, but
+    /// the simulated run lasts until it would have come.
+    last_timer: Time,
     conns: Vec<ConnState<'s>>,
     link_free: Vec<Time>,
     block: Vec<u8>,
+    /// Running checksum sums of `block`.
+    block_sums: BlockSums,
     frame: FrameBuf,
     scratch: Vec<u8>,
     comments: bool,
@@ -251,6 +258,9 @@ pub(crate) struct Engine<'s, 'o> {
     reactions: HashMap<u64, Reaction>,
     next_reaction: u64,
     summary: Summary,
+    /// Frames per kind of command (the kinds seen so far, few), added to `summary.flows` at
+    /// the end: a look-up in the map by name for every frame cost more than its headers.
+    flow_frames: Vec<(FlowKind, u64)>,
     progress: Progress,
     /// Frames sent so far, captured or not (`capture from`).
     sent: u64,
@@ -372,19 +382,22 @@ impl<'s, 'o> Engine<'s, 'o> {
             })
             .collect();
         let comments = sink.wants_comments();
+        let frame = match sink.records() {
+            Some(r) => FrameBuf::with_records(r.header_len(), RECORDS_BUFFER + RECORDS_SLACK),
+            None => FrameBuf::default(),
+        };
         Engine {
             sc,
             sink,
             opts,
             now: EPOCH_NS,
-            events: BinaryHeap::new(),
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            order: 0,
+            events: queue::EventQueue::default(),
+            last_timer: EPOCH_NS,
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
+            block_sums: BlockSums::new(&block),
             block,
-            frame: FrameBuf::default(),
+            frame,
             scratch: Vec::new(),
             comments,
             rng_faults: Rng::new(sc.seed, 3),
@@ -395,6 +408,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             reactions: HashMap::new(),
             next_reaction: 1,
             summary: Summary::default(),
+            flow_frames: Vec::new(),
             progress: Progress::default(),
             sent: 0,
             issue_blocked_until: EPOCH_NS,
@@ -406,11 +420,34 @@ impl<'s, 'o> Engine<'s, 'o> {
     }
 
     fn run(&mut self) -> Result<(), GenError> {
+        let ran = self.run_events();
+        for (k, n) in std::mem::take(&mut self.flow_frames) {
+            self.summary.flows.entry(k.name()).or_default().frames += n;
+        }
+        // Frames made before an error are written all the same, as an unbuffered sink would
+        // have them.
+        let flushed = self.write_records();
+        ran?;
+        flushed?;
+        self.summary.duration_ns = self.now.max(self.last_timer) - EPOCH_NS;
+        self.sink.finish()
+    }
+
+    /// Writes the records kept in the frame buffer, if any.
+    fn write_records(&mut self) -> Result<(), GenError> {
+        if let Some(r) = self.sink.records() {
+            if !self.frame.records().is_empty() {
+                r.write_records(self.frame.records())?;
+            }
+        }
+        self.frame.clear_records();
+        Ok(())
+    }
+
+    fn run_events(&mut self) -> Result<(), GenError> {
         self.timing = self.opts.timing;
         self.schedule(self.now, Ev::Issue);
-        while let Some(Reverse((t, _, slot))) = self.events.pop() {
-            let ev = self.slots[slot].take().expect("scheduled event");
-            self.free_slots.push(slot);
+        while let Some((t, ev)) = self.events.pop() {
             self.now = t;
             match ev {
                 Ev::Tx { conn, end } => {
@@ -424,10 +461,21 @@ impl<'s, 'o> Engine<'s, 'o> {
                     generation,
                 } => {
                     let e = &mut self.conns[conn].ends[end];
+                    e.ack_timer_queued = false;
                     if e.ack_timer_armed && e.ack_timer_gen == generation {
                         e.ack_timer_armed = false;
                         e.ack_now = true;
                         self.kick(conn, end);
+                    } else if e.ack_timer_armed {
+                        // Armed again since: that timer's event, in its place.
+                        e.ack_timer_queued = true;
+                        let ev = Ev::AckTimer {
+                            conn,
+                            end,
+                            generation: e.ack_timer_gen,
+                        };
+                        let (at, order) = e.ack_timer_key;
+                        self.events.push_reserved(at, order, ev);
                     }
                 }
                 Ev::Rto { conn, end, seq } => self.retransmit(conn, end, seq)?,
@@ -442,23 +490,11 @@ impl<'s, 'o> Engine<'s, 'o> {
                 }
             }
         }
-        self.summary.duration_ns = self.now - EPOCH_NS;
-        self.sink.finish()
+        Ok(())
     }
 
     fn schedule(&mut self, at: Time, ev: Ev) {
-        let slot = match self.free_slots.pop() {
-            Some(s) => {
-                self.slots[s] = Some(ev);
-                s
-            }
-            None => {
-                self.slots.push(Some(ev));
-                self.slots.len() - 1
-            }
-        };
-        self.order += 1;
-        self.events.push(Reverse((at, self.order, slot)));
+        self.events.push(at, ev);
     }
 
     /// Makes sure the end gets a transmit opportunity.
@@ -1080,25 +1116,38 @@ impl<'s, 'o> Engine<'s, 'o> {
         let mut owner: Option<FlowKind> = None;
         let mut first_faults = ChunkFaults::default();
         let mut snaplen: Option<u32> = None;
+        // The payload's checksum sum, piece by piece: bulk data from the block's running sums.
+        let mut sum = PayloadSum::default();
         {
             let e = &mut self.conns[conn].ends[end];
-            for ch in e.queue.iter_mut() {
-                if seq_le(ch.end(), seq) {
-                    continue;
-                }
+            let first = e.chunk_index(seq);
+            for ch in e.queue.range_mut(first..) {
                 if seq_le(to, ch.seq) {
                     break;
                 }
                 let from = seq.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
                 let from = if seq_lt(seq, ch.seq) { 0 } else { from };
                 let upto = to.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
+                let at = self.frame.payload_len();
                 if from == 0 && upto == ch.wire_len as usize {
                     ch.materialize(&self.block, self.frame.payload(), &mut self.scratch);
+                    let bytes = &self.frame.payload_bytes()[at..];
+                    match ch.data_span() {
+                        Some((off, d)) => {
+                            let data = d.offset..d.offset + d.len;
+                            debug_assert_eq!(&bytes[off..off + d.len], &self.block[data.clone()]);
+                            sum.add(&bytes[..off], at);
+                            sum.add_block(&self.block, &self.block_sums, data, at + off);
+                            sum.add(&bytes[off + d.len..], at + off + d.len);
+                        }
+                        None => sum.add(bytes, at),
+                    }
                 } else {
                     let mut whole = Vec::with_capacity(ch.wire_len as usize);
                     let mut s2 = Vec::new();
                     ch.materialize(&self.block, &mut whole, &mut s2);
                     self.frame.payload().extend_from_slice(&whole[from..upto]);
+                    sum.add(&whole[from..upto], at);
                 }
                 // Name every message the segment carries (once each).
                 label = match (label.take(), &ch.label) {
@@ -1121,6 +1170,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             }
         }
         debug_assert_eq!(self.frame.payload_len() as u32, to.wrapping_sub(seq));
+        self.frame.set_payload_sum(sum);
         let e = &self.conns[conn].ends[end];
         let ack = e.synced.then_some(e.rcv_nxt);
         let fields = TcpFields {
@@ -1152,8 +1202,11 @@ impl<'s, 'o> Engine<'s, 'o> {
             e.ack_timer_armed = false;
         }
         if let Some(k) = owner {
-            self.summary.flows.entry(k.name()).or_default().frames +=
-                if first_faults.duplicate { 2 } else { 1 };
+            let n = if first_faults.duplicate { 2 } else { 1 };
+            match self.flow_frames.iter_mut().find(|(kind, _)| *kind == k) {
+                Some((_, frames)) => *frames += n,
+                None => self.flow_frames.push((k, n)),
+            }
         }
         if first_faults.lose {
             // Dropped before the capture point: nothing captured, nothing delivered; the
@@ -1188,9 +1241,16 @@ impl<'s, 'o> Engine<'s, 'o> {
                 return self.send_frame(conn, end, fields, seg, held_label, snaplen, true);
             }
         }
+        // Sending may turn the frame into a capture record where it lies: keep the payload to
+        // send again.
+        let again = first_faults
+            .duplicate
+            .then(|| self.frame.payload_bytes().to_vec());
         self.send_frame(conn, end, fields, seg, label.clone(), snaplen, true)?;
-        if first_faults.duplicate {
+        if let Some(payload) = again {
             self.now = self.now.max(self.link_free[host]);
+            self.frame.start(&self.conns[conn].ep[end], false);
+            self.frame.payload().extend_from_slice(&payload);
             let label = label.map(|l| Rc::from(format!("{l} [duplicate]").as_str()));
             self.send_frame(conn, end, fields, seg, label, snaplen, true)?;
         }
@@ -1211,10 +1271,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         }
         // Resend what the chunk at `seq` and its companions occupied, up to the MSS.
         let mut to = seq;
-        for ch in &e.queue {
-            if seq_le(ch.end(), seq) {
-                continue;
-            }
+        for ch in e.queue.range(e.chunk_index(seq)..) {
             let add = ch.end().wrapping_sub(to.max_with(ch.seq));
             if to.wrapping_sub(seq) + add > e.mss && to != seq {
                 break;
@@ -1256,24 +1313,40 @@ impl<'s, 'o> Engine<'s, 'o> {
             self.frame.start(&c.ep[end], fields.mss.is_some());
         }
         let (src, dst) = (c.ep[end], c.ep[1 - end]);
-        let frame = self.frame.finish(&src, &dst, &fields);
-        let orig_len = frame.len();
+        let orig_len = self.frame.finish(&src, &dst, &fields).len();
         let cap = snaplen
             .or(self.sc.snaplen)
             .map_or(orig_len, |s| (s as usize).min(orig_len));
-        let captured = Captured {
-            time_ns: self.now,
-            interface: host as u32,
-            data: &frame[..cap],
-            orig_len: orig_len as u32,
-        };
-        let comment = || match &label {
-            Some(l) => l.to_string(),
-            None => format!("line {}: TCP", self.conns[conn].conn.line),
-        };
         self.sent += 1;
         if self.sc.capture_from.is_none_or(|first| self.sent >= first) {
-            self.sink.frame(&captured, &comment)?;
+            let (time_ns, interface) = (self.now, host as u32);
+            if let Some(records) = self.sink.records() {
+                let (header, data) = self.frame.record_parts(cap);
+                let captured = Captured {
+                    time_ns,
+                    interface,
+                    data,
+                    orig_len: orig_len as u32,
+                };
+                records.fill_header(&captured, header)?;
+                self.frame.commit(cap);
+                if self.frame.records().len() >= RECORDS_BUFFER {
+                    records.write_records(self.frame.records())?;
+                    self.frame.clear_records();
+                }
+            } else {
+                let captured = Captured {
+                    time_ns,
+                    interface,
+                    data: &self.frame.frame()[..cap],
+                    orig_len: orig_len as u32,
+                };
+                let comment = || match &label {
+                    Some(l) => l.to_string(),
+                    None => format!("line {}: TCP", self.conns[conn].conn.line),
+                };
+                self.sink.frame(&captured, &comment)?;
+            }
             self.progress.frames += 1;
             self.progress.bytes += cap as u64;
             self.summary.frames += 1;
@@ -1388,18 +1461,24 @@ impl<'s, 'o> Engine<'s, 'o> {
                 e.ack_now = true;
                 self.kick(conn, to);
             } else if !e.ack_timer_armed {
+                // Most timers are stopped by the ACK of the next segment: an end keeps one
+                // timer event queued at a time, and that one, when it comes due, queues the
+                // last armed timer's event in the place it would have had.
                 e.ack_timer_armed = true;
                 e.ack_timer_gen += 1;
-                let generation = e.ack_timer_gen;
                 let at = self.now + self.timing.delayed_ack_ns;
-                self.schedule(
-                    at,
-                    Ev::AckTimer {
+                e.ack_timer_key = (at, self.events.reserve());
+                self.last_timer = self.last_timer.max(at);
+                if !e.ack_timer_queued {
+                    e.ack_timer_queued = true;
+                    let ev = Ev::AckTimer {
                         conn,
                         end: to,
-                        generation,
-                    },
-                );
+                        generation: e.ack_timer_gen,
+                    };
+                    let (at, order) = e.ack_timer_key;
+                    self.events.push_reserved(at, order, ev);
+                }
             }
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! One end of a TCP connection: what it has queued to send (as [`Chunk`]s laid out in sequence
 //! space), what it has received from its peer, and its ACK obligations.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::chunk::{Body, Chunk};
@@ -20,7 +21,12 @@ pub struct End {
     /// Oldest unacknowledged sequence number.
     pub snd_una: u32,
     /// Send queue, in sequence order, from `snd_una` (chunks are dropped once acknowledged).
+    /// Only [`End::push`] and [`End::acked`] add and drop chunks.
     pub queue: VecDeque<Chunk>,
+    /// The sequence number after each chunk of `queue`: a compact copy to search.
+    chunk_ends: VecDeque<u32>,
+    /// The index [`End::chunk_index`] found last (segments mostly follow each other).
+    last_index: Cell<usize>,
     /// MSS for what this end sends (the smaller of both announced).
     pub mss: u32,
     /// The peer's receive window.
@@ -52,6 +58,10 @@ pub struct End {
     pub ack_timer_gen: u64,
     /// A delayed-ACK timer is armed.
     pub ack_timer_armed: bool,
+    /// When the last armed timer expires, and its place in the event order.
+    pub ack_timer_key: (u64, u64),
+    /// A timer event of this end is in the event queue (at most one is).
+    pub ack_timer_queued: bool,
     /// Reactions to fire when `rcv_nxt` reaches a sequence number (data from the peer).
     pub deliveries: VecDeque<(u32, ReactionId)>,
     /// Peer's FIN received.
@@ -95,6 +105,7 @@ impl End {
         chunk.seq = self.enq_seq;
         self.enq_seq = chunk.end();
         self.queue.push_back(chunk);
+        self.chunk_ends.push_back(self.enq_seq);
         self.enq_seq
     }
 
@@ -106,6 +117,24 @@ impl End {
     /// Unsent data is waiting.
     pub fn has_data(&self) -> bool {
         seq_lt(self.snd_nxt, self.enq_seq)
+    }
+
+    /// Index in the queue of the first chunk that ends after `seq` (the queue's length when
+    /// none does): chunks lie in sequence order, back to back.
+    pub fn chunk_index(&self, seq: u32) -> usize {
+        let ends = &self.chunk_ends;
+        // The chunk found last, or the one after it?
+        let last = self.last_index.get();
+        for i in [last, last + 1] {
+            let after_previous = i == 0 || ends.get(i - 1).is_some_and(|&e| seq_le(e, seq));
+            if after_previous && ends.get(i).is_some_and(|&e| seq_lt(seq, e)) {
+                self.last_index.set(i);
+                return i;
+            }
+        }
+        let i = ends.partition_point(|&end| seq_le(end, seq));
+        self.last_index.set(i);
+        i
     }
 
     /// Stream position of the next octet to lay out, for markers.
@@ -127,10 +156,7 @@ impl End {
         }
         let start = self.snd_nxt;
         let mut end = start;
-        for c in &self.queue {
-            if seq_le(c.end(), end) {
-                continue; // wholly before the segment
-            }
+        for c in self.queue.range(self.chunk_index(start)..) {
             let room = limit - end.wrapping_sub(start);
             if room == 0 {
                 break;
@@ -173,11 +199,13 @@ impl End {
             self.snd_una = ack;
         }
         while self
-            .queue
+            .chunk_ends
             .front()
-            .is_some_and(|c| seq_le(c.end(), self.snd_una))
+            .is_some_and(|&end| seq_le(end, self.snd_una))
         {
             self.queue.pop_front();
+            self.chunk_ends.pop_front();
+            self.last_index.set(self.last_index.get().saturating_sub(1));
         }
     }
 
@@ -274,6 +302,67 @@ mod tests {
         assert!(e.next_segment().is_none());
         e.acked(t);
         assert!(e.queue.is_empty());
+    }
+
+    #[test]
+    fn chunk_index_finds_the_chunk_holding_a_sequence_number_across_the_wrap() {
+        let mut e = End::new(u32::MAX - 150, 1000, 65535);
+        for len in [100, 100, 100] {
+            e.push(fpdu(len));
+        }
+        let first = e.queue[0].seq;
+        assert_eq!(first, u32::MAX - 149);
+        for (seq, want) in [
+            (first.wrapping_sub(1), 0),
+            (first, 0),
+            (first.wrapping_add(99), 0),
+            (first.wrapping_add(100), 1),
+            (first.wrapping_add(199), 1),
+            (first.wrapping_add(250), 2),
+            (first.wrapping_add(300), 3),
+        ] {
+            assert_eq!(e.chunk_index(seq), want, "seq {seq}");
+        }
+        e.snd_nxt = first.wrapping_add(100);
+        e.snd_una = first;
+        assert_eq!(
+            e.next_segment(),
+            Some((first.wrapping_add(100), first.wrapping_add(300)))
+        );
+    }
+
+    /// Whatever order the look-ups come in and whatever is acknowledged between them, the
+    /// remembered index never changes the answer.
+    #[test]
+    fn chunk_index_agrees_with_a_walk_of_the_queue() {
+        let mut rng = crate::rng::Rng::new(11, 0);
+        let mut e = End::new(u32::MAX - 5000, 1000, 65535);
+        e.snd_una = e.enq_seq;
+        for _ in 0..60 {
+            e.push(fpdu(1 + rng.below(2000) as u32));
+        }
+        let walk = |e: &End, seq: u32| {
+            e.queue
+                .iter()
+                .position(|c| seq_lt(seq, c.end()))
+                .unwrap_or(e.queue.len())
+        };
+        for round in 0..2000 {
+            let base = e.queue.front().map_or(e.enq_seq, |c| c.seq);
+            let span = e.enq_seq.wrapping_sub(base) + 10;
+            let seq = match round % 3 {
+                // Next to the last answer, as segments mostly are.
+                0 => e.queue.get(e.last_index.get()).map_or(base, |c| c.end()),
+                _ => base.wrapping_add(rng.below(u64::from(span)) as u32),
+            };
+            assert_eq!(e.chunk_index(seq), walk(&e, seq), "round {round}");
+            if round % 50 == 49 && !e.queue.is_empty() {
+                e.snd_nxt = e.enq_seq;
+                let to = e.queue[rng.below(e.queue.len() as u64) as usize].seq;
+                e.acked(to);
+                assert_eq!(e.queue.len(), e.chunk_ends.len());
+            }
+        }
     }
 
     #[test]
