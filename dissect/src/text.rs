@@ -30,6 +30,15 @@ pub fn push_hex(out: &mut String, v: u64, width: usize) {
     }
 }
 
+/// `{:0width$b}` of an unsigned integer.
+pub fn push_bin(out: &mut String, v: u64, width: usize) {
+    let digits = (64 - v.leading_zeros()).max(1) as usize;
+    zeros(out, width.saturating_sub(digits));
+    for k in (0..digits).rev() {
+        out.push(if v >> k & 1 == 1 { '1' } else { '0' });
+    }
+}
+
 fn zeros(out: &mut String, n: usize) {
     for _ in 0..n {
         out.push('0');
@@ -173,6 +182,7 @@ mod tests {
             for w in [0, 1, 2, 8, 9, 20] {
                 assert_eq!(with(|s| push_dec_zero(s, v, w)), format!("<{v:0w$}"));
                 assert_eq!(with(|s| push_hex(s, v, w)), format!("<{v:0w$x}"));
+                assert_eq!(with(|s| push_bin(s, v, w)), format!("<{v:0w$b}"));
             }
         }
     }
