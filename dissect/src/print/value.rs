@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::field::{Base, Ftype};
-use crate::text;
+use crate::text::{self, Text};
 use crate::tree::{Node, Tree, Value};
 
 /// Formatting flavour.
@@ -36,7 +36,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// `Jan  1, 2026 00:00:00.000000000 UTC` (tshark's absolute time, in UTC).
-pub fn write_abs_time(out: &mut String, ns: i64) {
+pub fn write_abs_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
     let secs = ns.div_euclid(1_000_000_000);
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
@@ -48,25 +48,25 @@ pub fn write_abs_time(out: &mut String, ns: i64) {
     text::push_dec(out, d);
     out.push_str(", ");
     text::push_dec(out, y);
-    out.push(' ');
+    out.push_ascii(b' ');
     text::push_dec_zero(out, (sod / 3600) as u64, 2);
-    out.push(':');
+    out.push_ascii(b':');
     text::push_dec_zero(out, (sod / 60 % 60) as u64, 2);
-    out.push(':');
+    out.push_ascii(b':');
     text::push_dec_zero(out, (sod % 60) as u64, 2);
-    out.push('.');
+    out.push_ascii(b'.');
     text::push_dec_zero(out, frac as u64, 9);
     out.push_str(" UTC");
 }
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
-pub fn write_rel_time(out: &mut String, ns: i64) {
+pub fn write_rel_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
     if ns < 0 {
-        out.push('-');
+        out.push_ascii(b'-');
     }
     let a = ns.unsigned_abs();
     text::push_dec(out, a / 1_000_000_000);
-    out.push('.');
+    out.push_ascii(b'.');
     text::push_dec_zero(out, a % 1_000_000_000, 9);
 }
 
