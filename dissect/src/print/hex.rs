@@ -70,22 +70,45 @@ impl HexDump {
         marked: &[FieldId],
         color: bool,
     ) -> io::Result<()> {
-        self.buf.clear();
-        let extra = t.extra_sources();
-        if extra.is_empty() {
-            self.block(t, frame, FRAME_SOURCE, marked, color);
-        } else {
-            heading(&mut self.buf, "Frame", frame.len());
-            self.block(t, frame, FRAME_SOURCE, marked, color);
-            for (i, s) in extra.iter().enumerate() {
-                heading(&mut self.buf, s.name, s.bytes.len());
-                self.block(t, &s.bytes, (i + 1) as SourceId, marked, color);
-            }
-        }
-        out.write_all(&self.buf)
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.append(&mut buf, t, frame, marked, color);
+        let written = out.write_all(&buf);
+        self.buf = buf;
+        written
     }
 
-    fn block(&mut self, t: &Tree, bytes: &[u8], src: SourceId, marked: &[FieldId], color: bool) {
+    /// Appends what [`HexDump::dump`] writes to `out`.
+    pub fn append(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: &Tree,
+        frame: &[u8],
+        marked: &[FieldId],
+        color: bool,
+    ) {
+        let extra = t.extra_sources();
+        if extra.is_empty() {
+            self.block(out, t, frame, FRAME_SOURCE, marked, color);
+        } else {
+            heading(out, "Frame", frame.len());
+            self.block(out, t, frame, FRAME_SOURCE, marked, color);
+            for (i, s) in extra.iter().enumerate() {
+                heading(out, s.name, s.bytes.len());
+                self.block(out, t, &s.bytes, (i + 1) as SourceId, marked, color);
+            }
+        }
+    }
+
+    fn block(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: &Tree,
+        bytes: &[u8],
+        src: SourceId,
+        marked: &[FieldId],
+        color: bool,
+    ) {
         self.marks.clear();
         let mut any = false;
         if !marked.is_empty() {
@@ -103,7 +126,7 @@ impl HexDump {
                 }
             }
         }
-        rows(&mut self.buf, bytes, any.then_some(&self.marks[..]), color);
+        rows(out, bytes, any.then_some(&self.marks[..]), color);
     }
 }
 
@@ -206,32 +229,29 @@ const fn hex_pairs() -> [[u8; 2]; 256] {
     table
 }
 
-/// [`rows`] without marks: each row assembled in a stack buffer and appended at once (the
-/// `-V` dump of every `data` protocol goes through here, most of `-V`'s output on bulk data).
+/// [`rows`] without marks (the `-V` dump of every `data` protocol goes through here, most of
+/// `-V`'s output on bulk data). The rows are filled in place: spaces first, then the offset,
+/// the digits and the characters of each row.
 fn plain_rows(out: &mut Vec<u8>, bytes: &[u8]) {
-    let mut line = [b' '; ROW];
-    line[ROW - 1] = b'\n';
-    let rows = bytes.chunks_exact(16);
-    let rest = rows.remainder();
-    let mut base = 0;
-    for chunk in rows {
-        fill_row(&mut line, base, chunk);
-        out.extend_from_slice(&line);
-        base += 16;
+    let whole = bytes.len() / 16;
+    let rest = bytes.len() % 16;
+    let start = out.len();
+    let last_len = if rest > 0 { 56 + rest + 1 } else { 0 };
+    out.resize(start + whole * ROW + last_len, b' ');
+    let (full, last) = out[start..].split_at_mut(whole * ROW);
+    let rows = full.chunks_exact_mut(ROW).zip(bytes.chunks_exact(16));
+    for (i, (line, chunk)) in rows.enumerate() {
+        fill_row(line, i * 16, chunk);
     }
-    if !rest.is_empty() {
-        line[6..].fill(b' ');
-        fill_row(&mut line, base, rest);
-        let end = 56 + rest.len();
-        line[end] = b'\n';
-        out.extend_from_slice(&line[..=end]);
+    if rest > 0 {
+        fill_row(last, whole * 16, &bytes[whole * 16..]);
     }
 }
 
-/// Writes the offset `base` and up to 16 octets into a row; the spaces between are already
-/// there.
+/// Writes the offset `base`, up to 16 octets and the newline into a row of spaces that has
+/// room for them.
 #[inline]
-fn fill_row(line: &mut [u8; ROW], base: usize, chunk: &[u8]) {
+fn fill_row(line: &mut [u8], base: usize, chunk: &[u8]) {
     for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
         line[k] = HEX[(base >> shift) & 0xf];
     }
@@ -241,6 +261,7 @@ fn fill_row(line: &mut [u8; ROW], base: usize, chunk: &[u8]) {
         line[7 + 3 * i] = lo;
         line[56 + i] = shown(b);
     }
+    line[56 + chunk.len()] = b'\n';
 }
 
 #[cfg(test)]

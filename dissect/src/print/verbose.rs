@@ -17,11 +17,9 @@
 //!
 //! `-O p1,p2` expands only the listed protocols; the others show their top line alone.
 //!
-//! The writer appends every line to one reused buffer of octets and allocates nothing per node;
-//! labels are assembled with the [`crate::text`] helpers, never `core::fmt`, as `-V` writes
-//! about a hundred lines a frame.
-
-use std::io::{self, Write};
+//! The writer appends every line to the printer's buffer of octets and allocates nothing per
+//! node; labels are assembled with the [`crate::text`] helpers, never `core::fmt`, as `-V`
+//! writes about a hundred lines a frame.
 
 use super::hex;
 use super::value::{write_abs_time, write_rel_time};
@@ -33,38 +31,9 @@ use crate::tree::{Node, Tree, Value};
 /// Octets tshark writes of an `FT_BYTES` value in a label before it cuts with `…`.
 const BYTES_IN_LABEL: usize = 36;
 
-/// The `-V` writer; keeps its buffer between frames.
-#[derive(Debug, Default)]
-pub struct Verbose {
-    buf: Vec<u8>,
-}
-
-impl Verbose {
-    /// A writer.
-    pub fn new() -> Self {
-        Verbose {
-            buf: Vec::with_capacity(1 << 14),
-        }
-    }
-
-    /// Writes the tree of one frame. With `only` non-empty, protocols not listed show their top
-    /// line only (tshark's `-O`). `hex` tells that a hex dump of the frame follows (then `data`
-    /// gets no dump of its own).
-    pub fn write(
-        &mut self,
-        out: &mut dyn Write,
-        t: &Tree,
-        frame: &[u8],
-        only: &[String],
-        hex: bool,
-    ) -> io::Result<()> {
-        self.buf.clear();
-        write_tree(&mut self.buf, t, frame, only, hex);
-        out.write_all(&self.buf)
-    }
-}
-
-/// Appends the tree of one frame to `out` (see [`Verbose::write`]).
+/// Appends the tree of one frame to `out`. With `only` non-empty, protocols not listed show
+/// their top line only (tshark's `-O`). `hex` tells that a hex dump of the frame follows (then
+/// `data` gets no dump of its own).
 pub fn write_tree(out: &mut Vec<u8>, t: &Tree, frame: &[u8], only: &[String], hex: bool) {
     let mut skip_below: Option<u8> = None;
     for n in &t.nodes {
@@ -116,11 +85,11 @@ fn container_bits(def: &FieldDef) -> u32 {
 }
 
 /// `NIBBLE[mask][value]`: the four characters of a bit pattern for one nibble, `.` where
-/// `mask` has no bit, else the bit of `value`.
-const NIBBLE: [[[u8; 4]; 16]; 16] = nibble_patterns();
+/// `mask` has no bit, else the bit of `value`; then the space after the group.
+const NIBBLE: [[[u8; 5]; 16]; 16] = nibble_patterns();
 
-const fn nibble_patterns() -> [[[u8; 4]; 16]; 16] {
-    let mut table = [[[b'.'; 4]; 16]; 16];
+const fn nibble_patterns() -> [[[u8; 5]; 16]; 16] {
+    let mut table = [[[b'.', b'.', b'.', b'.', b' ']; 16]; 16];
     let mut mask = 0;
     while mask < 16 {
         let mut value = 0;
@@ -143,21 +112,18 @@ const fn nibble_patterns() -> [[[u8; 4]; 16]; 16] {
 /// `.... ..1. .... .... = ` for `mask` over `bits` bits (8 to 64), showing `raw`'s bits under
 /// the mask: groups of four from the lowest bit, a space between groups.
 fn bit_pattern(out: &mut Vec<u8>, mask: u64, raw: u64, bits: u32) {
-    // Whole nibbles, each followed by a space; a top group of fewer than four bits is the end
-    // of its nibble.
-    let nibbles = bits.div_ceil(4) as usize;
-    let mut line = [b' '; 16 * 5 + 2];
-    let mut n = 0;
-    for k in (0..nibbles).rev() {
-        let m = (mask >> (4 * k)) as usize & 0xf;
-        let v = (raw >> (4 * k)) as usize & 0xf;
-        line[n..n + 4].copy_from_slice(&NIBBLE[m][v]);
-        n += 5;
+    let group = |k: u32| &NIBBLE[(mask >> (4 * k)) as usize & 0xf][(raw >> (4 * k)) as usize & 0xf];
+    let mut k = bits.div_ceil(4);
+    if bits % 4 != 0 {
+        // A top group of fewer than four bits: the end of its nibble.
+        k -= 1;
+        out.extend_from_slice(&group(k)[(4 - bits % 4) as usize..]);
     }
-    line[n] = b'=';
-    line[n + 1] = b' ';
-    let skip = 4 * nibbles - bits as usize;
-    out.extend_from_slice(&line[skip..n + 2]);
+    while k > 0 {
+        k -= 1;
+        out.extend_from_slice(group(k));
+    }
+    out.extend_from_slice(b"= ");
 }
 
 /// Hex digits tshark pads an integer to: the mask's width for a bitfield, else the type's.
@@ -206,6 +172,7 @@ fn number_after_name(out: &mut Vec<u8>, def: &FieldDef, v: u64) {
 }
 
 /// The text of one node as `-V` shows it, brackets included for generated fields.
+#[inline]
 pub fn text(out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node) {
     let def = n.field.def();
     if def.generated {
@@ -213,7 +180,9 @@ pub fn text(out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node) {
     }
     let start = out.len();
     let name_end = body(out, t, frame, n, def);
-    truncate_label(out, start, name_end);
+    if out.len() - start >= LABEL_LENGTH {
+        truncate_label(out, start, name_end);
+    }
     if def.generated {
         out.push(b']');
     }
@@ -226,21 +195,20 @@ const TRUNCATED: &str = " [truncated]";
 /// A label that does not fit tshark's buffer is cut as tshark cuts it: ` [truncated]` goes
 /// after the field's name (at the start of a custom label) and the whole keeps 238 octets,
 /// cut at a character boundary.
+#[cold]
 fn truncate_label(out: &mut Vec<u8>, start: usize, name_end: Option<usize>) {
-    if out.len() - start < LABEL_LENGTH {
-        return;
-    }
     let at = name_end.unwrap_or(start);
     out.splice(at..at, TRUNCATED.bytes());
     // Back to the start of a character: off UTF-8 continuation octets (0b10xx_xxxx).
     let mut cut = start + LABEL_LENGTH - 2;
-    while out[cut] & 0xC0 == 0x80 {
+    while cut > start && out[cut] & 0xC0 == 0x80 {
         cut -= 1;
     }
     out.truncate(cut);
 }
 
 /// Writes the label; returns where the field's name ends for a `Name: value` label.
+#[inline]
 fn body(out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> Option<usize> {
     if let Some(l) = n.label {
         out.push_str(t.arena_str(l));
