@@ -42,6 +42,7 @@ pub struct Printer {
     hex: bool,
     summary_line: bool,
     color: bool,
+    verbose: verbose::Verbose,
     /// Tree text not written yet.
     pending: Vec<u8>,
     dump: hex::HexDump,
@@ -66,6 +67,7 @@ impl Printer {
             mode: opts.mode.clone(),
             hex: opts.hex,
             summary_line: opts.summary_line,
+            verbose: verbose::Verbose::new(),
             pending: Vec::new(),
             dump: hex::HexDump::new(),
             color: opts
@@ -114,7 +116,7 @@ impl Printer {
             }
             Mode::Tree { only } => {
                 let text = &mut self.pending;
-                verbose::write_tree(text, t, pkt.data, only, self.hex);
+                self.verbose.write_tree(text, t, pkt.data, only, self.hex);
                 if self.hex {
                     text.push(b'\n');
                     self.dump

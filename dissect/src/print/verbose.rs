@@ -17,9 +17,11 @@
 //!
 //! `-O p1,p2` expands only the listed protocols; the others show their top line alone.
 //!
-//! The writer appends every line to the printer's buffer of octets and allocates nothing per
-//! node; labels are assembled with the [`crate::text`] helpers, never `core::fmt`, as `-V`
-//! writes about a hundred lines a frame.
+//! The writer appends every line to the printer's buffer of octets; labels are assembled with
+//! the [`crate::text`] helpers, never `core::fmt`, as `-V` writes about a hundred lines a frame.
+//! Most of those lines are the same from frame to frame (flags, versions, codes, addresses):
+//! the writer keeps the last two lines of each field whose text depends on its value alone
+//! and copies one back when its value does.
 
 use super::hex;
 use super::value::{write_abs_time, write_rel_time};
@@ -31,35 +33,109 @@ use crate::tree::{Node, Tree, Value};
 /// Octets tshark writes of an `FT_BYTES` value in a label before it cuts with `…`.
 const BYTES_IN_LABEL: usize = 36;
 
-/// Appends the tree of one frame to `out`. With `only` non-empty, protocols not listed show
-/// their top line only (tshark's `-O`). `hex` tells that a hex dump of the frame follows (then
-/// `data` gets no dump of its own).
-pub fn write_tree(out: &mut Vec<u8>, t: &Tree, frame: &[u8], only: &[String], hex: bool) {
-    let mut skip_below: Option<u8> = None;
-    for n in &t.nodes {
-        if let Some(d) = skip_below {
-            if n.depth > d {
+/// The `-V` writer; remembers lines between frames.
+#[derive(Debug, Default)]
+pub struct Verbose {
+    /// By field id: the last two values written by [`Verbose::line`] (a field may come twice
+    /// a frame: `eth.addr`, `ip.addr`), their texts, and which of them to replace next.
+    last: Vec<Recent>,
+}
+
+/// The last two lines of a field, with the values they show.
+#[derive(Debug, Default)]
+struct Recent {
+    lines: [Option<(Value, Vec<u8>)>; 2],
+    next: usize,
+}
+
+impl Verbose {
+    /// A writer.
+    pub fn new() -> Self {
+        Verbose::default()
+    }
+
+    /// Appends the tree of one frame to `out`. With `only` non-empty, protocols not listed
+    /// show their top line only (tshark's `-O`). `hex` tells that a hex dump of the frame
+    /// follows (then `data` gets no dump of its own).
+    pub fn write_tree(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: &Tree,
+        frame: &[u8],
+        only: &[String],
+        hex: bool,
+    ) {
+        let mut skip_below: Option<u8> = None;
+        for n in &t.nodes {
+            if let Some(d) = skip_below {
+                if n.depth > d {
+                    continue;
+                }
+                skip_below = None;
+            }
+            if n.hidden {
+                skip_below = Some(n.depth);
                 continue;
             }
-            skip_below = None;
-        }
-        if n.hidden {
-            skip_below = Some(n.depth);
-            continue;
-        }
-        let collapsed =
-            n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev);
-        if collapsed {
-            skip_below = Some(0);
-        }
-        text::spaces(out, 4 * usize::from(n.depth));
-        text(out, t, frame, n);
-        out.push(b'\n');
-        if n.field == f::DATA && !hex && !collapsed {
+            let collapsed =
+                n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev);
+            if collapsed {
+                skip_below = Some(0);
+            }
+            text::spaces(out, 4 * usize::from(n.depth));
+            self.line(out, t, frame, n);
             out.push(b'\n');
-            hex::rows(out, t.node_bytes(frame, n), None, false);
+            if n.field == f::DATA && !hex && !collapsed {
+                out.push(b'\n');
+                hex::rows(out, t.node_bytes(frame, n), None, false);
+            }
         }
     }
+
+    /// The [`text`] of a node: copied when its field last had the same value, if the text
+    /// depends on the value alone.
+    #[inline]
+    fn line(&mut self, out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node) {
+        if !by_value(n) {
+            text(out, t, frame, n);
+            return;
+        }
+        let i = usize::from(n.field.0);
+        if self.last.len() <= i {
+            self.last.resize_with(i + 1, Recent::default);
+        }
+        let recent = &mut self.last[i];
+        if let Some((_, line)) = recent.lines.iter().flatten().find(|(v, _)| *v == n.value) {
+            out.extend_from_slice(line);
+            return;
+        }
+        let start = out.len();
+        text(out, t, frame, n);
+        let slot = &mut recent.lines[recent.next];
+        recent.next ^= 1;
+        let (v, line) = slot.get_or_insert_with(|| (n.value, Vec::new()));
+        *v = n.value;
+        line.clear();
+        line.extend_from_slice(&out[start..]);
+    }
+}
+
+/// Whether a node's text depends on its field and value alone (no custom label, nor octets of
+/// the frame or text of the tree), and the value is one that comes back frame after frame
+/// (times never do).
+#[inline]
+fn by_value(n: &Node) -> bool {
+    n.label.is_none()
+        && matches!(
+            n.value,
+            Value::Bool(_)
+                | Value::Uint(_)
+                | Value::Int(_)
+                | Value::Ether(_)
+                | Value::Ipv4(_)
+                | Value::Ipv6(_)
+                | Value::Str(_)
+        )
 }
 
 /// Significant bits of a mask, from its lowest set bit.
@@ -438,6 +514,34 @@ mod tests {
         );
     }
 
+    /// Lines copied from earlier frames read as lines written afresh, whatever the order in
+    /// which values come and go.
+    #[test]
+    fn remembered_lines_match_fresh_ones() {
+        let frame = [0u8; 8];
+        let mut remembering = Verbose::new();
+        let macs = [[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [0xff; 6]];
+        for (k, ttl) in [64u64, 64, 1, 64, 255, 1, 1].into_iter().enumerate() {
+            let mut t = Tree::default();
+            t.add(f::ETH, Value::None, FRAME_SOURCE, 0, 8);
+            t.push();
+            for m in [macs[k % 3], macs[(k + 1) % 3]] {
+                t.add(f::ETH_ADDR, Value::Ether(m), FRAME_SOURCE, 0, 6);
+            }
+            t.add(f::IP_TTL, Value::Uint(ttl), FRAME_SOURCE, 0, 1);
+            t.add(f::IP_FLAGS_DF, Value::Bool(ttl > 1), FRAME_SOURCE, 0, 1);
+            t.add(f::IWARP_DDP_RSVDULP, Value::Bytes, FRAME_SOURCE, 0, k % 8);
+            t.pop();
+            let (mut again, mut fresh) = (Vec::new(), Vec::new());
+            remembering.write_tree(&mut again, &t, &frame, &[], true);
+            Verbose::new().write_tree(&mut fresh, &t, &frame, &[], true);
+            assert_eq!(
+                String::from_utf8(again).unwrap(),
+                String::from_utf8(fresh).unwrap()
+            );
+        }
+    }
+
     #[test]
     fn o_collapses_unlisted_protocols_and_hidden_nodes_vanish() {
         let frame = [0u8; 8];
@@ -452,14 +556,15 @@ mod tests {
         t.add(f::IWARP_MPA_ULPDULENGTH, Value::Uint(2), FRAME_SOURCE, 0, 2);
         t.pop();
         let mut s = Vec::new();
-        write_tree(&mut s, &t, &frame, &[], true);
+        let mut v = Verbose::new();
+        v.write_tree(&mut s, &t, &frame, &[], true);
         assert_eq!(
             String::from_utf8_lossy(&s),
             "Internet Protocol Version 4\n    Time to Live: 64\n\
              iWARP Marker Protocol data unit Aligned framing\n    ULPDU length: 2 bytes\n"
         );
         s.clear();
-        write_tree(&mut s, &t, &frame, &["iwarp_mpa".to_string()], true);
+        v.write_tree(&mut s, &t, &frame, &["iwarp_mpa".to_string()], true);
         assert_eq!(
             String::from_utf8_lossy(&s),
             "Internet Protocol Version 4\n\
