@@ -94,7 +94,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
     if opts.two_pass {
         config.hindsight = Some(std::sync::Arc::new(first_pass(&opts)?));
     }
-    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    // No larger than the printer's chunks, which then go to stdout without a copy.
+    let mut out = BufWriter::with_capacity(print::CHUNK, io::stdout().lock());
     let mut d = Dissector::new(config);
     // Only the exchange table needs every exchange kept.
     d.analysis.count_only = !opts.stats.iter().any(|s| s == "oneshot,exchanges");

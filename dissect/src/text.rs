@@ -1,18 +1,82 @@
-//! Appending numbers, addresses and padded columns to a `String` without `core::fmt`.
+//! Appending numbers, addresses and padded columns to text without `core::fmt`.
 //!
-//! The summary line, the Info column and `-T fields` values are written for every frame, and
-//! at millions of frames `write!`'s machinery costs more than the dissection itself. Each
-//! function here writes exactly what the `format!` specification named in its documentation
-//! writes (the tests check them against each other).
+//! The summary line, the Info column, `-T fields` values and every `-V` line are written for
+//! every frame, and at millions of frames `write!`'s machinery costs more than the dissection
+//! itself. Each function here writes exactly what the `format!` specification named in its
+//! documentation writes (the tests check them against each other).
+//!
+//! The text goes to a `String`, or to the `Vec<u8>` a printer fills and hands to `io::Write`
+//! as it is (see [`Text`]).
+
+/// Something text is appended to. A `Vec<u8>` receives nothing but UTF-8 through it, so it
+/// stays text without the check `String` would make of octets assembled outside `str`.
+pub trait Text {
+    /// Appends `s`.
+    fn push_str(&mut self, s: &str);
+    /// Appends one ASCII character.
+    fn push_ascii(&mut self, c: u8);
+    /// Appends ASCII text assembled as octets.
+    fn push_ascii_bytes(&mut self, b: &[u8]);
+    /// Appends formatted text (for values too rare to be worth a helper).
+    fn push_fmt(&mut self, args: std::fmt::Arguments<'_>);
+}
+
+impl Text for String {
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+
+    #[inline]
+    fn push_ascii(&mut self, c: u8) {
+        debug_assert!(c.is_ascii());
+        self.push(char::from(c));
+    }
+
+    #[inline]
+    fn push_ascii_bytes(&mut self, b: &[u8]) {
+        debug_assert!(b.is_ascii());
+        // ASCII is UTF-8; anything else would be a bug, and is dropped rather than panicking.
+        String::push_str(self, std::str::from_utf8(b).unwrap_or_default());
+    }
+
+    fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        let _ = std::fmt::Write::write_fmt(self, args);
+    }
+}
+
+impl Text for Vec<u8> {
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+
+    #[inline]
+    fn push_ascii(&mut self, c: u8) {
+        debug_assert!(c.is_ascii());
+        self.push(c);
+    }
+
+    #[inline]
+    fn push_ascii_bytes(&mut self, b: &[u8]) {
+        debug_assert!(b.is_ascii());
+        self.extend_from_slice(b);
+    }
+
+    fn push_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        // Writing to a Vec cannot fail.
+        let _ = std::io::Write::write_fmt(self, args);
+    }
+}
 
 /// `{}` of an integer.
 #[inline]
-pub fn push_dec<I: itoa::Integer>(out: &mut String, v: I) {
+pub fn push_dec<T: Text + ?Sized, I: itoa::Integer>(out: &mut T, v: I) {
     out.push_str(itoa::Buffer::new().format(v));
 }
 
 /// `{:0width$}` of an unsigned integer.
-pub fn push_dec_zero(out: &mut String, v: u64, width: usize) {
+pub fn push_dec_zero<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
     let mut b = itoa::Buffer::new();
     let s = b.format(v);
     zeros(out, width.saturating_sub(s.len()));
@@ -22,33 +86,48 @@ pub fn push_dec_zero(out: &mut String, v: u64, width: usize) {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `{:0width$x}` of an unsigned integer (`width` 0 for `{:x}`).
-pub fn push_hex(out: &mut String, v: u64, width: usize) {
+pub fn push_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
     let digits = (64 - v.leading_zeros()).div_ceil(4).max(1) as usize;
     zeros(out, width.saturating_sub(digits));
     for k in (0..digits).rev() {
-        out.push(char::from(HEX[(v >> (4 * k)) as usize & 0xf]));
+        out.push_ascii(HEX[(v >> (4 * k)) as usize & 0xf]);
     }
 }
 
-fn zeros(out: &mut String, n: usize) {
+/// `{:02x}` of an octet.
+#[inline]
+pub fn push_hex_byte<T: Text + ?Sized>(out: &mut T, b: u8) {
+    out.push_ascii(HEX[usize::from(b >> 4)]);
+    out.push_ascii(HEX[usize::from(b & 0xf)]);
+}
+
+/// `{:0width$b}` of an unsigned integer.
+pub fn push_bin<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
+    let digits = (64 - v.leading_zeros()).max(1) as usize;
+    zeros(out, width.saturating_sub(digits));
+    for k in (0..digits).rev() {
+        out.push_ascii(b'0' + (v >> k & 1) as u8);
+    }
+}
+
+fn zeros<T: Text + ?Sized>(out: &mut T, n: usize) {
     for _ in 0..n {
-        out.push('0');
+        out.push_ascii(b'0');
     }
 }
 
 /// A MAC address as Wireshark writes it: `02:00:00:00:00:01`.
-pub fn push_mac(out: &mut String, mac: &[u8]) {
+pub fn push_mac<T: Text + ?Sized>(out: &mut T, mac: &[u8]) {
     for (i, &x) in mac.iter().enumerate() {
         if i > 0 {
-            out.push(':');
+            out.push_ascii(b':');
         }
-        out.push(char::from(HEX[usize::from(x >> 4)]));
-        out.push(char::from(HEX[usize::from(x & 0xf)]));
+        push_hex_byte(out, x);
     }
 }
 
 /// `{}` of an IPv4 address.
-pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
+pub fn push_ipv4<T: Text + ?Sized>(out: &mut T, a: [u8; 4]) {
     // Assembled on the stack and appended once: every summary line has two.
     let mut buf = [0u8; 15];
     let mut n = 0;
@@ -68,18 +147,14 @@ pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
         buf[n] = b'0' + x % 10;
         n += 1;
     }
-    // Only ASCII digits and dots were written.
-    out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    out.push_ascii_bytes(&buf[..n]);
 }
 
 /// `{}` of an IP address.
-pub fn push_ip(out: &mut String, a: std::net::IpAddr) {
+pub fn push_ip<T: Text + ?Sized>(out: &mut T, a: std::net::IpAddr) {
     match a {
         std::net::IpAddr::V4(v4) => push_ipv4(out, v4.octets()),
-        std::net::IpAddr::V6(v6) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{v6}");
-        }
+        std::net::IpAddr::V6(v6) => out.push_fmt(format_args!("{v6}")),
     }
 }
 
@@ -108,13 +183,13 @@ impl AddrText {
 }
 
 /// `{:>width$}` of a string.
-pub fn push_right(out: &mut String, s: &str, width: usize) {
+pub fn push_right<T: Text + ?Sized>(out: &mut T, s: &str, width: usize) {
     spaces(out, width.saturating_sub(chars(s)));
     out.push_str(s);
 }
 
 /// `{:<width$}` of a string.
-pub fn push_left(out: &mut String, s: &str, width: usize) {
+pub fn push_left<T: Text + ?Sized>(out: &mut T, s: &str, width: usize) {
     out.push_str(s);
     spaces(out, width.saturating_sub(chars(s)));
 }
@@ -129,15 +204,14 @@ fn chars(s: &str) -> usize {
     }
 }
 
-fn spaces(out: &mut String, n: usize) {
-    const SPACES: &str = "                ";
-    if n <= SPACES.len() {
-        out.push_str(&SPACES[..n]);
-        return;
+/// `n` spaces (one append up to 64, which covers `-V`'s indentation 16 levels deep).
+pub fn spaces<T: Text + ?Sized>(out: &mut T, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
-    for _ in 0..n {
-        out.push(' ');
-    }
+    out.push_str(&SPACES[..n]);
 }
 
 #[cfg(test)]
@@ -173,8 +247,49 @@ mod tests {
             for w in [0, 1, 2, 8, 9, 20] {
                 assert_eq!(with(|s| push_dec_zero(s, v, w)), format!("<{v:0w$}"));
                 assert_eq!(with(|s| push_hex(s, v, w)), format!("<{v:0w$x}"));
+                assert_eq!(with(|s| push_bin(s, v, w)), format!("<{v:0w$b}"));
             }
         }
+    }
+
+    /// Every helper once, into any buffer.
+    fn everything<T: Text>(out: &mut T) {
+        push_dec(out, 1234u32);
+        push_dec_zero(out, 7, 3);
+        push_hex(out, 0xbeef, 8);
+        push_hex_byte(out, 0x0a);
+        push_bin(out, 5, 4);
+        push_mac(out, &[0x02, 0, 0xab, 0x10, 0xff, 0x01]);
+        push_ipv4(out, [10, 0, 0, 1]);
+        push_ip(out, "fe80::1:2".parse().unwrap());
+        push_right(out, "\u{2192}x", 5);
+        push_left(out, "ab", 70);
+        out.push_ascii(b'|');
+        out.push_ascii_bytes(b"1.2");
+        out.push_fmt(format_args!("{:o}", 8));
+    }
+
+    #[test]
+    fn octet_buffers_get_the_same_text_as_strings() {
+        let mut s = String::new();
+        everything(&mut s);
+        let mut v = Vec::new();
+        everything(&mut v);
+        assert_eq!(String::from_utf8(v).unwrap(), s);
+        let ip6: std::net::Ipv6Addr = "fe80::1:2".parse().unwrap();
+        let want = format!(
+            "{}{:03}{:08x}{:02x}{:04b}02:00:ab:10:ff:01{}{ip6}{:>5}{:<70}|1.2{:o}",
+            1234,
+            7,
+            0xbeef,
+            0x0a,
+            5,
+            std::net::Ipv4Addr::new(10, 0, 0, 1),
+            "\u{2192}x",
+            "ab",
+            8
+        );
+        assert_eq!(s, want);
     }
 
     #[test]

@@ -304,11 +304,21 @@ impl Tree {
     /// such a node is not built).
     #[inline]
     pub fn text_value(&mut self, field: FieldId, args: std::fmt::Arguments<'_>) -> Value {
+        self.text_value_with(field, |s| {
+            let _ = s.write_fmt(args);
+        })
+    }
+
+    /// [`Tree::text_value`] with the text appended by `write` (see [`Tree::label_with`]).
+    #[inline]
+    pub fn text_value_with(&mut self, field: FieldId, write: impl FnOnce(&mut String)) -> Value {
         if !self.builds(field) {
             return Value::None;
         }
-        let (s, l) = self.text(args);
-        Value::Text(s, l)
+        let start = self.arena.len();
+        write(&mut self.arena);
+        let len = self.arena.len() - start;
+        Value::Text(start as u32, len as u32)
     }
 
     /// Text stored in the arena.
@@ -321,30 +331,39 @@ impl Tree {
     /// is what `-T fields` prints).
     #[inline(always)]
     pub fn label(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
+        self.label_with(i, |s| {
+            let _ = s.write_fmt(args);
+        });
+    }
+
+    /// Gives node `i` a custom `-V` label that `write` appends to the arena, under the same
+    /// conditions as [`Tree::label`]. The labels every frame has are written this way, with
+    /// the [`crate::text`] helpers: `core::fmt` costs several times more.
+    #[inline(always)]
+    pub fn label_with(&mut self, i: u32, write: impl FnOnce(&mut String)) {
         // Most calls are for nodes not built (summary lines, `-q`, `-T fields`): decided here,
         // inlined, so that those cost a comparison rather than a call.
-        if i != NO_NODE {
-            self.label_node(i, args);
+        if i == NO_NODE || !self.takes_label(i) {
+            return;
+        }
+        let start = self.arena.len();
+        write(&mut self.arena);
+        let text = (start as u32, (self.arena.len() - start) as u32);
+        if let Some(n) = self.nodes.get_mut(i as usize) {
+            n.label = Some(text);
         }
     }
 
+    /// Whether node `i` exists and gets a label at this level of detail.
     #[inline(never)]
-    fn label_node(&mut self, i: u32, args: std::fmt::Arguments<'_>) {
+    fn takes_label(&self, i: u32) -> bool {
         let Some(n) = self.nodes.get(i as usize) else {
-            return;
+            return false;
         };
         if self.detail == Detail::Values && n.field.def().ftype != Ftype::Protocol {
-            return;
+            return false;
         }
-        if self
-            .kept
-            .as_ref()
-            .is_some_and(|k| !k[usize::from(n.field.0)])
-        {
-            return;
-        }
-        let t = self.text(args);
-        self.nodes[i as usize].label = Some(t);
+        self.kept.as_ref().is_none_or(|k| k[usize::from(n.field.0)])
     }
 
     /// Gives node `i` a `-V` label already in the arena (text shared with another node or

@@ -275,13 +275,22 @@ impl Run {
     pub fn finish(mut self) {
         for o in &mut self.outputs {
             o.printer.finish(&mut o.text).expect("writing to memory");
-            if o.kind == Kind::Json {
-                let v: serde_json::Value = match serde_json::from_slice(&o.text) {
-                    Ok(v) => v,
-                    Err(e) => panic!("-T json output is not JSON: {e}"),
-                };
-                let frames = v.as_array().map(Vec::len);
-                assert_eq!(frames, Some(self.shown), "-T json: one object per frame");
+            match o.kind {
+                Kind::Json => {
+                    let v: serde_json::Value = match serde_json::from_slice(&o.text) {
+                        Ok(v) => v,
+                        Err(e) => panic!("-T json output is not JSON: {e}"),
+                    };
+                    let frames = v.as_array().map(Vec::len);
+                    assert_eq!(frames, Some(self.shown), "-T json: one object per frame");
+                }
+                // The tree printers keep their text until a chunk is full or they finish.
+                Kind::Text => {
+                    if let Err(e) = std::str::from_utf8(&o.text) {
+                        panic!("output is not UTF-8: {e}");
+                    }
+                }
+                Kind::Ek => {}
             }
         }
         let leaks = self.d.finish();

@@ -10,6 +10,7 @@ use oneshot_codec::{Ulp, mpa::fpdu};
 use super::B;
 use crate::mpa::{CrcStatus, PduKind};
 use crate::registry::f;
+use crate::text::{push_bin, push_dec, push_hex};
 use crate::tree::{Severity, SourceId, Tree, Value};
 
 /// An MPA Request, Reply, or a start-up frame with an impossible PD_Length, at `base` of `src`.
@@ -274,7 +275,11 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
                     format_args!("Bad MPA CRC: 0x{crc_wire:08x}, should be 0x{good:08x}"),
                 );
             } else {
-                w.t.label(i, format_args!("CRC check: 0x{crc_wire:08x} (Good CRC32)"));
+                w.t.label_with(i, |l| {
+                    l.push_str("CRC check: 0x");
+                    push_hex(l, u64::from(crc_wire), 8);
+                    l.push_str(" (Good CRC32)");
+                });
             }
         }
     }
@@ -407,17 +412,19 @@ fn ddp_rdmap(
         Opcode::SendSeAdvertise | Opcode::SendSeClose if off.oneshot => "Unknown",
         o => o.name(),
     };
-    b.t.label(
-        op,
-        format_args!(
-            ".... {:04b} = OpCode: {name} (0x{:x})",
-            m.control.opcode_raw(),
-            m.control.opcode_raw()
-        ),
-    );
+    let raw_op = m.control.opcode_raw();
+    // ".... {raw_op:04b} = OpCode: {name} (0x{raw_op:x})"
+    b.t.label_with(op, |l| {
+        l.push_str(".... ");
+        push_bin(l, u64::from(raw_op), 4);
+        l.push_str(" = OpCode: ");
+        l.push_str(name);
+        l.push_str(" (0x");
+        push_hex(l, u64::from(raw_op), 0);
+        l.push(')');
+    });
     b.close();
     s.opcode = Some(m.opcode);
-    let raw_op = m.control.opcode_raw();
     let untagged = !m.ddp.control().tagged();
     if untagged && matches!(raw_op, 0x1 | 0x3 | 0x5 | 0x7) {
         b.bytes(f::IWARP_RDMA_RESERVED, 2, 4);
@@ -604,7 +611,11 @@ fn ddp_rdmap(
             // tshark's -T fields prints the data protocol as its octets.
             let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
             b.t.push();
-            b.t.label(d, format_args!("Data ({} bytes)", s.payload_len));
+            b.t.label_with(d, |l| {
+                l.push_str("Data (");
+                push_dec(l, s.payload_len);
+                l.push_str(" bytes)");
+            });
             b.bytes(f::DATA_DATA, po, s.payload_len);
             b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
             b.close();

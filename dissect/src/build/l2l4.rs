@@ -6,6 +6,7 @@ use oneshot_codec::etherparse::{Ethernet2Slice, LaxIpv4Slice, LaxIpv6Slice, Sing
 use super::B;
 use crate::link::LinkHeader;
 use crate::registry::f;
+use crate::text::{push_bin, push_dec, push_hex, push_ipv4, push_mac};
 use crate::tree::{FRAME_SOURCE, Tree, Value};
 
 /// What the frame node says besides the octets.
@@ -48,19 +49,28 @@ pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
         comment(&mut b, c);
     }
     let top = b.open(f::FRAME, 0, fi.cap_len as usize);
-    let on = OnInterface(fi.interface, fi.interface_name);
     let bits = |n: u32| u64::from(n) * 8;
-    b.t.label(
-        top,
-        format_args!(
-            "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits){on}",
-            fi.number,
-            fi.len,
-            bits(fi.len),
-            fi.cap_len,
-            bits(fi.cap_len),
-        ),
-    );
+    // "Frame {number}: {len} bytes on wire ({bits} bits), {cap_len} bytes captured ({bits}
+    // bits)[ on interface {name}, id {id}]"
+    b.t.label_with(top, |s| {
+        s.push_str("Frame ");
+        push_dec(s, fi.number);
+        s.push_str(": ");
+        push_dec(s, fi.len);
+        s.push_str(" bytes on wire (");
+        push_dec(s, bits(fi.len));
+        s.push_str(" bits), ");
+        push_dec(s, fi.cap_len);
+        s.push_str(" bytes captured (");
+        push_dec(s, bits(fi.cap_len));
+        s.push_str(" bits)");
+        if let Some(id) = fi.interface {
+            s.push_str(" on interface ");
+            s.push_str(fi.interface_name.unwrap_or("unknown"));
+            s.push_str(", id ");
+            push_dec(s, id);
+        }
+    });
     if let Some(s) = fi.section {
         b.u(f::FRAME_SECTION_NUMBER, u64::from(s), 0, 0);
     }
@@ -102,7 +112,15 @@ pub fn frame(t: &mut Tree, fi: &FrameInfo<'_>) -> u32 {
         (f::FRAME_CAP_LEN, "Capture Length", fi.cap_len),
     ] {
         let i = b.u(field, u64::from(n), 0, 0);
-        b.t.label(i, format_args!("{name}: {n} bytes ({} bits)", bits(n)));
+        // "{name}: {n} bytes ({bits} bits)"
+        b.t.label_with(i, |s| {
+            s.push_str(name);
+            s.push_str(": ");
+            push_dec(s, n);
+            s.push_str(" bytes (");
+            push_dec(s, bits(n));
+            s.push_str(" bits)");
+        });
     }
     b.v(f::FRAME_MARKED, Value::Bool(false), 0, 0);
     b.v(f::FRAME_IGNORED, Value::Bool(false), 0, 0);
@@ -140,34 +158,6 @@ fn comment(b: &mut B<'_>, c: &str) {
     b.t.pop();
     b.t.pop();
     b.close();
-}
-
-/// ` on interface NAME, id N` (pcapng only).
-struct OnInterface<'a>(Option<u32>, Option<&'a str>);
-
-impl std::fmt::Display for OnInterface<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OnInterface(Some(id), Some(n)) => write!(f, " on interface {n}, id {id}"),
-            OnInterface(Some(id), None) => write!(f, " on interface unknown, id {id}"),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// A MAC address written as tshark writes it, without allocating.
-pub struct Mac<'a>(pub &'a [u8]);
-
-impl std::fmt::Display for Mac<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, x) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{x:02x}")?;
-        }
-        Ok(())
-    }
 }
 
 /// Linux cooked capture or BSD loopback header.
@@ -237,16 +227,19 @@ pub fn ethernet(t: &mut Tree, e: &Ethernet2Slice<'_>, padding: Option<(usize, us
     let mut b = B::new(t, FRAME_SOURCE, 0);
     let top = b.open(f::ETH, 0, 14);
     let (dst, src) = (e.destination(), e.source());
-    b.t.label(
-        top,
-        format_args!(
-            "Ethernet II, Src: {} ({}), Dst: {} ({})",
-            Mac(&src),
-            Mac(&src),
-            Mac(&dst),
-            Mac(&dst)
-        ),
-    );
+    // "Ethernet II, Src: {src} ({src}), Dst: {dst} ({dst})": each address then its resolved
+    // form, which without name resolution is the address again.
+    b.t.label_with(top, |s| {
+        s.push_str("Ethernet II, Src: ");
+        push_mac(s, &src);
+        s.push_str(" (");
+        push_mac(s, &src);
+        s.push_str("), Dst: ");
+        push_mac(s, &dst);
+        s.push_str(" (");
+        push_mac(s, &dst);
+        s.push(')');
+    });
     for (addr, off, fa, lg, ig) in [
         (dst, 0, f::ETH_DST, f::ETH_DST_LG, f::ETH_DST_IG),
         (src, 6, f::ETH_SRC, f::ETH_SRC_LG, f::ETH_SRC_IG),
@@ -299,36 +292,40 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
     let mut b = B::new(t, FRAME_SOURCE, off);
     let hl = raw.len();
     let top = b.open(f::IP, 0, hl);
-    b.t.label(
-        top,
-        format_args!(
-            "Internet Protocol Version 4, Src: {}, Dst: {}",
-            h.source_addr(),
-            h.destination_addr()
-        ),
-    );
+    b.t.label_with(top, |s| {
+        s.push_str("Internet Protocol Version 4, Src: ");
+        push_ipv4(s, h.source());
+        s.push_str(", Dst: ");
+        push_ipv4(s, h.destination());
+    });
     let v = b.u(f::IP_VERSION, 4, 0, 1);
-    b.t.label(v, format_args!("{:04b} .... = Version: 4", raw[0] >> 4));
+    b.t.label_with(v, |s| {
+        push_bin(s, u64::from(raw[0] >> 4), 4);
+        s.push_str(" .... = Version: 4");
+    });
     let hdr = b.u(f::IP_HDR_LEN, hl as u64, 0, 1);
-    b.t.label(
-        hdr,
-        format_args!(
-            ".... {:04b} = Header Length: {} bytes ({})",
-            hl / 4,
-            hl,
-            hl / 4
-        ),
-    );
+    // ".... {hl / 4:04b} = Header Length: {hl} bytes ({hl / 4})"
+    b.t.label_with(hdr, |s| {
+        s.push_str(".... ");
+        push_bin(s, (hl / 4) as u64, 4);
+        s.push_str(" = Header Length: ");
+        push_dec(s, hl);
+        s.push_str(" bytes (");
+        push_dec(s, hl / 4);
+        s.push(')');
+    });
     let ds = u64::from(raw[1]);
     let i = b.u(f::IP_DSFIELD, ds, 1, 1);
-    b.t.label(
-        i,
-        format_args!(
-            "Differentiated Services Field: 0x{ds:02x} (DSCP: {}, ECN: {})",
-            dscp_short(raw[1] >> 2),
-            ["Not-ECT", "ECT(1)", "ECT(0)", "CE"][usize::from(raw[1] & 3)]
-        ),
-    );
+    // "Differentiated Services Field: 0x{ds:02x} (DSCP: {name}, ECN: {name})"
+    b.t.label_with(i, |s| {
+        s.push_str("Differentiated Services Field: 0x");
+        push_hex(s, ds, 2);
+        s.push_str(" (DSCP: ");
+        s.push_str(dscp_short(raw[1] >> 2));
+        s.push_str(", ECN: ");
+        s.push_str(["Not-ECT", "ECT(1)", "ECT(0)", "CE"][usize::from(raw[1] & 3)]);
+        s.push(')');
+    });
     b.t.push();
     b.bits(f::IP_DSFIELD_DSCP, ds, 1, 1);
     b.bits(f::IP_DSFIELD_ECN, ds, 1, 1);
@@ -337,15 +334,23 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
     b.u(f::IP_ID, u64::from(h.identification()), 4, 2);
     let flags = u64::from(raw[6]);
     let i = b.bits(f::IP_FLAGS, flags, 6, 1);
-    let names = IpFlagNames(raw[6] >> 5);
-    b.t.label(
-        i,
-        format_args!(
-            "{:03b}. .... = Flags: 0x{:x}{names}",
-            raw[6] >> 5,
-            raw[6] >> 5
-        ),
-    );
+    let set = raw[6] >> 5;
+    // "{set:03b}. .... = Flags: 0x{set:x}", then ", {name}" for each flag set.
+    b.t.label_with(i, |s| {
+        push_bin(s, u64::from(set), 3);
+        s.push_str(". .... = Flags: 0x");
+        push_hex(s, u64::from(set), 0);
+        for (bit, name) in [
+            (0b100, "Reserved bit"),
+            (0b010, "Don't fragment"),
+            (0b001, "More fragments"),
+        ] {
+            if set & bit != 0 {
+                s.push_str(", ");
+                s.push_str(name);
+            }
+        }
+    });
     b.t.push();
     b.bits(f::IP_FLAGS_RB, flags, 6, 1);
     b.bits(f::IP_FLAGS_DF, flags, 6, 1);
@@ -357,10 +362,11 @@ pub fn ipv4(t: &mut Tree, ip: &LaxIpv4Slice<'_>, off: usize) {
     b.u(f::IP_PROTO, u64::from(h.protocol().0), 9, 1);
     let ck = h.header_checksum();
     let i = b.u(f::IP_CHECKSUM, u64::from(ck), 10, 2);
-    b.t.label(
-        i,
-        format_args!("Header Checksum: 0x{ck:04x} [validation disabled]"),
-    );
+    b.t.label_with(i, |s| {
+        s.push_str("Header Checksum: 0x");
+        push_hex(s, u64::from(ck), 4);
+        s.push_str(" [validation disabled]");
+    });
     b.u(f::IP_CHECKSUM_STATUS, 2, 0, 0);
     b.v(f::IP_SRC, Value::Ipv4(h.source()), 12, 4);
     b.hidden(f::IP_ADDR, Value::Ipv4(h.source()), 12, 4);
@@ -396,25 +402,6 @@ fn dscp_short(dscp: u8) -> &'static str {
         48 => "CS6",
         56 => "CS7",
         _ => "Unknown",
-    }
-}
-
-/// `, Don't fragment` …: the names of the IPv4 flags that are set, as tshark appends them to
-/// the Flags label.
-struct IpFlagNames(u8);
-
-impl std::fmt::Display for IpFlagNames {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (bit, name) in [
-            (0b100, "Reserved bit"),
-            (0b010, "Don't fragment"),
-            (0b001, "More fragments"),
-        ] {
-            if self.0 & bit != 0 {
-                write!(f, ", {name}")?;
-            }
-        }
-        Ok(())
     }
 }
 

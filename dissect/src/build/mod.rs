@@ -7,7 +7,7 @@ mod tcp;
 mod ulp;
 
 pub use iwarp::{FpduCtx, FpduSummary, fpdu, mpa_frame};
-pub use l2l4::{FrameInfo, Mac, ethernet, frame, ipv4, ipv6, link_header, vlan};
+pub use l2l4::{FrameInfo, ethernet, frame, ipv4, ipv6, link_header, vlan};
 pub use tcp::{PayloadItem, TcpInfo, info as tcp_info, raw_flags as tcp_flags, tcp, tcp_segments};
 pub use ulp::{iscsi, iser};
 

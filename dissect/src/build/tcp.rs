@@ -82,7 +82,8 @@ impl FlagNames {
             .chain(reserved)
     }
 
-    /// Appends the text (the Info column's `[…]`, without core::fmt: every TCP line has one).
+    /// Appends the text (the Info column's `[…]` and the `Flags:` label, without core::fmt:
+    /// every TCP segment has both).
     fn push(&self, out: &mut String) {
         let start = out.len();
         for n in self.names() {
@@ -97,44 +98,10 @@ impl FlagNames {
     }
 }
 
-impl std::fmt::Display for FlagNames {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut first = true;
-        for n in self.names() {
-            if !first {
-                f.write_str(", ")?;
-            }
-            f.write_str(n)?;
-            first = false;
-        }
-        if first {
-            f.write_str("<None>")?;
-        }
-        Ok(())
-    }
-}
-
-/// `"·······AP···"`: a letter for each flag bit set, a dot for each clear one.
-struct FlagLetters(u16);
-
-impl std::fmt::Display for FlagLetters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for &(m, c) in &FLAG_CHARS {
-            f.write_char(if self.0 & m != 0 { c } else { '\u{b7}' })?;
-        }
-        Ok(())
-    }
-}
-
-/// `", Ack: N"` when the segment acknowledges.
-struct AckPart(Option<u32>);
-
-impl std::fmt::Display for AckPart {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(a) => write!(f, ", Ack: {a}"),
-            None => Ok(()),
-        }
+/// Appends `"·······AP···"`: a letter for each flag bit set, a dot for each clear one.
+fn push_flag_letters(out: &mut String, fl: u16) {
+    for &(m, c) in &FLAG_CHARS {
+        out.push(if fl & m != 0 { c } else { '\u{b7}' });
     }
 }
 
@@ -262,16 +229,22 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     }
     let mut b = B::new(t, FRAME_SOURCE, off);
     let top = b.open(f::TCP, 0, hl);
-    let ackpart = AckPart(tcp.ack().then_some(v.rel_ack));
-    b.t.label(
-        top,
-        format_args!(
-            "Transmission Control Protocol, Src Port: {}, Dst Port: {}, Seq: {}{ackpart}, Len: {len}",
-            tcp.source_port(),
-            tcp.destination_port(),
-            v.rel_seq
-        ),
-    );
+    // "Transmission Control Protocol, Src Port: {src}, Dst Port: {dst}, Seq: {seq}[, Ack:
+    // {ack}], Len: {len}"
+    b.t.label_with(top, |s| {
+        s.push_str("Transmission Control Protocol, Src Port: ");
+        text::push_dec(s, tcp.source_port());
+        s.push_str(", Dst Port: ");
+        text::push_dec(s, tcp.destination_port());
+        s.push_str(", Seq: ");
+        text::push_dec(s, v.rel_seq);
+        if tcp.ack() {
+            s.push_str(", Ack: ");
+            text::push_dec(s, v.rel_ack);
+        }
+        s.push_str(", Len: ");
+        text::push_dec(s, len);
+    });
     b.u(f::TCP_SRCPORT, u64::from(tcp.source_port()), 0, 2);
     b.u(f::TCP_DSTPORT, u64::from(tcp.destination_port()), 2, 2);
     b.hidden(f::TCP_PORT, Value::Uint(u64::from(tcp.source_port())), 0, 2);
@@ -283,54 +256,57 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     );
     b.u(f::TCP_STREAM, info.stream, 0, 0);
     let c = b.u(f::TCP_COMPLETENESS, u64::from(v.completeness), 0, 0);
-    b.t.label(
-        c,
-        format_args!(
-            "Conversation completeness: {} ({})",
-            completeness_text(v.completeness),
-            v.completeness
-        ),
-    );
+    b.t.label_with(c, |s| {
+        s.push_str("Conversation completeness: ");
+        s.push_str(completeness_text(v.completeness));
+        s.push_str(" (");
+        text::push_dec(s, v.completeness);
+        s.push(')');
+    });
     b.u(f::TCP_LEN, len as u64, 0, 0);
     let n = b.u(f::TCP_SEQ, u64::from(v.rel_seq), 4, 4);
-    b.t.label(
-        n,
-        format_args!(
-            "Sequence Number: {}    (relative sequence number)",
-            v.rel_seq
-        ),
-    );
+    b.t.label_with(n, |s| {
+        s.push_str("Sequence Number: ");
+        text::push_dec(s, v.rel_seq);
+        s.push_str("    (relative sequence number)");
+    });
     b.u(f::TCP_SEQ_RAW, u64::from(tcp.sequence_number()), 4, 4);
     let extra = u32::from(fl & (th::SYN | th::FIN) != 0);
     let nxt = v.rel_seq.wrapping_add(len as u32).wrapping_add(extra);
     let n = b.u(f::TCP_NXTSEQ, u64::from(nxt), 0, 0);
-    b.t.label(
-        n,
-        format_args!("Next Sequence Number: {nxt}    (relative sequence number)"),
-    );
+    b.t.label_with(n, |s| {
+        s.push_str("Next Sequence Number: ");
+        text::push_dec(s, nxt);
+        s.push_str("    (relative sequence number)");
+    });
     let ack_node = b.u(f::TCP_ACK, u64::from(v.rel_ack), 8, 4);
     if tcp.ack() {
-        b.t.label(
-            ack_node,
-            format_args!(
-                "Acknowledgment Number: {}    (relative ack number)",
-                v.rel_ack
-            ),
-        );
+        b.t.label_with(ack_node, |s| {
+            s.push_str("Acknowledgment Number: ");
+            text::push_dec(s, v.rel_ack);
+            s.push_str("    (relative ack number)");
+        });
     }
     b.u(f::TCP_ACK_RAW, u64::from(tcp.acknowledgment_number()), 8, 4);
     let n = b.u(f::TCP_HDR_LEN, hl as u64, 12, 1);
-    b.t.label(
-        n,
-        format_args!(
-            "{:04b} .... = Header Length: {hl} bytes ({})",
-            (hl / 4) & 0xF,
-            hl / 4
-        ),
-    );
+    // "{hl / 4:04b} .... = Header Length: {hl} bytes ({hl / 4})"
+    b.t.label_with(n, |s| {
+        text::push_bin(s, ((hl / 4) & 0xF) as u64, 4);
+        s.push_str(" .... = Header Length: ");
+        text::push_dec(s, hl);
+        s.push_str(" bytes (");
+        text::push_dec(s, hl / 4);
+        s.push(')');
+    });
     let flags = u64::from(u16::from_be_bytes([raw[12], raw[13]]));
     let n = b.bits(f::TCP_FLAGS, flags, 12, 2);
-    b.t.label(n, format_args!("Flags: 0x{fl:03x} ({})", FlagNames(fl)));
+    b.t.label_with(n, |s| {
+        s.push_str("Flags: 0x");
+        text::push_hex(s, u64::from(fl), 3);
+        s.push_str(" (");
+        FlagNames(fl).push(s);
+        s.push(')');
+    });
     b.t.push();
     let mut flag_nodes = [0u32; 10];
     for (k, fl_field) in [
@@ -351,7 +327,7 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
         flag_nodes[k] = b.bits(fl_field, flags, 12, 2);
     }
     let sv =
-        b.t.text_value(f::TCP_FLAGS_STR, format_args!("{}", FlagLetters(fl)));
+        b.t.text_value_with(f::TCP_FLAGS_STR, |s| push_flag_letters(s, fl));
     let str_node = b.v(f::TCP_FLAGS_STR, sv, 12, 2);
     b.t.pop();
     let win = u64::from(tcp.window_size());
@@ -372,10 +348,11 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
         }
     }
     let n = b.u(f::TCP_CHECKSUM, u64::from(tcp.checksum()), 16, 2);
-    b.t.label(
-        n,
-        format_args!("Checksum: 0x{:04x} [unverified]", tcp.checksum()),
-    );
+    b.t.label_with(n, |s| {
+        s.push_str("Checksum: 0x");
+        text::push_hex(s, u64::from(tcp.checksum()), 4);
+        s.push_str(" [unverified]");
+    });
     let n = b.u(f::TCP_CHECKSUM_STATUS, 2, 0, 0);
     b.t.label(n, format_args!("Checksum Status: Unverified"));
     let urgent_node = b.u(
@@ -409,7 +386,13 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
     // tshark shows a RST's data as a "Reset cause", not as payload.
     if len > 0 && fl & th::RST == 0 {
         let n = b.bytes(f::TCP_PAYLOAD, hl, len);
-        b.t.label(n, format_args!("TCP payload ({len} byte{})", plural(len)));
+        b.t.label_with(n, |s| {
+            s.push_str("TCP payload (");
+            text::push_dec(s, len);
+            s.push_str(" byte");
+            s.push_str(plural(len));
+            s.push(')');
+        });
     }
     for item in info.payload {
         match *item {
@@ -422,14 +405,16 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
                 retransmitted,
             } => {
                 let i = b.bytes(f::TCP_SEGMENT_DATA, hl + o, n);
-                b.t.label(
-                    i,
-                    format_args!(
-                        "{}TCP segment data ({n} byte{})",
-                        if retransmitted { "Retransmitted " } else { "" },
-                        plural(n)
-                    ),
-                );
+                b.t.label_with(i, |s| {
+                    if retransmitted {
+                        s.push_str("Retransmitted ");
+                    }
+                    s.push_str("TCP segment data (");
+                    text::push_dec(s, n);
+                    s.push_str(" byte");
+                    s.push_str(plural(n));
+                    s.push(')');
+                });
             }
             PayloadItem::ReassembledIn(fr) => {
                 b.u(f::TCP_REASSEMBLED_IN, fr, 0, 0);

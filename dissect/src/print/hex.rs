@@ -14,17 +14,12 @@
 use std::io::{self, Write};
 
 use crate::field::FieldId;
+use crate::text::{self, Text};
 use crate::tree::{FRAME_SOURCE, SourceId, Tree};
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 const REVERSE: &str = "\x1b[7m";
 const RESET: &str = "\x1b[0m";
-
-/// Appends `b` as two lower-case hex digits.
-pub fn push_byte(out: &mut String, b: u8) {
-    out.push(HEX[usize::from(b >> 4)] as char);
-    out.push(HEX[usize::from(b & 0xf)] as char);
-}
 
 /// Appends `bytes` in hex, with `sep` between octets (`aa:bb:cc` for JSON, none for `-T
 /// fields`), assembling chunks in a stack buffer.
@@ -55,7 +50,7 @@ pub fn push_hex(out: &mut String, bytes: &[u8], sep: Option<u8>) {
 /// The `-x` writer; keeps its buffers between frames.
 #[derive(Debug, Default)]
 pub struct HexDump {
-    buf: String,
+    buf: Vec<u8>,
     marks: Vec<bool>,
 }
 
@@ -75,22 +70,45 @@ impl HexDump {
         marked: &[FieldId],
         color: bool,
     ) -> io::Result<()> {
-        self.buf.clear();
-        let extra = t.extra_sources();
-        if extra.is_empty() {
-            self.block(t, frame, FRAME_SOURCE, marked, color);
-        } else {
-            heading(&mut self.buf, "Frame", frame.len());
-            self.block(t, frame, FRAME_SOURCE, marked, color);
-            for (i, s) in extra.iter().enumerate() {
-                heading(&mut self.buf, s.name, s.bytes.len());
-                self.block(t, &s.bytes, (i + 1) as SourceId, marked, color);
-            }
-        }
-        out.write_all(self.buf.as_bytes())
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.append(&mut buf, t, frame, marked, color);
+        let written = out.write_all(&buf);
+        self.buf = buf;
+        written
     }
 
-    fn block(&mut self, t: &Tree, bytes: &[u8], src: SourceId, marked: &[FieldId], color: bool) {
+    /// Appends what [`HexDump::dump`] writes to `out`.
+    pub fn append(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: &Tree,
+        frame: &[u8],
+        marked: &[FieldId],
+        color: bool,
+    ) {
+        let extra = t.extra_sources();
+        if extra.is_empty() {
+            self.block(out, t, frame, FRAME_SOURCE, marked, color);
+        } else {
+            heading(out, "Frame", frame.len());
+            self.block(out, t, frame, FRAME_SOURCE, marked, color);
+            for (i, s) in extra.iter().enumerate() {
+                heading(out, s.name, s.bytes.len());
+                self.block(out, t, &s.bytes, (i + 1) as SourceId, marked, color);
+            }
+        }
+    }
+
+    fn block(
+        &mut self,
+        out: &mut Vec<u8>,
+        t: &Tree,
+        bytes: &[u8],
+        src: SourceId,
+        marked: &[FieldId],
+        color: bool,
+    ) {
         self.marks.clear();
         let mut any = false;
         if !marked.is_empty() {
@@ -108,7 +126,7 @@ impl HexDump {
                 }
             }
         }
-        rows(&mut self.buf, bytes, any.then_some(&self.marks[..]), color);
+        rows(out, bytes, any.then_some(&self.marks[..]), color);
     }
 }
 
@@ -123,14 +141,16 @@ pub fn dump(
     HexDump::new().dump(out, t, frame, marked, color)
 }
 
-fn heading(out: &mut String, name: &str, len: usize) {
-    use std::fmt::Write as _;
-    let _ = writeln!(out, "{name} ({len} bytes):");
+fn heading(out: &mut Vec<u8>, name: &str, len: usize) {
+    out.push_str(name);
+    out.push_str(" (");
+    text::push_dec(out, len);
+    out.push_str(" bytes):\n");
 }
 
 /// Appends tshark's hex rows for `bytes`. With `marks` (one flag per octet), marked octets are
 /// shown in reverse video when `color`, else under a `^^` line.
-pub fn rows(out: &mut String, bytes: &[u8], marks: Option<&[bool]>, color: bool) {
+pub fn rows(out: &mut Vec<u8>, bytes: &[u8], marks: Option<&[bool]>, color: bool) {
     if marks.is_none() {
         plain_rows(out, bytes);
         return;
@@ -140,79 +160,108 @@ pub fn rows(out: &mut String, bytes: &[u8], marks: Option<&[bool]>, color: bool)
         let m = marks.map(|m| &m[base..base + chunk.len()]);
         let is = |i: usize| m.is_some_and(|m| m[i]);
         for shift in [12, 8, 4, 0] {
-            out.push(HEX[(base >> shift) & 0xf] as char);
+            out.push(HEX[(base >> shift) & 0xf]);
         }
         out.push_str("  ");
         for i in 0..16 {
             match chunk.get(i) {
                 Some(&b) if color && is(i) => {
                     out.push_str(REVERSE);
-                    push_byte(out, b);
+                    text::push_hex_byte(out, b);
                     out.push_str(RESET);
-                    out.push(' ');
+                    out.push(b' ');
                 }
                 Some(&b) => {
-                    push_byte(out, b);
-                    out.push(' ');
+                    text::push_hex_byte(out, b);
+                    out.push(b' ');
                 }
                 None => out.push_str("   "),
             }
         }
         out.push_str("  ");
         for (i, &b) in chunk.iter().enumerate() {
-            let c = if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            };
             if color && is(i) {
                 out.push_str(REVERSE);
-                out.push(c);
+                out.push(shown(b));
                 out.push_str(RESET);
             } else {
-                out.push(c);
+                out.push(shown(b));
             }
         }
-        out.push('\n');
+        out.push(b'\n');
         if !color && m.is_some_and(|m| m.iter().any(|&x| x)) {
             let last = m.map_or(0, |m| m.iter().rposition(|&x| x).unwrap_or(0));
             out.push_str("      ");
             for i in 0..=last {
                 out.push_str(if is(i) { "^^" } else { "  " });
                 if i < last {
-                    out.push(' ');
+                    out.push(b' ');
                 }
             }
-            out.push('\n');
+            out.push(b'\n');
         }
     }
 }
 
-/// [`rows`] without marks: each row assembled in a stack buffer and appended at once (the
-/// `-V` dump of every `data` protocol goes through here).
-fn plain_rows(out: &mut String, bytes: &[u8]) {
-    // "0000  " + 16 × "xx " + "  " + 16 characters + "\n".
-    let mut line = [b' '; 6 + 48 + 2 + 16 + 1];
-    for (row, chunk) in bytes.chunks(16).enumerate() {
-        let base = row * 16;
-        for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-            line[k] = HEX[(base >> shift) & 0xf];
-        }
-        line[4..].fill(b' ');
-        for (i, &b) in chunk.iter().enumerate() {
-            line[6 + 3 * i] = HEX[usize::from(b >> 4)];
-            line[7 + 3 * i] = HEX[usize::from(b & 0xf)];
-            line[56 + i] = if b.is_ascii_graphic() || b == b' ' {
-                b
-            } else {
-                b'.'
-            };
-        }
-        let end = 56 + chunk.len();
-        line[end] = b'\n';
-        // Only ASCII was written.
-        out.push_str(std::str::from_utf8(&line[..=end]).unwrap_or_default());
+/// An octet in the ASCII column: itself when printable, else `.`.
+#[inline]
+fn shown(b: u8) -> u8 {
+    if b.is_ascii_graphic() || b == b' ' {
+        b
+    } else {
+        b'.'
     }
+}
+
+/// "0000  " + 16 × "xx " + "  " + 16 characters + "\n".
+const ROW: usize = 6 + 48 + 2 + 16 + 1;
+
+/// `HEX_PAIR[b]`: `b` as two lower-case hex digits.
+const HEX_PAIR: [[u8; 2]; 256] = hex_pairs();
+
+const fn hex_pairs() -> [[u8; 2]; 256] {
+    let mut table = [[0; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [HEX[b >> 4], HEX[b & 0xf]];
+        b += 1;
+    }
+    table
+}
+
+/// [`rows`] without marks (the `-V` dump of every `data` protocol goes through here, most of
+/// `-V`'s output on bulk data). The rows are filled in place: spaces first, then the offset,
+/// the digits and the characters of each row.
+fn plain_rows(out: &mut Vec<u8>, bytes: &[u8]) {
+    let whole = bytes.len() / 16;
+    let rest = bytes.len() % 16;
+    let start = out.len();
+    let last_len = if rest > 0 { 56 + rest + 1 } else { 0 };
+    out.resize(start + whole * ROW + last_len, b' ');
+    let (full, last) = out[start..].split_at_mut(whole * ROW);
+    let rows = full.chunks_exact_mut(ROW).zip(bytes.chunks_exact(16));
+    for (i, (line, chunk)) in rows.enumerate() {
+        fill_row(line, i * 16, chunk);
+    }
+    if rest > 0 {
+        fill_row(last, whole * 16, &bytes[whole * 16..]);
+    }
+}
+
+/// Writes the offset `base`, up to 16 octets and the newline into a row of spaces that has
+/// room for them.
+#[inline]
+fn fill_row(line: &mut [u8], base: usize, chunk: &[u8]) {
+    for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+        line[k] = HEX[(base >> shift) & 0xf];
+    }
+    for (i, &b) in chunk.iter().enumerate() {
+        let [hi, lo] = HEX_PAIR[usize::from(b)];
+        line[6 + 3 * i] = hi;
+        line[7 + 3 * i] = lo;
+        line[56 + i] = shown(b);
+    }
+    line[56 + chunk.len()] = b'\n';
 }
 
 #[cfg(test)]
@@ -232,6 +281,22 @@ mod tests {
             s,
             "0000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f   ................\n\
              0010  10 11 12 13 4d 50 41 20 49 44                     ....MPA ID\n"
+        );
+    }
+
+    #[test]
+    fn whole_rows_and_unprintable_octets() {
+        let data: Vec<u8> = [b' ', b'~', 0x7f, 0x80, 0xff, 0x1f, b'A']
+            .into_iter()
+            .cycle()
+            .take(32)
+            .collect();
+        let mut out = Vec::new();
+        rows(&mut out, &data, None, false);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "0000  20 7e 7f 80 ff 1f 41 20 7e 7f 80 ff 1f 41 20 7e    ~....A ~....A ~\n\
+             0010  7f 80 ff 1f 41 20 7e 7f 80 ff 1f 41 20 7e 7f 80   ....A ~....A ~..\n"
         );
     }
 

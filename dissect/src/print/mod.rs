@@ -28,13 +28,23 @@ use crate::dissector::Dissector;
 use crate::field::FieldId;
 use crate::filter::Filter;
 
+/// Octets of `-V` and `-x` text a [`Printer`] gathers before it writes them: a `BufWriter`
+/// no larger than this passes them through without copying them, and a buffer this size stays
+/// in the processor's cache.
+pub const CHUNK: usize = 64 << 10;
+
 /// The printer a run's options ask for.
+///
+/// The protocol tree (`-V`, `-O`) is gathered over frames and written [`CHUNK`] octets at a
+/// time: [`Printer::finish`] writes the rest, so it must be called, with the same writer.
 pub struct Printer {
     mode: Mode,
     hex: bool,
     summary_line: bool,
     color: bool,
     verbose: verbose::Verbose,
+    /// Tree text not written yet.
+    pending: Vec<u8>,
     dump: hex::HexDump,
     fields: Option<fields::FieldsPrinter>,
     json: json::JsonPrinter,
@@ -58,6 +68,7 @@ impl Printer {
             hex: opts.hex,
             summary_line: opts.summary_line,
             verbose: verbose::Verbose::new(),
+            pending: Vec::new(),
             dump: hex::HexDump::new(),
             color: opts
                 .color
@@ -104,12 +115,18 @@ impl Printer {
                 }
             }
             Mode::Tree { only } => {
-                self.verbose.write(out, t, pkt.data, only, self.hex)?;
+                let text = &mut self.pending;
+                self.verbose.write_tree(text, t, pkt.data, only, self.hex);
                 if self.hex {
-                    writeln!(out)?;
-                    self.dump.dump(out, t, pkt.data, &self.marked, self.color)?;
+                    text.push(b'\n');
+                    self.dump
+                        .append(text, t, pkt.data, &self.marked, self.color);
                 }
-                writeln!(out)?;
+                text.push(b'\n');
+                if text.len() >= CHUNK {
+                    out.write_all(text)?;
+                    text.clear();
+                }
             }
             Mode::Fields { .. } => {
                 let fp = self.fields.as_mut().expect("made for this mode");
@@ -120,8 +137,10 @@ impl Printer {
         Ok(())
     }
 
-    /// Closes what the format opened (the JSON array).
+    /// Writes what is gathered and closes what the format opened (the JSON array).
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.pending)?;
+        self.pending.clear();
         if self.mode == Mode::Json {
             self.json.finish(out)?;
         }

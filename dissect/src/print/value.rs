@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::field::{Base, Ftype};
-use crate::text;
+use crate::text::{self, Text};
 use crate::tree::{Node, Tree, Value};
 
 /// Formatting flavour.
@@ -36,33 +36,37 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// `Jan  1, 2026 00:00:00.000000000 UTC` (tshark's absolute time, in UTC).
-pub fn write_abs_time(out: &mut String, ns: i64) {
+pub fn write_abs_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
     let secs = ns.div_euclid(1_000_000_000);
     let frac = ns.rem_euclid(1_000_000_000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(
-        out,
-        "{} {:>2}, {} {:02}:{:02}:{:02}.{:09} UTC",
-        MONTHS[(m - 1) as usize],
-        d,
-        y,
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60,
-        frac
-    );
+    // "{month} {d:>2}, {y} {h:02}:{m:02}:{s:02}.{frac:09} UTC"
+    out.push_str(MONTHS[(m - 1) as usize]);
+    out.push_str(if d < 10 { "  " } else { " " });
+    text::push_dec(out, d);
+    out.push_str(", ");
+    text::push_dec(out, y);
+    out.push_ascii(b' ');
+    text::push_dec_zero(out, (sod / 3600) as u64, 2);
+    out.push_ascii(b':');
+    text::push_dec_zero(out, (sod / 60 % 60) as u64, 2);
+    out.push_ascii(b':');
+    text::push_dec_zero(out, (sod % 60) as u64, 2);
+    out.push_ascii(b'.');
+    text::push_dec_zero(out, frac as u64, 9);
+    out.push_str(" UTC");
 }
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
-pub fn write_rel_time(out: &mut String, ns: i64) {
+pub fn write_rel_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
     if ns < 0 {
-        out.push('-');
+        out.push_ascii(b'-');
     }
     let a = ns.unsigned_abs();
     text::push_dec(out, a / 1_000_000_000);
-    out.push('.');
+    out.push_ascii(b'.');
     text::push_dec_zero(out, a % 1_000_000_000, 9);
 }
 
@@ -123,6 +127,12 @@ mod tests {
         s.clear();
         write_abs_time(&mut s, 951_782_400_123_000_000 + 86_400 * 1_000_000_000);
         assert_eq!(s, "Mar  1, 2000 00:00:00.123000000 UTC");
+        s.clear();
+        write_abs_time(&mut s, 1_764_162_309_000_000_001);
+        assert_eq!(s, "Nov 26, 2025 13:05:09.000000001 UTC");
+        s.clear();
+        write_abs_time(&mut s, -1);
+        assert_eq!(s, "Dec 31, 1969 23:59:59.999999999 UTC");
         s.clear();
         write_rel_time(&mut s, 1_767_225_600_000_002_027);
         assert_eq!(s, "1767225600.000002027");

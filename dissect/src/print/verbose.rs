@@ -17,81 +17,125 @@
 //!
 //! `-O p1,p2` expands only the listed protocols; the others show their top line alone.
 //!
-//! The writer appends every line to one reused `String` and allocates nothing per node.
-
-use std::fmt::Write as _;
-use std::io::{self, Write};
+//! The writer appends every line to the printer's buffer of octets; labels are assembled with
+//! the [`crate::text`] helpers, never `core::fmt`, as `-V` writes about a hundred lines a frame.
+//! Most of those lines are the same from frame to frame (flags, versions, codes, addresses):
+//! the writer keeps the last two lines of each field whose text depends on its value alone
+//! and copies one back when its value does.
 
 use super::hex;
 use super::value::{write_abs_time, write_rel_time};
 use crate::field::{Base, FieldDef, Ftype};
 use crate::registry::f;
-use crate::text;
+use crate::text::{self, Text};
 use crate::tree::{Node, Tree, Value};
 
 /// Octets tshark writes of an `FT_BYTES` value in a label before it cuts with `…`.
 const BYTES_IN_LABEL: usize = 36;
 
-/// The `-V` writer; keeps its buffer between frames.
+/// The `-V` writer; remembers lines between frames.
 #[derive(Debug, Default)]
 pub struct Verbose {
-    buf: String,
+    /// By field id: the last two values written by [`Verbose::line`] (a field may come twice
+    /// a frame: `eth.addr`, `ip.addr`), their texts, and which of them to replace next.
+    last: Vec<Recent>,
+}
+
+/// The last two lines of a field, with the values they show.
+#[derive(Debug, Default)]
+struct Recent {
+    lines: [Option<(Value, Vec<u8>)>; 2],
+    next: usize,
 }
 
 impl Verbose {
     /// A writer.
     pub fn new() -> Self {
-        Verbose {
-            buf: String::with_capacity(1 << 14),
-        }
+        Verbose::default()
     }
 
-    /// Writes the tree of one frame. With `only` non-empty, protocols not listed show their top
-    /// line only (tshark's `-O`). `hex` tells that a hex dump of the frame follows (then `data`
-    /// gets no dump of its own).
-    pub fn write(
+    /// Appends the tree of one frame to `out`. With `only` non-empty, protocols not listed
+    /// show their top line only (tshark's `-O`). `hex` tells that a hex dump of the frame
+    /// follows (then `data` gets no dump of its own).
+    pub fn write_tree(
         &mut self,
-        out: &mut dyn Write,
+        out: &mut Vec<u8>,
         t: &Tree,
         frame: &[u8],
         only: &[String],
         hex: bool,
-    ) -> io::Result<()> {
-        self.buf.clear();
-        write_tree(&mut self.buf, t, frame, only, hex);
-        out.write_all(self.buf.as_bytes())
+    ) {
+        let mut skip_below: Option<u8> = None;
+        for n in &t.nodes {
+            if let Some(d) = skip_below {
+                if n.depth > d {
+                    continue;
+                }
+                skip_below = None;
+            }
+            if n.hidden {
+                skip_below = Some(n.depth);
+                continue;
+            }
+            let collapsed =
+                n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev);
+            if collapsed {
+                skip_below = Some(0);
+            }
+            text::spaces(out, 4 * usize::from(n.depth));
+            self.line(out, t, frame, n);
+            out.push(b'\n');
+            if n.field == f::DATA && !hex && !collapsed {
+                out.push(b'\n');
+                hex::rows(out, t.node_bytes(frame, n), None, false);
+            }
+        }
+    }
+
+    /// The [`text`] of a node: copied when its field last had the same value, if the text
+    /// depends on the value alone.
+    #[inline]
+    fn line(&mut self, out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node) {
+        if !by_value(n) {
+            text(out, t, frame, n);
+            return;
+        }
+        let i = usize::from(n.field.0);
+        if self.last.len() <= i {
+            self.last.resize_with(i + 1, Recent::default);
+        }
+        let recent = &mut self.last[i];
+        if let Some((_, line)) = recent.lines.iter().flatten().find(|(v, _)| *v == n.value) {
+            out.extend_from_slice(line);
+            return;
+        }
+        let start = out.len();
+        text(out, t, frame, n);
+        let slot = &mut recent.lines[recent.next];
+        recent.next ^= 1;
+        let (v, line) = slot.get_or_insert_with(|| (n.value, Vec::new()));
+        *v = n.value;
+        line.clear();
+        line.extend_from_slice(&out[start..]);
     }
 }
 
-/// Appends the tree of one frame to `out` (see [`Verbose::write`]).
-pub fn write_tree(out: &mut String, t: &Tree, frame: &[u8], only: &[String], hex: bool) {
-    let mut skip_below: Option<u8> = None;
-    for n in &t.nodes {
-        if let Some(d) = skip_below {
-            if n.depth > d {
-                continue;
-            }
-            skip_below = None;
-        }
-        if n.hidden {
-            skip_below = Some(n.depth);
-            continue;
-        }
-        let collapsed =
-            n.depth == 0 && !only.is_empty() && !only.iter().any(|p| p == n.field.def().abbrev);
-        if collapsed {
-            skip_below = Some(0);
-        }
-        for _ in 0..n.depth {
-            out.push_str("    ");
-        }
-        text(out, t, frame, n);
-        out.push('\n');
-        if n.field == f::DATA && !hex && !collapsed {
-            out.push('\n');
-            hex::rows(out, t.node_bytes(frame, n), None, false);
-        }
-    }
+/// Whether a node's text depends on its field and value alone (no custom label, nor octets of
+/// the frame or text of the tree), and the value is one that comes back frame after frame
+/// (times never do).
+#[inline]
+fn by_value(n: &Node) -> bool {
+    n.label.is_none()
+        && matches!(
+            n.value,
+            Value::Bool(_)
+                | Value::Uint(_)
+                | Value::Int(_)
+                | Value::Ether(_)
+                | Value::Ipv4(_)
+                | Value::Ipv6(_)
+                | Value::Str(_)
+        )
 }
 
 /// Significant bits of a mask, from its lowest set bit.
@@ -106,7 +150,7 @@ fn mask_width(mask: u64) -> u32 {
 /// Bits of the integer a field's mask applies to.
 fn container_bits(def: &FieldDef) -> u32 {
     match def.ftype {
-        Ftype::Boolean => u32::from(def.bool_bits).max(8),
+        Ftype::Boolean => u32::from(def.bool_bits).clamp(8, 64),
         Ftype::U8 => 8,
         Ftype::U16 | Ftype::I16 => 16,
         Ftype::U24 => 24,
@@ -116,22 +160,46 @@ fn container_bits(def: &FieldDef) -> u32 {
     }
 }
 
-/// `.... ..1. .... ....` for `mask` over `bits` bits, showing `raw`'s bits under the mask.
-fn bit_pattern(out: &mut String, mask: u64, raw: u64, bits: u32) {
-    for i in (0..bits).rev() {
-        let b = 1u64 << i;
-        out.push(if mask & b == 0 {
-            '.'
-        } else if raw & b != 0 {
-            '1'
-        } else {
-            '0'
-        });
-        if i > 0 && i % 4 == 0 {
-            out.push(' ');
+/// `NIBBLE[mask][value]`: the four characters of a bit pattern for one nibble, `.` where
+/// `mask` has no bit, else the bit of `value`; then the space after the group.
+const NIBBLE: [[[u8; 5]; 16]; 16] = nibble_patterns();
+
+const fn nibble_patterns() -> [[[u8; 5]; 16]; 16] {
+    let mut table = [[[b'.', b'.', b'.', b'.', b' ']; 16]; 16];
+    let mut mask = 0;
+    while mask < 16 {
+        let mut value = 0;
+        while value < 16 {
+            let mut k = 0;
+            while k < 4 {
+                let bit = 8 >> k;
+                if mask & bit != 0 {
+                    table[mask][value][k] = if value & bit != 0 { b'1' } else { b'0' };
+                }
+                k += 1;
+            }
+            value += 1;
         }
+        mask += 1;
     }
-    out.push_str(" = ");
+    table
+}
+
+/// `.... ..1. .... .... = ` for `mask` over `bits` bits (8 to 64), showing `raw`'s bits under
+/// the mask: groups of four from the lowest bit, a space between groups.
+fn bit_pattern(out: &mut Vec<u8>, mask: u64, raw: u64, bits: u32) {
+    let group = |k: u32| &NIBBLE[(mask >> (4 * k)) as usize & 0xf][(raw >> (4 * k)) as usize & 0xf];
+    let mut k = bits.div_ceil(4);
+    if bits % 4 != 0 {
+        // A top group of fewer than four bits: the end of its nibble.
+        k -= 1;
+        out.extend_from_slice(&group(k)[(4 - bits % 4) as usize..]);
+    }
+    while k > 0 {
+        k -= 1;
+        out.extend_from_slice(group(k));
+    }
+    out.extend_from_slice(b"= ");
 }
 
 /// Hex digits tshark pads an integer to: the mask's width for a bitfield, else the type's.
@@ -144,35 +212,32 @@ fn hex_digits(def: &FieldDef) -> usize {
 }
 
 /// An unsigned value in the field's base, as labels write it.
-fn number(out: &mut String, def: &FieldDef, v: u64) {
-    let w = hex_digits(def);
+fn number(out: &mut Vec<u8>, def: &FieldDef, v: u64) {
     match def.base {
         Base::Hex => {
             out.push_str("0x");
-            text::push_hex(out, v, w);
+            text::push_hex(out, v, hex_digits(def));
         }
         Base::HexDec => {
             out.push_str("0x");
-            text::push_hex(out, v, w);
+            text::push_hex(out, v, hex_digits(def));
             out.push_str(" (");
             text::push_dec(out, v);
-            out.push(')');
+            out.push(b')');
         }
         Base::DecHex => {
             text::push_dec(out, v);
             out.push_str(" (0x");
-            text::push_hex(out, v, w);
-            out.push(')');
+            text::push_hex(out, v, hex_digits(def));
+            out.push(b')');
         }
-        Base::Oct => {
-            let _ = write!(out, "0{v:o}");
-        }
+        Base::Oct => out.push_fmt(format_args!("0{v:o}")),
         _ => text::push_dec(out, v),
     }
 }
 
 /// The number in parentheses after a value name: decimal, or hex for the hex bases.
-fn number_after_name(out: &mut String, def: &FieldDef, v: u64) {
+fn number_after_name(out: &mut Vec<u8>, def: &FieldDef, v: u64) {
     match def.base {
         Base::Hex | Base::HexDec => {
             out.push_str("0x");
@@ -182,27 +247,20 @@ fn number_after_name(out: &mut String, def: &FieldDef, v: u64) {
     }
 }
 
-/// `aa:bb:…` (no allocation).
-pub fn push_mac(out: &mut String, m: &[u8; 6]) {
-    for (i, b) in m.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        hex::push_byte(out, *b);
-    }
-}
-
 /// The text of one node as `-V` shows it, brackets included for generated fields.
-pub fn text(out: &mut String, t: &Tree, frame: &[u8], n: &Node) {
+#[inline]
+pub fn text(out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node) {
     let def = n.field.def();
     if def.generated {
-        out.push('[');
+        out.push(b'[');
     }
     let start = out.len();
     let name_end = body(out, t, frame, n, def);
-    truncate_label(out, start, name_end);
+    if out.len() - start >= LABEL_LENGTH {
+        truncate_label(out, start, name_end);
+    }
     if def.generated {
-        out.push(']');
+        out.push(b']');
     }
 }
 
@@ -213,20 +271,21 @@ const TRUNCATED: &str = " [truncated]";
 /// A label that does not fit tshark's buffer is cut as tshark cuts it: ` [truncated]` goes
 /// after the field's name (at the start of a custom label) and the whole keeps 238 octets,
 /// cut at a character boundary.
-fn truncate_label(out: &mut String, start: usize, name_end: Option<usize>) {
-    if out.len() - start < LABEL_LENGTH {
-        return;
-    }
-    out.insert_str(name_end.unwrap_or(start), TRUNCATED);
+#[cold]
+fn truncate_label(out: &mut Vec<u8>, start: usize, name_end: Option<usize>) {
+    let at = name_end.unwrap_or(start);
+    out.splice(at..at, TRUNCATED.bytes());
+    // Back to the start of a character: off UTF-8 continuation octets (0b10xx_xxxx).
     let mut cut = start + LABEL_LENGTH - 2;
-    while !out.is_char_boundary(cut) {
+    while cut > start && out[cut] & 0xC0 == 0x80 {
         cut -= 1;
     }
     out.truncate(cut);
 }
 
 /// Writes the label; returns where the field's name ends for a `Name: value` label.
-fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> Option<usize> {
+#[inline]
+fn body(out: &mut Vec<u8>, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> Option<usize> {
     if let Some(l) = n.label {
         out.push_str(t.arena_str(l));
         return None;
@@ -261,22 +320,20 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> O
                 if def.base != Base::Plain {
                     out.push_str(" (");
                     number_after_name(out, def, v);
-                    out.push(')');
+                    out.push(b')');
                 }
             }
             unit(out, def);
         }
         Value::Int(v) => {
-            match def.values.iter().find(|(k, _)| *k as i64 == v) {
-                Some((_, name)) => {
-                    let _ = write!(out, "{name} ({v})");
-                }
-                None if def.values.is_empty() => {
-                    let _ = write!(out, "{v}");
-                }
-                None => {
-                    let _ = write!(out, "Unknown ({v})");
-                }
+            if !def.values.is_empty() {
+                let name = def.values.iter().find(|(k, _)| *k as i64 == v);
+                out.push_str(name.map_or("Unknown", |(_, name)| name));
+                out.push_str(" (");
+            }
+            text::push_dec(out, v);
+            if !def.values.is_empty() {
+                out.push(b')');
             }
             unit(out, def);
         }
@@ -286,23 +343,21 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> O
                 out.push_str("<MISSING>");
             } else {
                 for &x in b.iter().take(BYTES_IN_LABEL) {
-                    hex::push_byte(out, x);
+                    text::push_hex_byte(out, x);
                 }
                 if b.len() > BYTES_IN_LABEL {
-                    out.push('…');
+                    out.push_str("…");
                 }
             }
         }
         Value::Ether(m) => {
-            push_mac(out, &m);
+            text::push_mac(out, &m);
             out.push_str(" (");
-            push_mac(out, &m);
-            out.push(')');
+            text::push_mac(out, &m);
+            out.push(b')');
         }
         Value::Ipv4(a) => text::push_ipv4(out, a),
-        Value::Ipv6(a) => {
-            let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
-        }
+        Value::Ipv6(a) => out.push_fmt(format_args!("{}", std::net::Ipv6Addr::from(a))),
         Value::Str(s) => out.push_str(s),
         Value::Text(a, b) => out.push_str(t.arena_str((a, b))),
         Value::AbsTime(ns) => write_abs_time(out, ns),
@@ -310,17 +365,15 @@ fn body(out: &mut String, t: &Tree, frame: &[u8], n: &Node, def: &FieldDef) -> O
             write_rel_time(out, ns);
             out.push_str(" seconds");
         }
-        Value::Double(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Double(d) => out.push_fmt(format_args!("{d}")),
         Value::None => {}
     }
     Some(name_end)
 }
 
-fn unit(out: &mut String, def: &FieldDef) {
+fn unit(out: &mut Vec<u8>, def: &FieldDef) {
     if !def.unit.is_empty() {
-        out.push(' ');
+        out.push(b' ');
         out.push_str(def.unit);
     }
 }
@@ -330,22 +383,34 @@ mod tests {
     use super::*;
     use crate::tree::FRAME_SOURCE;
 
+    fn pattern(mask: u64, raw: u64, bits: u32) -> String {
+        let mut s = Vec::new();
+        bit_pattern(&mut s, mask, raw, bits);
+        String::from_utf8(s).unwrap()
+    }
+
     #[test]
     fn bit_patterns_group_by_nibble() {
-        let mut s = String::new();
-        bit_pattern(&mut s, 0x0f, 0x02, 8);
-        assert_eq!(s, ".... 0010 = ");
-        s.clear();
-        bit_pattern(&mut s, 0x020000, 0x020000, 24);
-        assert_eq!(s, ".... ..1. .... .... .... .... = ");
+        assert_eq!(pattern(0x0f, 0x02, 8), ".... 0010 = ");
+        assert_eq!(
+            pattern(0x020000, 0x020000, 24),
+            ".... ..1. .... .... .... .... = "
+        );
+        // TCP's 12-bit flags, and a width that is not whole nibbles.
+        assert_eq!(pattern(0xe00, 0x200, 12), "001. .... .... = ");
+        assert_eq!(pattern(0x13, 0x12, 10), ".. ...1 ..10 = ");
+        assert_eq!(
+            pattern(u64::MAX, 1 << 63 | 1, 64),
+            "1000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0000 0001 = "
+        );
         assert_eq!(mask_width(0x0fff), 12);
         assert_eq!(mask_width(0xc0), 2);
     }
 
     fn line(t: &Tree, frame: &[u8], i: usize) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         text(&mut s, t, frame, &t.nodes[i]);
-        s
+        String::from_utf8(s).unwrap()
     }
 
     /// Lines checked by hand against `tshark -V` on captures/conventional-write.pcapng.
@@ -449,6 +514,34 @@ mod tests {
         );
     }
 
+    /// Lines copied from earlier frames read as lines written afresh, whatever the order in
+    /// which values come and go.
+    #[test]
+    fn remembered_lines_match_fresh_ones() {
+        let frame = [0u8; 8];
+        let mut remembering = Verbose::new();
+        let macs = [[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [0xff; 6]];
+        for (k, ttl) in [64u64, 64, 1, 64, 255, 1, 1].into_iter().enumerate() {
+            let mut t = Tree::default();
+            t.add(f::ETH, Value::None, FRAME_SOURCE, 0, 8);
+            t.push();
+            for m in [macs[k % 3], macs[(k + 1) % 3]] {
+                t.add(f::ETH_ADDR, Value::Ether(m), FRAME_SOURCE, 0, 6);
+            }
+            t.add(f::IP_TTL, Value::Uint(ttl), FRAME_SOURCE, 0, 1);
+            t.add(f::IP_FLAGS_DF, Value::Bool(ttl > 1), FRAME_SOURCE, 0, 1);
+            t.add(f::IWARP_DDP_RSVDULP, Value::Bytes, FRAME_SOURCE, 0, k % 8);
+            t.pop();
+            let (mut again, mut fresh) = (Vec::new(), Vec::new());
+            remembering.write_tree(&mut again, &t, &frame, &[], true);
+            Verbose::new().write_tree(&mut fresh, &t, &frame, &[], true);
+            assert_eq!(
+                String::from_utf8(again).unwrap(),
+                String::from_utf8(fresh).unwrap()
+            );
+        }
+    }
+
     #[test]
     fn o_collapses_unlisted_protocols_and_hidden_nodes_vanish() {
         let frame = [0u8; 8];
@@ -462,17 +555,18 @@ mod tests {
         t.push();
         t.add(f::IWARP_MPA_ULPDULENGTH, Value::Uint(2), FRAME_SOURCE, 0, 2);
         t.pop();
-        let mut s = String::new();
-        write_tree(&mut s, &t, &frame, &[], true);
+        let mut s = Vec::new();
+        let mut v = Verbose::new();
+        v.write_tree(&mut s, &t, &frame, &[], true);
         assert_eq!(
-            s,
+            String::from_utf8_lossy(&s),
             "Internet Protocol Version 4\n    Time to Live: 64\n\
              iWARP Marker Protocol data unit Aligned framing\n    ULPDU length: 2 bytes\n"
         );
         s.clear();
-        write_tree(&mut s, &t, &frame, &["iwarp_mpa".to_string()], true);
+        v.write_tree(&mut s, &t, &frame, &["iwarp_mpa".to_string()], true);
         assert_eq!(
-            s,
+            String::from_utf8_lossy(&s),
             "Internet Protocol Version 4\n\
              iWARP Marker Protocol data unit Aligned framing\n    ULPDU length: 2 bytes\n"
         );
