@@ -100,8 +100,8 @@ fn folded(s: &Sum16BitWords) -> u16 {
     !s.ones_complement()
 }
 
-/// Running sums of a data block every [`GRAIN`] octets, so that the sum of any slice of it
-/// costs two look-ups and at most `2 * (GRAIN - 1)` octets summed.
+/// Running sums of a data block every 16 octets, so that the sum of any slice of it costs two
+/// look-ups and at most 30 octets summed.
 #[derive(Debug, Clone, Default)]
 pub struct BlockSums {
     /// `running[k]`: the folded sum of the block's first `k * GRAIN` octets.
