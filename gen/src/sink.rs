@@ -171,22 +171,27 @@ pub struct CaptureWriter<W: Write> {
     inner: Inner<W>,
 }
 
+/// The pcap file header of `format`: Ethernet, the format's timestamp resolution.
+fn pcap_header(format: Format) -> PcapHeader {
+    PcapHeader {
+        ts_resolution: if format == Format::PcapNs {
+            TsResolution::NanoSecond
+        } else {
+            TsResolution::MicroSecond
+        },
+        datalink: DataLink::ETHERNET,
+        snaplen: 65535,
+        ..PcapHeader::default()
+    }
+}
+
 impl<W: Write> CaptureWriter<W> {
     /// Starts a capture in `format`, with one pcapng interface per entry of `interfaces` (pcap
     /// has a single link type and keeps none of them).
     pub fn new(mut out: W, format: Format, interfaces: &[Interface]) -> Result<Self, GenError> {
         let inner = match format {
             Format::Pcap | Format::PcapNs => {
-                let header = PcapHeader {
-                    ts_resolution: if format == Format::PcapNs {
-                        TsResolution::NanoSecond
-                    } else {
-                        TsResolution::MicroSecond
-                    },
-                    datalink: DataLink::ETHERNET,
-                    snaplen: 65535,
-                    ..PcapHeader::default()
-                };
+                let header = pcap_header(format);
                 header.write_to(&mut out).map_err(GenError::capture)?;
                 Inner::Pcap(PcapOut {
                     out,
@@ -383,16 +388,7 @@ mod records_tests {
 
     /// What pcap-file's own writer makes of `frames()` in `format`.
     fn by_pcap_file(format: Format) -> Vec<u8> {
-        let header = PcapHeader {
-            ts_resolution: if format == Format::PcapNs {
-                TsResolution::NanoSecond
-            } else {
-                TsResolution::MicroSecond
-            },
-            datalink: DataLink::ETHERNET,
-            snaplen: 65535,
-            ..PcapHeader::default()
-        };
+        let header = pcap_header(format);
         let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
         for (t, data, orig) in frames() {
             w.write_packet(&PcapPacket::new(Duration::from_nanos(t), orig, &data))
