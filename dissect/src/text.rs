@@ -83,7 +83,8 @@ pub fn push_dec_zero<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
     out.push_str(s);
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Lower-case hex digits by value.
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `{:0width$x}` of an unsigned integer (`width` 0 for `{:x}`).
 pub fn push_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {

@@ -295,8 +295,16 @@ impl Tree {
 
     /// Stores formatted text in the arena.
     pub fn text(&mut self, args: std::fmt::Arguments<'_>) -> (u32, u32) {
+        self.append(|s| {
+            let _ = s.write_fmt(args);
+        })
+    }
+
+    /// Stores what `write` appends in the arena; returns where it is.
+    #[inline]
+    fn append(&mut self, write: impl FnOnce(&mut String)) -> (u32, u32) {
         let start = self.arena.len();
-        let _ = self.arena.write_fmt(args);
+        write(&mut self.arena);
         (start as u32, (self.arena.len() - start) as u32)
     }
 
@@ -315,10 +323,8 @@ impl Tree {
         if !self.builds(field) {
             return Value::None;
         }
-        let start = self.arena.len();
-        write(&mut self.arena);
-        let len = self.arena.len() - start;
-        Value::Text(start as u32, len as u32)
+        let (start, len) = self.append(write);
+        Value::Text(start, len)
     }
 
     /// Text stored in the arena.
@@ -346,9 +352,7 @@ impl Tree {
         if i == NO_NODE || !self.takes_label(i) {
             return;
         }
-        let start = self.arena.len();
-        write(&mut self.arena);
-        let text = (start as u32, (self.arena.len() - start) as u32);
+        let text = self.append(write);
         if let Some(n) = self.nodes.get_mut(i as usize) {
             n.label = Some(text);
         }

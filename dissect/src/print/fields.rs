@@ -191,7 +191,6 @@ impl FieldsPrinter {
                         Occurrence::Last => all.clone().count(),
                         _ => 0,
                     };
-                    let start = line.len();
                     for (nth, k) in (1..).zip(all) {
                         let keep = match self.opts.occurrence {
                             Occurrence::All => true,
@@ -202,7 +201,7 @@ impl FieldsPrinter {
                         if !keep {
                             continue;
                         }
-                        if line.len() > start {
+                        if line.len() > opened {
                             line.push_str(&self.opts.aggregator);
                         }
                         let n = &tree.nodes[k as usize];

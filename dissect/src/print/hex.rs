@@ -14,10 +14,9 @@
 use std::io::{self, Write};
 
 use crate::field::FieldId;
-use crate::text::{self, Text};
+use crate::text::{self, HEX, Text};
 use crate::tree::{FRAME_SOURCE, SourceId, Tree};
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
 const REVERSE: &str = "\x1b[7m";
 const RESET: &str = "\x1b[0m";
 
@@ -42,8 +41,7 @@ pub fn push_hex(out: &mut String, bytes: &[u8], sep: Option<u8>) {
             n += 2;
         }
         debug_assert!(n <= 32 * step);
-        // Only ASCII was written.
-        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+        out.push_ascii_bytes(&buf[..n]);
     }
 }
 
