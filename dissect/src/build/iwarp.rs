@@ -11,7 +11,7 @@ use super::B;
 use crate::mpa::{CrcStatus, PduKind};
 use crate::registry::f;
 use crate::text::{push_bin, push_dec, push_hex};
-use crate::tree::{Severity, SourceId, Tree, Value};
+use crate::tree::{Detail, Severity, SourceId, Tree, Value};
 
 /// An MPA Request, Reply, or a start-up frame with an impossible PD_Length, at `base` of `src`.
 /// Returns the frame's summary for the Info column.
@@ -191,6 +191,9 @@ pub struct FpduCtx<'a> {
 
 /// One FPDU: MPA framing fields, then DDP/RDMAP, one-shot, iSER and iSCSI.
 pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
+    if t.detail() == Detail::Off {
+        return fpdu_findings(t, c);
+    }
     let mut s = FpduSummary {
         crc: Some(c.crc),
         ..FpduSummary::default()
@@ -218,7 +221,7 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
             for (off, res, ptr, expected) in checks {
                 w.u(f::IWARP_MPA_MARKER_RES, u64::from(res), off, 2);
                 let i = w.u(f::IWARP_MPA_MARKER_FPDUPTR, u64::from(ptr), off + 2, 2);
-                if u32::from(ptr & 0xFFFC) != expected & 0xFFFC {
+                if bad_fpduptr(ptr, expected) {
                     w.t.push();
                     w.hidden(
                         f::IWARP_MPA_MARKER_FPDUPTR_EXPECTED,
@@ -227,12 +230,7 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
                         2,
                     );
                     w.t.pop();
-                    w.t.expert(
-                        f::IWARP_MPA_EXPERT_BAD_MARKER,
-                        Severity::Error,
-                        Some(i),
-                        format_args!("Marker FPDUPTR {ptr} should be {expected} (MPA error 3)"),
-                    );
+                    bad_marker(w.t, Some(i), ptr, expected);
                 }
             }
             w.close();
@@ -268,12 +266,7 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
                     i,
                     format_args!("CRC check: 0x{crc_wire:08x} (Bad CRC32, should be 0x{good:08x})"),
                 );
-                w.t.expert(
-                    f::IWARP_MPA_EXPERT_BAD_CRC,
-                    Severity::Error,
-                    Some(i),
-                    format_args!("Bad MPA CRC: 0x{crc_wire:08x}, should be 0x{good:08x}"),
-                );
+                bad_crc(w.t, Some(i), crc_wire, good);
             } else {
                 w.t.label_with(i, |l| {
                     l.push_str("CRC check: 0x");
@@ -296,22 +289,164 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
             let mut b = B::new(t, c.plain_src, ub);
             let i = b.open(f::IWARP_DDP_RDMAP, 0, ulpdu.len());
             b.close();
-            t.expert(
-                f::_WS_MALFORMED,
-                Severity::Error,
-                Some(i),
-                format_args!("Malformed DDP/RDMAP: {e}"),
-            );
+            malformed(t, Some(i), &e);
             return s;
         }
     };
-    s.ok = true;
-    ddp_rdmap(t, c.plain_src, ub, ulpdu, &m, &mut s, c.disabled);
+    summarize(&m, &mut s, c.disabled);
+    ddp_rdmap(t, c.plain_src, ub, ulpdu, &m, &s, c.disabled);
     if !c.disabled.oneshot {
-        oneshot_fields(t, c.plain_src, ub, &m, &mut s);
+        oneshot_fields(t, c.plain_src, ub, &m);
     }
-    ulp(t, c.plain_src, ub, &m, &mut s, c.disabled);
+    ulp(t, c.plain_src, ub, &m, c.disabled);
     s
+}
+
+/// [`fpdu`] when the tree is [`Detail::Off`] (summary lines, `-q`): the summary and the expert
+/// findings, in the order the full tree records them, without walking the builders.
+fn fpdu_findings(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
+    let mut s = FpduSummary {
+        crc: Some(c.crc),
+        ..FpduSummary::default()
+    };
+    let Ok(fp) = fpdu::Fpdu::new_checked(c.plain) else {
+        return s;
+    };
+    if let Some(pos) = c.marker_pos {
+        let header = marker::wire_offset(pos, 0);
+        for (off, m) in marker::markers(c.wire, pos) {
+            let expected = off.saturating_sub(header) as u32;
+            if bad_fpduptr(m.fpduptr, expected) {
+                bad_marker(t, None, m.fpduptr, expected);
+            }
+        }
+    }
+    if c.crc == CrcStatus::Bad {
+        let crc_wire = u32::from_be_bytes(crc_bytes(c, &fp));
+        bad_crc(t, None, crc_wire, crc_expected(c, &fp));
+    }
+    let m = match Message::decode(fp.ulpdu_ref(), c.settings) {
+        Ok(m) => m,
+        Err(e) => {
+            malformed(t, None, &e);
+            return s;
+        }
+    };
+    summarize(&m, &mut s, c.disabled);
+    if let Header::Terminate(tm) = &m.header {
+        terminate_expert(t, None, tm);
+    }
+    if !c.disabled.oneshot {
+        let ub = c.plain_base + mpa::fpdu::field::ULPDU;
+        oneshot_fields(t, c.plain_src, ub, &m);
+    }
+    s
+}
+
+/// What the Info column and the analysis need of a decoded message.
+fn summarize(m: &Message<'_>, s: &mut FpduSummary, off: super::Disabled) {
+    s.ok = true;
+    let c = m.ddp.control();
+    s.tagged = c.tagged();
+    s.last = c.last();
+    match &m.ddp {
+        Segment::Tagged(tg) => {
+            s.stag = tg.stag();
+            s.to = tg.to();
+        }
+        Segment::Untagged(u) => {
+            s.qn = u.qn();
+            s.msn = u.msn();
+            s.mo = u.mo();
+        }
+    }
+    s.opcode = Some(m.opcode);
+    match &m.header {
+        Header::ReadRequest(rr) => {
+            s.read = Some((rr.sink_stag(), rr.rdmardsz(), rr.source_stag()));
+            s.read_sink_to = rr.sink_to();
+        }
+        Header::Terminate(tm) => s.terminate = Some((tm.layer(), tm.etype(), tm.errcode())),
+        _ => {}
+    }
+    s.payload_len = m.payload.len();
+    let ulp = ulp_of(m, off);
+    // The payload tshark hands to its data dissector.
+    s.data = ulp.is_none()
+        && s.payload_len > 0
+        && (m.opcode.is_send()
+            && (m.oneshot.field.is_none()
+                || off.oneshot
+                    && !matches!(m.opcode, Opcode::SendSeAdvertise | Opcode::SendSeClose))
+            || matches!(m.opcode, Opcode::RdmaWrite | Opcode::RdmaReadResponse));
+    if !off.oneshot {
+        if let Some(fl) = m.oneshot.field {
+            s.oneshot_stag = Some(fl.stag);
+            s.qualifier = fl.op.map(|op| (op, fl.stag));
+        }
+    }
+    match ulp {
+        Some(Ulp::Iser { iser, bhs }) => {
+            s.iser_stags = if iser.wsv() {
+                Some((iser.write_stag(), iser.write_base_offset()))
+            } else if iser.rsv() {
+                Some((iser.read_stag(), iser.read_base_offset()))
+            } else {
+                None
+            };
+            s.iscsi = bhs.as_ref().map(super::ulp::iscsi_values);
+        }
+        Some(Ulp::Iscsi(bhs)) => s.iscsi = Some(super::ulp::iscsi_values(&bhs)),
+        None => {}
+    }
+}
+
+/// A marker whose FPDUPTR does not point back at the FPDU's header (MPA error 3).
+fn bad_fpduptr(ptr: u16, expected: u32) -> bool {
+    u32::from(ptr & 0xFFFC) != expected & 0xFFFC
+}
+
+fn bad_marker(t: &mut Tree, node: Option<u32>, ptr: u16, expected: u32) {
+    t.expert(
+        f::IWARP_MPA_EXPERT_BAD_MARKER,
+        Severity::Error,
+        node,
+        format_args!("Marker FPDUPTR {ptr} should be {expected} (MPA error 3)"),
+    );
+}
+
+fn bad_crc(t: &mut Tree, node: Option<u32>, crc_wire: u32, good: u32) {
+    t.expert(
+        f::IWARP_MPA_EXPERT_BAD_CRC,
+        Severity::Error,
+        node,
+        format_args!("Bad MPA CRC: 0x{crc_wire:08x}, should be 0x{good:08x}"),
+    );
+}
+
+fn malformed(t: &mut Tree, node: Option<u32>, e: &dyn std::fmt::Display) {
+    t.expert(
+        f::_WS_MALFORMED,
+        Severity::Error,
+        node,
+        format_args!("Malformed DDP/RDMAP: {e}"),
+    );
+}
+
+fn terminate_expert(t: &mut Tree, node: Option<u32>, tm: &terminate::Terminate<&[u8]>) {
+    let name =
+        terminate::errcode_name(tm.term_layer(), tm.etype(), tm.errcode()).unwrap_or("unspecified");
+    t.expert(
+        f::IWARP_RDMA_EXPERT_TERMINATE,
+        Severity::Error,
+        node,
+        format_args!(
+            "Terminate: layer {} etype {} code 0x{:02x} ({name})",
+            tm.term_layer(),
+            tm.etype(),
+            tm.errcode()
+        ),
+    );
 }
 
 impl<'t> B<'t> {
@@ -352,7 +487,7 @@ fn ddp_rdmap(
     base: usize,
     ulpdu: &[u8],
     m: &Message<'_>,
-    s: &mut FpduSummary,
+    s: &FpduSummary,
     off: super::Disabled,
 ) {
     let mut b = B::new(t, src, base);
@@ -372,8 +507,6 @@ fn ddp_rdmap(
     b.bits(f::IWARP_DDP_RSVD, cv, 0, 1);
     b.bits(f::IWARP_DDP_DV, cv, 0, 1);
     b.close();
-    s.tagged = c.tagged();
-    s.last = c.last();
     match &m.ddp {
         Segment::Tagged(tg) => {
             let tl = b.open(f::IWARP_DDP_TAGGED, 2, 12);
@@ -381,8 +514,6 @@ fn ddp_rdmap(
             b.u(f::IWARP_DDP_STAG, u64::from(tg.stag()), 2, 4);
             b.u(f::IWARP_DDP_TAGGED_OFFSET, tg.to(), 6, 8);
             b.close();
-            s.stag = tg.stag();
-            s.to = tg.to();
         }
         Segment::Untagged(u) => {
             b.bytes(f::IWARP_DDP_RSVDULP, 1, 5);
@@ -392,9 +523,6 @@ fn ddp_rdmap(
             b.u(f::IWARP_DDP_MSN, u64::from(u.msn()), 10, 4);
             b.u(f::IWARP_DDP_MO, u64::from(u.mo()), 14, 4);
             b.close();
-            s.qn = u.qn();
-            s.msn = u.msn();
-            s.mo = u.mo();
         }
     }
     b.close();
@@ -424,7 +552,6 @@ fn ddp_rdmap(
         l.push(')');
     });
     b.close();
-    s.opcode = Some(m.opcode);
     let untagged = !m.ddp.control().tagged();
     if untagged && matches!(raw_op, 0x1 | 0x3 | 0x5 | 0x7) {
         b.bytes(f::IWARP_RDMA_RESERVED, 2, 4);
@@ -450,8 +577,6 @@ fn ddp_rdmap(
             );
             b.u(f::IWARP_RDMA_SRCTO, rr.source_to(), ho + 20, 8);
             b.close();
-            s.read = Some((rr.sink_stag(), rr.rdmardsz(), rr.source_stag()));
-            s.read_sink_to = rr.sink_to();
         }
         Header::Terminate(tm) => {
             let l = b.open(f::IWARP_RDMA_TERMINATE, ho, tm.len());
@@ -499,19 +624,7 @@ fn ddp_rdmap(
                 b.bytes(f::IWARP_RDMA_TERM_RDMA_H, at, have);
             }
             b.close();
-            s.terminate = Some((layer, etype, tm.errcode()));
-            let name = terminate::errcode_name(tm.term_layer(), etype, tm.errcode())
-                .unwrap_or("unspecified");
-            b.t.expert(
-                f::IWARP_RDMA_EXPERT_TERMINATE,
-                Severity::Error,
-                Some(l),
-                format_args!(
-                    "Terminate: layer {} etype {etype} code 0x{:02x} ({name})",
-                    tm.term_layer(),
-                    tm.errcode()
-                ),
-            );
+            terminate_expert(b.t, Some(l), &tm);
         }
         Header::AtomicRequest(ar) => {
             let w0 = u64::from(ar.opcode_word());
@@ -596,17 +709,10 @@ fn ddp_rdmap(
     }
     b.close();
     b.close();
-    s.payload_len = m.payload.len();
-    if s.payload_len > 0
-        && m.opcode.is_send()
-        && (m.oneshot.field.is_none()
-            || off.oneshot && !matches!(m.opcode, Opcode::SendSeAdvertise | Opcode::SendSeClose))
-        || s.payload_len > 0 && matches!(m.opcode, Opcode::RdmaWrite | Opcode::RdmaReadResponse)
-    {
+    if s.data {
         // The payload tshark hands to its data dissector.
         let po = m.payload_offset();
-        if ulp_of(m, off).is_none() {
-            s.data = true;
+        {
             let mut b = B::new(t, src, base);
             // tshark's -T fields prints the data protocol as its octets.
             let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
@@ -624,7 +730,7 @@ fn ddp_rdmap(
 }
 
 /// The `oneshot` protocol and its findings.
-fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>, s: &mut FpduSummary) {
+fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>) {
     let info = m.oneshot;
     if info.field.is_none() && !info.is_malformed() && !info.maybe_immediate {
         return;
@@ -665,8 +771,6 @@ fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>, s: 
             stag_at.0,
             stag_at.1,
         );
-        s.oneshot_stag = Some(fl.stag);
-        s.qualifier = fl.op.map(|op| (op, fl.stag));
     }
     if info.stray_bits != 0 {
         let i = b.bits(f::ONESHOT_RAW_BITS, raw, 0, 1);
@@ -713,32 +817,18 @@ fn ulp_of<'a>(m: &Message<'a>, off: super::Disabled) -> Option<Ulp<'a>> {
     }
 }
 
-fn ulp(
-    t: &mut Tree,
-    src: SourceId,
-    base: usize,
-    m: &Message<'_>,
-    s: &mut FpduSummary,
-    off: super::Disabled,
-) {
+fn ulp(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>, off: super::Disabled) {
     let Some(u) = ulp_of(m, off) else { return };
     let po = base + m.payload_offset();
     match u {
         Ulp::Iser { iser, bhs } => {
             super::iser(t, src, po, &iser);
-            s.iser_stags = if iser.wsv() {
-                Some((iser.write_stag(), iser.write_base_offset()))
-            } else if iser.rsv() {
-                Some((iser.read_stag(), iser.read_base_offset()))
-            } else {
-                None
-            };
             if let Some(bhs) = bhs {
-                s.iscsi = Some(super::iscsi(t, src, po + 28, &bhs));
+                super::iscsi(t, src, po + 28, &bhs);
             }
         }
         Ulp::Iscsi(bhs) => {
-            s.iscsi = Some(super::iscsi(t, src, po, &bhs));
+            super::iscsi(t, src, po, &bhs);
         }
     }
 }

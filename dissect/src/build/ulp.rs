@@ -71,8 +71,6 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
         3,
     );
     let itt = h.itt();
-    let mut edtl = 0;
-    let mut status = 0;
     match op {
         IscsiOpcode::ScsiCommand => {
             let s = b.open(f::SCSI, 8, 8);
@@ -80,7 +78,7 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
             b.u(f::SCSI_LUN, (h.lun() >> 48) & 0xFFFF, 8, 2);
             b.close();
             b.u(f::ISCSI_INITIATORTASKTAG, u64::from(itt), 16, 4);
-            edtl = h.edtl();
+            let edtl = h.edtl();
             b.u(
                 f::ISCSI_SCSICOMMAND_EXPECTEDDATATRANSFERLENGTH,
                 u64::from(edtl),
@@ -113,7 +111,7 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
                 2,
                 1,
             );
-            status = h.status();
+            let status = h.status();
             b.u(f::ISCSI_SCSIRESPONSE_STATUS, u64::from(status), 3, 1);
             b.u(f::ISCSI_INITIATORTASKTAG, u64::from(itt), 16, 4);
             b.u(f::ISCSI_STATSN, u64::from(h.statsn()), 24, 4);
@@ -156,7 +154,7 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
             b.u(f::ISCSI_BUFFEROFFSET, u64::from(h.buffer_offset()), 40, 4);
         }
         IscsiOpcode::DataIn => {
-            status = h.status();
+            let status = h.status();
             if h.status_present() {
                 b.u(f::ISCSI_SCSIRESPONSE_STATUS, u64::from(status), 3, 1);
             }
@@ -179,5 +177,21 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
         }
     }
     b.close();
-    (op.raw(), itt, edtl, h.flags(), status)
+    iscsi_values(h)
+}
+
+/// (opcode, ITT, EDTL of a SCSI Command, flags, status of a SCSI Response or Data-In) of a
+/// basic header segment: what the Info column and the analysis use.
+pub fn iscsi_values(h: &Bhs<&[u8]>) -> (u8, u32, u32, u8, u8) {
+    let op = h.opcode();
+    let edtl = if op == IscsiOpcode::ScsiCommand {
+        h.edtl()
+    } else {
+        0
+    };
+    let status = match op {
+        IscsiOpcode::ScsiResponse | IscsiOpcode::DataIn => h.status(),
+        _ => 0,
+    };
+    (op.raw(), h.itt(), edtl, h.flags(), status)
 }
