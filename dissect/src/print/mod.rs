@@ -28,14 +28,14 @@ use crate::dissector::Dissector;
 use crate::field::FieldId;
 use crate::filter::Filter;
 
-/// Octets of `-V` and `-x` text a [`Printer`] gathers before it writes them: a `BufWriter`
+/// Octets of summary, `-V` and `-x` text a [`Printer`] gathers before it writes them: a `BufWriter`
 /// no larger than this passes them through without copying them, and a buffer this size stays
 /// in the processor's cache.
 pub const CHUNK: usize = 64 << 10;
 
 /// The printer a run's options ask for.
 ///
-/// The protocol tree (`-V`, `-O`) is gathered over frames and written [`CHUNK`] octets at a
+/// Summary lines and the protocol tree (`-V`, `-O`) are gathered over frames and written [`CHUNK`] octets at a
 /// time: [`Printer::finish`] writes the rest, so it must be called, with the same writer.
 pub struct Printer {
     mode: Mode,
@@ -43,15 +43,13 @@ pub struct Printer {
     summary_line: bool,
     color: bool,
     verbose: verbose::Verbose,
-    /// Tree text not written yet.
+    /// Summary or tree text not written yet.
     pending: Vec<u8>,
     dump: hex::HexDump,
     fields: Option<fields::FieldsPrinter>,
     json: json::JsonPrinter,
     /// Fields whose octets the hex dump marks (those the display filter names).
     marked: Vec<FieldId>,
-    /// Scratch for the summary line.
-    line: String,
     frames: u64,
 }
 
@@ -75,7 +73,6 @@ impl Printer {
                 .resolve(std::io::IsTerminal::is_terminal(&std::io::stdout())),
             fields,
             marked: filter.map(|f| f.fields()).unwrap_or_default(),
-            line: String::new(),
             frames: 0,
         }
     }
@@ -98,20 +95,19 @@ impl Printer {
         match &self.mode {
             Mode::Quiet => return Ok(()),
             Mode::Summary => {
+                let text = &mut self.pending;
                 if self.summary_line {
-                    summary::line(
-                        out,
-                        &mut self.line,
-                        pkt.number,
-                        rel_ns,
-                        pkt.orig_len,
-                        &d.summary,
-                        self.color,
-                    )?;
+                    let (n, len) = (pkt.number, pkt.orig_len);
+                    summary::line(text, n, rel_ns, len, &d.summary, self.color);
                 }
                 if self.hex {
-                    self.dump.dump(out, t, pkt.data, &self.marked, self.color)?;
-                    writeln!(out)?;
+                    self.dump
+                        .append(text, t, pkt.data, &self.marked, self.color);
+                    text.push(b'\n');
+                }
+                if text.len() >= CHUNK {
+                    out.write_all(text)?;
+                    text.clear();
                 }
             }
             Mode::Tree { only } => {

@@ -1,25 +1,17 @@
 //! The default output: one line per frame, as tshark prints it, coloured by layer and severity
 //! on a terminal.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use colored::Colorize;
 
-use super::value::write_rel_time;
 use crate::dissector::{Layer, Summary};
-use crate::text;
 use crate::tree::Severity;
 
-/// Writes a summary line; `buf` is scratch space kept between lines.
-pub fn line(
-    out: &mut dyn Write,
-    buf: &mut String,
-    number: u64,
-    rel_ns: i64,
-    len: u32,
-    s: &Summary,
-    color: bool,
-) -> io::Result<()> {
+/// Appends a summary line to `out`:
+/// `{number:>5} {time:>12} {src:>15} → {dst:<15} {proto:<8} {len:>5} {info}`, with the time
+/// relative to the first frame in seconds to the microsecond.
+pub fn line(out: &mut Vec<u8>, number: u64, rel_ns: i64, len: u32, s: &Summary, color: bool) {
     let arrow = if s.src.is_empty() && s.dst.is_empty() {
         ""
     } else {
@@ -30,34 +22,26 @@ pub fn line(
     } else {
         s.protocol
     };
-    // "{number:>5} {time:>12} {src:>15} {arrow} {dst:<15} {proto:<8} {len:>5} {info}", with
-    // the time in microseconds.
-    buf.clear();
-    let mut field = itoa::Buffer::new();
-    text::push_right(buf, field.format(number), 5);
-    buf.push(' ');
-    let start = buf.len();
-    write_rel_time(buf, rel_ns);
-    buf.truncate(buf.len() - 3);
-    let time_len = buf.len() - start;
-    if time_len < 12 {
-        buf.insert_str(start, &"            "[..12 - time_len]);
-    }
-    buf.push(' ');
-    text::push_right(buf, &s.src, 15);
-    buf.push(' ');
-    buf.push_str(arrow);
-    buf.push(' ');
-    text::push_left(buf, &s.dst, 15);
-    buf.push(' ');
+    let mut digits = itoa::Buffer::new();
+    right(out, digits.format(number).as_bytes(), 5);
+    out.push(b' ');
+    let mut time = [0u8; 32];
+    right(out, rel_time_us(&mut time, rel_ns), 12);
+    out.push(b' ');
+    right(out, s.src.as_bytes(), 15);
+    out.push(b' ');
+    out.extend_from_slice(arrow.as_bytes());
+    out.push(b' ');
+    left(out, s.dst.as_bytes(), 15);
+    out.push(b' ');
     if !color {
-        text::push_left(buf, proto, 8);
-        buf.push(' ');
-        text::push_right(buf, field.format(len), 5);
-        buf.push(' ');
-        buf.push_str(&s.info);
-        buf.push('\n');
-        return out.write_all(buf.as_bytes());
+        left(out, proto.as_bytes(), 8);
+        out.push(b' ');
+        right(out, digits.format(len).as_bytes(), 5);
+        out.push(b' ');
+        out.extend_from_slice(s.info.as_bytes());
+        out.push(b'\n');
+        return;
     }
     let proto_c = match s.layer {
         Layer::OneShot => proto.magenta().bold(),
@@ -74,6 +58,99 @@ pub fn line(
             _ => s.info.normal(),
         },
     };
-    out.write_all(buf.as_bytes())?;
-    writeln!(out, "{proto_c:<8} {len:>5} {info_c}")
+    // Writing to a Vec cannot fail.
+    let _ = writeln!(out, "{proto_c:<8} {len:>5} {info_c}");
+}
+
+/// `[-]seconds.microseconds` (truncated to the microsecond) of `ns`, written at the end of
+/// `buf`; returns the text.
+fn rel_time_us(buf: &mut [u8; 32], ns: i64) -> &[u8] {
+    let a = ns.unsigned_abs();
+    let (mut secs, mut us) = (a / 1_000_000_000, a % 1_000_000_000 / 1000);
+    let mut at = buf.len();
+    for _ in 0..6 {
+        at -= 1;
+        buf[at] = b'0' + (us % 10) as u8;
+        us /= 10;
+    }
+    at -= 1;
+    buf[at] = b'.';
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (secs % 10) as u8;
+        secs /= 10;
+        if secs == 0 {
+            break;
+        }
+    }
+    if ns < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
+}
+
+/// Spaces for padding a column (the widest summary column is 15).
+const SPACES: &[u8; 16] = b"                ";
+
+/// Characters in UTF-8 `s`: octets that do not continue a character.
+fn chars(s: &[u8]) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.iter().filter(|&&b| (b as i8) >= -0x40).count()
+    }
+}
+
+/// `{:>width$}` of `s` (width at most 16).
+fn right(out: &mut Vec<u8>, s: &[u8], width: usize) {
+    out.extend_from_slice(&SPACES[..width.saturating_sub(chars(s))]);
+    out.extend_from_slice(s);
+}
+
+/// `{:<width$}` of `s` (width at most 16).
+fn left(out: &mut Vec<u8>, s: &[u8], width: usize) {
+    out.extend_from_slice(s);
+    out.extend_from_slice(&SPACES[..width.saturating_sub(chars(s))]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_print_as_seconds_to_the_microsecond() {
+        let mut b = [0u8; 32];
+        let t = |b: &mut [u8; 32], ns| String::from_utf8(rel_time_us(b, ns).to_vec()).unwrap();
+        assert_eq!(t(&mut b, 0), "0.000000");
+        assert_eq!(t(&mut b, 1_999), "0.000001");
+        assert_eq!(t(&mut b, 12_345_678_901), "12.345678");
+        assert_eq!(t(&mut b, -1_500_000_000), "-1.500000");
+        assert_eq!(t(&mut b, i64::MIN), "-9223372036.854775");
+        for ns in [
+            0i64,
+            7,
+            999_999_999,
+            1_000_000_000,
+            86_400_123_456_789,
+            -42_000,
+        ] {
+            let a = ns.unsigned_abs();
+            let sign = if ns < 0 { "-" } else { "" };
+            let want = format!(
+                "{sign}{}.{:06}",
+                a / 1_000_000_000,
+                a % 1_000_000_000 / 1000
+            );
+            assert_eq!(t(&mut b, ns), want);
+        }
+    }
+
+    #[test]
+    fn columns_pad_by_characters_not_octets() {
+        let mut out = Vec::new();
+        right(&mut out, "fe80::1".as_bytes(), 15);
+        left(&mut out, "\u{2192}".as_bytes(), 3);
+        assert_eq!(String::from_utf8(out).unwrap(), "        fe80::1\u{2192}  ");
+    }
 }
