@@ -244,7 +244,12 @@ struct Conv {
 /// The analysis state of a capture.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    convs: HashMap<u64, Conv>,
+    /// Conversations in order of first sight, with their TCP stream indices.
+    convs: Vec<(u64, Conv)>,
+    /// Where each stream is in `convs`.
+    index: HashMap<u64, usize>,
+    /// The last stream looked up and where it is (consecutive FPDUs are mostly of one stream).
+    last: Option<(u64, usize)>,
     /// Completed exchanges, in the order their closes were seen (unless [`Self::count_only`]).
     pub exchanges: Vec<Exchange>,
     /// Completed exchanges, counted.
@@ -295,9 +300,26 @@ fn split(conv: &mut Conv, dir: usize) -> (&mut Dir, &mut Dir) {
 }
 
 impl Analysis {
+    /// The position of `stream`'s conversation in `convs`, made on first sight.
+    fn conv(&mut self, stream: u64) -> usize {
+        if let Some((s, i)) = self.last {
+            if s == stream {
+                return i;
+            }
+        }
+        let next = self.convs.len();
+        let i = *self.index.entry(stream).or_insert(next);
+        if i == next {
+            self.convs.push((stream, Conv::default()));
+        }
+        self.last = Some((stream, i));
+        i
+    }
+
     /// Looks at one FPDU `s` at `at`; adds expert items (and, on a close, the exchange) to `t`.
     pub fn fpdu(&mut self, t: &mut Tree, at: &At, s: &FpduSummary) {
-        let conv = self.convs.entry(at.stream).or_default();
+        let i = self.conv(at.stream);
+        let conv = &mut self.convs[i].1;
         let (me, peer) = split(conv, at.dir & 1);
         let end = at.seq.wrapping_add(at.len);
         let first_sight = match at.pass {
@@ -419,9 +441,10 @@ impl Analysis {
     /// The frame carries a FIN from `dir` (or an RST): STags that only `dir` could close (those
     /// its peer advertised; every open one on an RST) are leaks, reported here.
     pub fn ended(&mut self, t: &mut Tree, stream: u64, dir: usize, rst: bool, frame: u64) {
-        let Some(conv) = self.convs.get_mut(&stream) else {
+        let Some(&i) = self.index.get(&stream) else {
             return;
         };
+        let conv = &mut self.convs[i].1;
         let owners = if rst { vec![0, 1] } else { vec![1 - (dir & 1)] };
         for o in owners {
             let mut open: Vec<(u32, Adv)> = conv.dirs[o].advertised.drain().collect();
