@@ -85,6 +85,12 @@ impl FlagNames {
     /// Appends the text (the Info column's `[…]` and the `Flags:` label, without core::fmt:
     /// every TCP segment has both).
     fn push(&self, out: &mut String) {
+        // The two combinations almost every segment has, without the walk over the bits.
+        match self.0 {
+            th::ACK => return out.push_str("ACK"),
+            x if x == th::PSH | th::ACK => return out.push_str("PSH, ACK"),
+            _ => {}
+        }
         let start = out.len();
         for n in self.names() {
             if out.len() > start {
@@ -929,4 +935,26 @@ pub fn tcp_segments(t: &mut Tree, pieces: &[Piece], pdu_seq: u32, src: SourceId,
     }
     b.t.label(n, format_args!("Reassembled TCP Data: {hex}"));
     b.t.pop();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(bits: u16) -> String {
+        let mut s = String::new();
+        FlagNames(bits).push(&mut s);
+        s
+    }
+
+    #[test]
+    fn flag_names_list_set_flags_in_tsharks_order() {
+        assert_eq!(names(th::ACK), "ACK");
+        assert_eq!(names(th::PSH | th::ACK), "PSH, ACK");
+        assert_eq!(names(th::SYN | th::ACK), "SYN, ACK");
+        assert_eq!(names(th::FIN | th::PSH | th::ACK), "FIN, PSH, ACK");
+        assert_eq!(names(th::RST), "RST");
+        assert_eq!(names(0), "<None>");
+        assert_eq!(names(0x200 | th::ACK), "ACK, Reserved");
+    }
 }
