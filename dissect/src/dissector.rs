@@ -293,23 +293,23 @@ impl Dissector {
         let delta = self.prev_ts.map_or(0, |p| pkt.ts_ns - p);
         self.prev_ts = Some(pkt.ts_ns);
         let delta_displayed = self.prev_displayed.map_or(0, |p| pkt.ts_ns - p);
-        let fi = FrameInfo {
-            number: pkt.number,
-            ts_ns: pkt.ts_ns,
-            relative_ns: pkt.ts_ns - first,
-            delta_ns: delta,
-            delta_displayed_ns: delta_displayed,
-            len: pkt.orig_len,
-            cap_len: pkt.data.len() as u32,
-            section: pcapng.then_some(pkt.iface.section_number),
-            interface: pcapng.then_some(pkt.iface.id_in_section),
-            interface_name: pkt.iface.name.as_deref(),
-            interface_description: pkt.iface.description.as_deref(),
-            encap: encap(pkt.link),
-            comment: pkt.comment,
-        };
         let tree_on = self.tree.detail() != Detail::Off;
         let protocols_node = if tree_on {
+            let fi = FrameInfo {
+                number: pkt.number,
+                ts_ns: pkt.ts_ns,
+                relative_ns: pkt.ts_ns - first,
+                delta_ns: delta,
+                delta_displayed_ns: delta_displayed,
+                len: pkt.orig_len,
+                cap_len: pkt.data.len() as u32,
+                section: pcapng.then_some(pkt.iface.section_number),
+                interface: pcapng.then_some(pkt.iface.id_in_section),
+                interface_name: pkt.iface.name.as_deref(),
+                interface_description: pkt.iface.description.as_deref(),
+                encap: encap(pkt.link),
+                comment: pkt.comment,
+            };
             build::frame(&mut self.tree, &fi)
         } else {
             tree::NO_NODE
