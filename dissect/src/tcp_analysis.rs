@@ -91,6 +91,11 @@ pub mod complete {
 /// bytes in flight then stop growing).
 pub const MAX_UNACKED: usize = 10_000;
 
+/// Longest segment (in sequence numbers) that keeps a flow's unacknowledged list a chain:
+/// [`MAX_UNACKED`] of them span less than 2^32, so their positions from the first one never
+/// wrap.
+const MAX_CHAIN_LEN: u32 = 1 << 18;
+
 /// A fast retransmission comes within this long of the last duplicate ACK.
 const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
 /// Out-of-order threshold when the initial RTT is not known.
@@ -146,6 +151,10 @@ pub struct Flow {
     sack: [(u32, u32); 3],
     sack_n: u8,
     segments: VecDeque<Unacked>,
+    /// `segments` is a chain: each one starts where the one before it ends, and none is longer
+    /// than [`MAX_CHAIN_LEN`] (the usual case, data sent in order), so an ACK can trim it from
+    /// the front instead of visiting every segment.
+    chain: bool,
     /// Lowest start and highest end of `segments`, relative to `base_seq`, when known (kept up
     /// to date as segments are added, recomputed after ACKs remove some).
     span: Option<(u32, u32)>,
@@ -175,6 +184,7 @@ impl Default for Flow {
             sack: [(0, 0); 3],
             sack_n: 0,
             segments: VecDeque::new(),
+            chain: false,
             span: None,
             valid_bif: true,
             push_bytes_sent: 0,
@@ -182,6 +192,91 @@ impl Default for Flow {
             closing_initiator: false,
             is_first_ack: false,
         }
+    }
+}
+
+impl Flow {
+    /// Applies acknowledgment number `ack` to the unacknowledged segments: the oldest one it
+    /// ends exactly is returned; segments wholly acknowledged are forgotten, partly
+    /// acknowledged ones shrink.
+    fn acknowledge(&mut self, ack: u32) -> Option<Unacked> {
+        if let (true, Some(front), Some(back)) =
+            (self.chain, self.segments.front(), self.segments.back())
+        {
+            // A chain spans `start..start + end` without wrapping (see `MAX_CHAIN_LEN`); an ACK
+            // inside it compares with every segment as plain numbers do, so the segments it
+            // removes come first, followed by at most one it shrinks.
+            let start = front.seq;
+            let end = back.nextseq.wrapping_sub(start);
+            let at = ack.wrapping_sub(start);
+            if end < 1 << 31 && at <= end {
+                return self.acknowledge_chain(ack, start, at);
+            }
+        }
+        self.acknowledge_any(ack)
+    }
+
+    /// [`Flow::acknowledge`] on a chain, `ack` being `at` octets after its `start`.
+    fn acknowledge_chain(&mut self, ack: u32, start: u32, at: u32) -> Option<Unacked> {
+        let mut acked = None;
+        let mut changed = false;
+        while let Some(u) = self.segments.front_mut() {
+            let end = u.nextseq.wrapping_sub(start);
+            if end > at {
+                if u.seq.wrapping_sub(start) < at {
+                    u.seq = ack;
+                    changed = true;
+                }
+                break;
+            }
+            if end == at {
+                acked = Some(*u);
+            }
+            self.segments.pop_front();
+            changed = true;
+        }
+        if changed {
+            // The segments left run from the first one's start to the last one's end, which
+            // are the lowest and highest positions relative to `base_seq` unless those wrap.
+            self.span = match (self.segments.front(), self.segments.back()) {
+                (Some(f), Some(b)) => {
+                    let lo = f.seq.wrapping_sub(self.base_seq);
+                    let len = b.nextseq.wrapping_sub(f.seq);
+                    lo.checked_add(len).map(|hi| (lo, hi))
+                }
+                _ => None,
+            };
+        }
+        acked
+    }
+
+    /// [`Flow::acknowledge`] on segments in any order: every one is visited.
+    #[inline(never)]
+    fn acknowledge_any(&mut self, ack: u32) -> Option<Unacked> {
+        let mut acked: Option<Unacked> = None;
+        let mut changed = false;
+        self.segments.retain_mut(|u| {
+            let keep = if ack == u.nextseq {
+                if acked.is_none() {
+                    acked = Some(*u);
+                }
+                false
+            } else if gt(ack, u.seq) && le(ack, u.nextseq) {
+                u.seq = ack;
+                changed = true;
+                true
+            } else {
+                gt(u.nextseq, ack)
+            };
+            changed |= !keep;
+            keep
+        });
+        if changed {
+            self.span = None;
+            // What is left may have holes: only an empty list starts a chain again.
+            self.chain = false;
+        }
+        acked
     }
 }
 
@@ -369,21 +464,8 @@ impl Conn {
         let new = !self.seen;
         self.flows[dir].sack_n = 0;
         self.seen = true;
-        // Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with
-        // another sequence number (whose conversation it then re-bases). A repeated SYN is a
-        // retransmission.
-        {
-            let f = &mut self.flows[dir];
-            let syn_ack = s.flags & (th::SYN | th::ACK);
-            if std::mem::take(&mut self.reused) {
-                v.flags |= flag::REUSED_PORTS;
-                v.analysed = true;
-            } else if syn_ack == th::SYN | th::ACK && f.base_set && s.seq != f.base_seq {
-                f.base_seq = s.seq;
-                f.span = None;
-                v.flags |= flag::REUSED_PORTS;
-                v.analysed = true;
-            }
+        if self.reused || s.flags & th::SYN != 0 {
+            self.ports_reused(dir, s, &mut v);
         }
         v.completeness = self.completeness;
         self.analyse(dir, s, &mut v);
@@ -396,7 +478,65 @@ impl Conn {
         };
         v.win_scale = fwd.win_scale;
         v.peer_base = rev.base_seq;
-        // Completeness.
+        let sa = s.flags & (th::SYN | th::ACK);
+        if new || s.flags & (th::SYN | th::FIN | th::RST) != 0 {
+            self.opening_or_closing(dir, s, new, &mut v);
+        } else if sa == th::ACK {
+            // Without SYN, FIN or RST only the ACK counts towards completeness.
+            self.completeness |= if s.len > 0 {
+                complete::DATA
+            } else {
+                complete::ACK
+            };
+        }
+        // The initial RTT.
+        if sa == th::ACK {
+            if self.mru_syn != 0 && self.first_rtt == 0 {
+                self.first_rtt = s.ts.wrapping_sub(self.mru_syn);
+            }
+            self.flows[dir].is_first_ack = false;
+        }
+        v.initial_rtt = self.first_rtt;
+        // SACK blocks, for the other direction's bytes in flight.
+        let (blocks, n) = s.sack;
+        if n != 0 {
+            let (fwd, rev) = self.pair(dir);
+            for &(l, r) in blocks.iter().take(usize::from(n).min(3)) {
+                fwd.sack[usize::from(fwd.sack_n)] =
+                    (l.wrapping_sub(rev.base_seq), r.wrapping_sub(rev.base_seq));
+                fwd.sack_n += 1;
+            }
+        }
+        if s.wscale.is_some() || s.flags & th::SYN != 0 {
+            self.window_scaling(dir, s);
+        }
+        v
+    }
+
+    /// Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with another
+    /// sequence number (whose conversation it then re-bases). A repeated SYN is a
+    /// retransmission.
+    #[cold]
+    #[inline(never)]
+    fn ports_reused(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
+        let f = &mut self.flows[dir];
+        let syn_ack = s.flags & (th::SYN | th::ACK);
+        if std::mem::take(&mut self.reused) {
+            v.flags |= flag::REUSED_PORTS;
+            v.analysed = true;
+        } else if syn_ack == th::SYN | th::ACK && f.base_set && s.seq != f.base_seq {
+            f.base_seq = s.seq;
+            f.span = None;
+            v.flags |= flag::REUSED_PORTS;
+            v.analysed = true;
+        }
+    }
+
+    /// Completeness, SYN and FIN bookkeeping for a conversation's first segment and for
+    /// segments with SYN, FIN or RST.
+    #[cold]
+    #[inline(never)]
+    fn opening_or_closing(&mut self, dir: usize, s: &Segment, new: bool, v: &mut Verdict) {
         let mut c = if new { 0 } else { self.completeness };
         let sa = s.flags & (th::SYN | th::ACK);
         if new {
@@ -425,7 +565,6 @@ impl Conn {
             }
         }
         self.completeness = c;
-        // SYN, FIN, the initial RTT.
         if s.flags & th::SYN != 0 {
             if s.flags & th::ACK == 0 {
                 self.mru_syn = s.ts;
@@ -441,23 +580,12 @@ impl Conn {
                 v.fin_active = Some(true);
             }
         }
-        if sa == th::ACK && self.mru_syn != 0 && self.first_rtt == 0 {
-            self.first_rtt = s.ts.wrapping_sub(self.mru_syn);
-        }
-        let (fwd, _) = self.pair(dir);
-        if sa == th::ACK {
-            fwd.is_first_ack = false;
-        }
-        v.initial_rtt = self.first_rtt;
-        // SACK blocks, for the other direction's bytes in flight.
-        let (fwd, rev) = self.pair(dir);
-        let (blocks, n) = s.sack;
-        for &(l, r) in blocks.iter().take(usize::from(n).min(3)) {
-            fwd.sack[usize::from(fwd.sack_n)] =
-                (l.wrapping_sub(rev.base_seq), r.wrapping_sub(rev.base_seq));
-            fwd.sack_n += 1;
-        }
-        // Window scaling: the option is remembered, then checked on SYNs.
+    }
+
+    /// Window scaling: the option is remembered, then checked on SYNs.
+    #[cold]
+    #[inline(never)]
+    fn window_scaling(&mut self, dir: usize, s: &Segment) {
         let (fwd, rev) = self.pair(dir);
         if let Some(ws) = s.wscale {
             fwd.win_scale = ws.min(14) as i8;
@@ -470,7 +598,6 @@ impl Conn {
                 fwd.win_scale = -2;
             }
         }
-        v
     }
 
     fn pair(&mut self, dir: usize) -> (&mut Flow, &mut Flow) {
@@ -636,6 +763,11 @@ impl Conn {
                 None if fwd.segments.is_empty() => Some((lo, hi)),
                 None => None,
             };
+            let follows = match fwd.segments.back() {
+                Some(b) => fwd.chain && b.nextseq == seq,
+                None => true,
+            };
+            fwd.chain = follows && nextseq.wrapping_sub(seq) <= MAX_CHAIN_LEN;
             fwd.segments.push_back(Unacked {
                 frame: s.frame,
                 seq,
@@ -658,27 +790,11 @@ impl Conn {
         fwd.last_flags = v.flags;
         // What this acknowledges: the oldest segment it ends exactly, if any; segments wholly
         // acknowledged are forgotten, partly acknowledged ones shrink.
-        let mut acked: Option<Unacked> = None;
-        let mut changed = false;
-        rev.segments.retain_mut(|u| {
-            let keep = if ack == u.nextseq {
-                if acked.is_none() {
-                    acked = Some(*u);
-                }
-                false
-            } else if gt(ack, u.seq) && le(ack, u.nextseq) {
-                u.seq = ack;
-                changed = true;
-                true
-            } else {
-                gt(u.nextseq, ack)
-            };
-            changed |= !keep;
-            keep
-        });
-        if changed {
-            rev.span = None;
-        }
+        let acked = if rev.segments.is_empty() {
+            None
+        } else {
+            rev.acknowledge(ack)
+        };
         if let Some(u) = acked {
             v.analysed = true;
             v.acks_frame = u.frame;
@@ -792,6 +908,9 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
 /// The blocks of the last SACK option in `opts` (at most four), raw, and how many.
 pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
     let mut out = ([(0, 0); 4], 0);
+    if opts.is_empty() {
+        return out;
+    }
     for o in options(opts).filter(|o| o.kind == 5) {
         out.1 = 0;
         for edges in sack_option_blocks(o.raw).take(4) {
@@ -815,6 +934,9 @@ pub fn sack_option_blocks(raw: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
 
 /// The Window Scale option's shift in `opts`, capped at 14.
 pub fn window_scale(opts: &[u8]) -> Option<u8> {
+    if opts.is_empty() {
+        return None;
+    }
     options(opts)
         .find(|o| o.kind == 3 && o.raw.len() == 3)
         .map(|o| o.raw[2].min(14))
@@ -1009,6 +1131,87 @@ mod tests {
         let mut s = String::new();
         v[6].info_prefix(&mut s);
         assert_eq!(s, "[TCP ZeroWindowProbeAck] [TCP ZeroWindow] ");
+    }
+
+    /// Trimming a chain from the front forgets, shrinks and reports the same segments, and
+    /// leaves the same span, as visiting every segment does, near sequence-number wrap and for
+    /// ACKs before, inside, at the end of and beyond the chain.
+    #[test]
+    fn chain_trim_agrees_with_the_full_walk() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        };
+        let mut trimmed_by_chain = 0;
+        for round in 0..4000 {
+            let mut f = Flow {
+                base_seq: [0, u32::MAX - 3000, 1 << 31, rnd(u32::MAX)][round % 4],
+                ..Flow::default()
+            };
+            let mut seq = f.base_seq.wrapping_add(rnd(5000));
+            for k in 0..1 + rnd(6) {
+                let len = 1 + rnd(1500);
+                let nextseq = seq.wrapping_add(len);
+                f.span = match f.span {
+                    _ if f.segments.is_empty() => Some((
+                        seq.wrapping_sub(f.base_seq),
+                        nextseq.wrapping_sub(f.base_seq),
+                    )),
+                    Some((a, b)) => Some((
+                        a.min(seq.wrapping_sub(f.base_seq)),
+                        b.max(nextseq.wrapping_sub(f.base_seq)),
+                    )),
+                    None => None,
+                };
+                f.chain = f.segments.is_empty() || f.chain;
+                f.segments.push_back(Unacked {
+                    frame: u64::from(k),
+                    seq,
+                    nextseq,
+                    ts: 0,
+                });
+                seq = nextseq;
+            }
+            let first = f.segments[0].seq;
+            let ends: Vec<u32> = f.segments.iter().map(|u| u.nextseq).collect();
+            let ack = match rnd(5) {
+                0 => first.wrapping_sub(rnd(3000)),
+                1 => ends[rnd(ends.len() as u32) as usize],
+                2 => ends[rnd(ends.len() as u32) as usize].wrapping_sub(rnd(1500)),
+                3 => seq.wrapping_add(rnd(3000)),
+                _ => first.wrapping_add(rnd(1 << 31) * 2),
+            };
+            let mut all = f.clone();
+            let by_all = all.acknowledge_any(ack);
+            let before = f.segments.len();
+            let by_chain = f.acknowledge(ack);
+            trimmed_by_chain += usize::from(f.chain && f.segments.len() < before);
+            let key = |f: &Flow| -> Vec<(u64, u32, u32)> {
+                f.segments
+                    .iter()
+                    .map(|u| (u.frame, u.seq, u.nextseq))
+                    .collect()
+            };
+            assert_eq!(key(&f), key(&all), "ack {ack} round {round}");
+            assert_eq!(by_chain.map(|u| u.frame), by_all.map(|u| u.frame));
+            // The walk forgets the span; the chain recomputes it: both give the same bytes in
+            // flight.
+            let fold = |f: &Flow| {
+                f.segments.iter().fold((u32::MAX, 0), |(a, b), u| {
+                    (
+                        a.min(u.seq.wrapping_sub(f.base_seq)),
+                        b.max(u.nextseq.wrapping_sub(f.base_seq)),
+                    )
+                })
+            };
+            if let (Some(span), false) = (f.span, f.segments.is_empty()) {
+                assert_eq!(span, fold(&f), "ack {ack} round {round}");
+            }
+        }
+        assert!(trimmed_by_chain > 500, "{trimmed_by_chain}");
     }
 
     #[test]
