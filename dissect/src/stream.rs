@@ -136,14 +136,7 @@ impl Direction {
         });
         let d = seq_diff(seq, next);
         if d > 0 {
-            a.out_of_order = true;
-            if !self.pending.contains_key(&seq) {
-                self.pending_bytes += payload.len();
-                self.pending.insert(seq, (frame, payload.to_vec()));
-            }
-            if self.pending_bytes > budget {
-                a.skipped = Some(self.skip_gap(deliver, &mut a));
-            }
+            self.early(seq, payload, frame, budget, deliver, &mut a);
             return a;
         }
         let skip = (-d) as usize;
@@ -158,11 +151,37 @@ impl Direction {
         a.fresh = fresh.len();
         a.own = Some((next, fresh.len()));
         self.next = Some(next.wrapping_add(fresh.len() as u32));
-        self.drain(deliver, &mut a);
+        if !self.pending.is_empty() {
+            self.drain(deliver, &mut a);
+        }
         a
     }
 
+    /// A segment beyond the next expected octet: it waits for the hole to fill (or for the
+    /// budget to run out, which skips the hole).
+    #[cold]
+    #[inline(never)]
+    fn early(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        frame: u64,
+        budget: usize,
+        deliver: &mut dyn FnMut(u32, &[u8]),
+        a: &mut Arrival,
+    ) {
+        a.out_of_order = true;
+        if !self.pending.contains_key(&seq) {
+            self.pending_bytes += payload.len();
+            self.pending.insert(seq, (frame, payload.to_vec()));
+        }
+        if self.pending_bytes > budget {
+            a.skipped = Some(self.skip_gap(deliver, a));
+        }
+    }
+
     /// Hands on waiting segments that are now in order.
+    #[inline(never)]
     fn drain(&mut self, deliver: &mut dyn FnMut(u32, &[u8]), a: &mut Arrival) {
         loop {
             let Some(next) = self.next else { return };

@@ -187,6 +187,21 @@ pub struct MpaDir {
     shown: Vec<(u32, u32)>,
 }
 
+impl MpaDir {
+    /// Whether the FPDU of `len` octets at sequence number `here` was shown already, in the
+    /// frame that carried it out of order; ranges it reaches past are forgotten.
+    #[inline(never)]
+    fn shown_before(&mut self, here: u32, len: usize) -> bool {
+        let end = here.wrapping_add(len as u32);
+        let already = self
+            .shown
+            .iter()
+            .any(|&(a, b)| seq_diff(here, a) >= 0 && seq_diff(end, b) <= 0);
+        self.shown.retain(|&(_, b)| seq_diff(b, end) > 0);
+        already
+    }
+}
+
 /// Conversation-level MPA state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
@@ -263,6 +278,8 @@ impl MpaConv {
     }
 
     /// Octets of `dir` were skipped by reassembly: find the next FPDU.
+    #[cold]
+    #[inline(never)]
     pub fn gap(&mut self, dir: usize, skipped: u64) {
         let d = &mut self.dirs[dir];
         d.pending.clear();
@@ -317,6 +334,7 @@ impl MpaConv {
     }
 
     /// iSCSI PDUs: 48-octet BHS, AHS, data segment padded to four octets.
+    #[inline(never)]
     fn iscsi(&mut self, dir: usize, seq: u32, bytes: &[u8], frame: &[u8], out: &mut FrameOut) {
         let d = &mut self.dirs[dir];
         let owned;
@@ -359,6 +377,8 @@ impl MpaConv {
     }
 
     /// Start-up: an MPA Request or Reply, or the heuristic.
+    #[cold]
+    #[inline(never)]
     fn startup(
         &mut self,
         dir: usize,
@@ -631,26 +651,9 @@ impl MpaConv {
         };
         let mut pos = 0usize;
         if d.resync || d.markers_unplaced {
-            match self.find_start(dir, start_seq, view, view.len() - bytes.len()) {
-                Some(p) => {
-                    let d = &mut self.dirs[dir];
-                    let skipped = d.skipped + p as u64;
-                    d.skipped = 0;
-                    d.resync = false;
-                    if skipped > 0 {
-                        out.events.push((dir, Event::Resync { skipped }));
-                    }
-                    pos = p;
-                }
-                None => {
-                    // Keep a tail in case an FPDU starts in it and completes later.
-                    let d = &mut self.dirs[dir];
-                    let keep = view.len().min(MAX_PENDING / 2);
-                    d.skipped += (view.len() - keep) as u64;
-                    d.pending_seq = start_seq.wrapping_add((view.len() - keep) as u32);
-                    d.pending = view[view.len() - keep..].to_vec();
-                    return;
-                }
+            match self.resync(dir, start_seq, view, view.len() - bytes.len(), out) {
+                Some(p) => pos = p,
+                None => return,
             }
         }
         loop {
@@ -698,12 +701,7 @@ impl MpaConv {
                         None => CrcStatus::Unverified,
                     };
                     let lost = d.bad_run >= MAX_BAD_RUN;
-                    let end = here.wrapping_add(len as u32);
-                    let already = d
-                        .shown
-                        .iter()
-                        .any(|&(a, b)| seq_diff(here, a) >= 0 && seq_diff(end, b) <= 0);
-                    d.shown.retain(|&(_, b)| seq_diff(b, end) > 0);
+                    let already = !d.shown.is_empty() && d.shown_before(here, len);
                     let at = self.place(view, frame, in_frame, pos, len, out);
                     out.pdus.push(Pdu {
                         kind: PduKind::Fpdu,
@@ -719,31 +717,87 @@ impl MpaConv {
                     });
                     pos += len;
                     if lost {
-                        let d = &mut self.dirs[dir];
-                        d.bad_run = 0;
-                        d.resync = true;
-                        let rest = view[pos..].to_vec();
-                        let s = start_seq.wrapping_add(pos as u32);
-                        self.fpdus(dir, s, &rest, &[], out);
+                        self.framing_lost(dir, start_seq, view, pos, out);
                         return;
                     }
                 }
                 Err(()) => {
-                    if rest.len() > MAX_PENDING {
-                        // Not an FPDU that can ever complete: resynchronise.
-                        let d = &mut self.dirs[dir];
-                        d.resync = true;
-                        let r = rest[1..].to_vec();
-                        self.fpdus(dir, here.wrapping_add(1), &r, &[], out);
-                        return;
-                    }
-                    let d = &mut self.dirs[dir];
-                    d.pending_seq = here;
-                    d.pending = rest.to_vec();
+                    self.unfinished(dir, here, rest, out);
                     break;
                 }
             }
         }
+    }
+
+    /// Resynchronisation in [`MpaConv::fpdus`]: where the next FPDU starts in `view` (its
+    /// last segment starts at `segment`), or None when it is not found yet (a tail of `view`
+    /// is then kept in case an FPDU starts in it and completes later).
+    #[cold]
+    #[inline(never)]
+    fn resync(
+        &mut self,
+        dir: usize,
+        start_seq: u32,
+        view: &[u8],
+        segment: usize,
+        out: &mut FrameOut,
+    ) -> Option<usize> {
+        let found = self.find_start(dir, start_seq, view, segment);
+        let d = &mut self.dirs[dir];
+        match found {
+            Some(p) => {
+                let skipped = d.skipped + p as u64;
+                d.skipped = 0;
+                d.resync = false;
+                if skipped > 0 {
+                    out.events.push((dir, Event::Resync { skipped }));
+                }
+                Some(p)
+            }
+            None => {
+                let keep = view.len().min(MAX_PENDING / 2);
+                d.skipped += (view.len() - keep) as u64;
+                d.pending_seq = start_seq.wrapping_add((view.len() - keep) as u32);
+                d.pending = view[view.len() - keep..].to_vec();
+                None
+            }
+        }
+    }
+
+    /// Too many bad CRCs in a row in [`MpaConv::fpdus`]: the framing is lost, so what follows
+    /// `view[..pos]` is searched for the next FPDU.
+    #[cold]
+    #[inline(never)]
+    fn framing_lost(
+        &mut self,
+        dir: usize,
+        start_seq: u32,
+        view: &[u8],
+        pos: usize,
+        out: &mut FrameOut,
+    ) {
+        let d = &mut self.dirs[dir];
+        d.bad_run = 0;
+        d.resync = true;
+        let rest = view[pos..].to_vec();
+        let s = start_seq.wrapping_add(pos as u32);
+        self.fpdus(dir, s, &rest, &[], out);
+    }
+
+    /// `rest`, from sequence number `here`, does not hold a whole FPDU: it waits for more
+    /// octets, unless it is already longer than any FPDU can be.
+    #[inline(never)]
+    fn unfinished(&mut self, dir: usize, here: u32, rest: &[u8], out: &mut FrameOut) {
+        if rest.len() > MAX_PENDING {
+            // Not an FPDU that can ever complete: resynchronise.
+            self.dirs[dir].resync = true;
+            let r = rest[1..].to_vec();
+            self.fpdus(dir, here.wrapping_add(1), &r, &[], out);
+            return;
+        }
+        let d = &mut self.dirs[dir];
+        d.pending_seq = here;
+        d.pending = rest.to_vec();
     }
 
     /// A segment reassembly could not hand on in order: one beyond a hole (`again` false) or
