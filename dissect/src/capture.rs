@@ -575,7 +575,15 @@ impl CaptureReader {
             return None;
         }
         let rec = match &self.kind {
-            Kind::Pcap { .. } => self.next_pcap(),
+            &Kind::Pcap {
+                big_endian,
+                nanos,
+                limit,
+                ..
+            } => match self.pcap_record(big_endian, nanos, limit) {
+                Some(rec) => Ok(Some(rec)),
+                None => self.next_pcap(),
+            },
             Kind::PcapNg { .. } => self.next_pcapng(),
         };
         let rec = match rec {
@@ -661,6 +669,38 @@ impl CaptureReader {
         }
     }
 
+    /// The next pcap record when the buffer holds all of it and its length is within the
+    /// file's limit (the usual case): consumed and returned. Otherwise None, and
+    /// [`CaptureReader::next_pcap`] reads more, or says what is wrong.
+    #[inline]
+    fn pcap_record(&mut self, big_endian: bool, nanos: bool, limit: usize) -> Option<Rec> {
+        let avail = self.input.avail();
+        if avail.len() < PCAP_RECORD_HEADER_LEN {
+            return None;
+        }
+        let incl_len = u32_at(avail, 8, big_endian) as usize;
+        let need = PCAP_RECORD_HEADER_LEN + incl_len;
+        if incl_len > limit || avail.len() < need {
+            return None;
+        }
+        let ts_sec = u32_at(avail, 0, big_endian);
+        let ts_frac = u32_at(avail, 4, big_endian);
+        let orig_len = u32_at(avail, 12, big_endian);
+        let frac = i64::from(ts_frac) * if nanos { 1 } else { 1000 };
+        let data = self.input.start + PCAP_RECORD_HEADER_LEN;
+        let rec = Rec {
+            ts_ns: i64::from(ts_sec) * NS_PER_S as i64 + frac,
+            interface: 0,
+            data: data..data + incl_len,
+            orig_len,
+            comment: None,
+            offset: self.input.offset,
+        };
+        self.input.consume(need);
+        Some(rec)
+    }
+
+    #[inline(never)]
     fn next_pcap(&mut self) -> Result<Option<Rec>, CaptureError> {
         let Kind::Pcap {
             parser,
@@ -726,6 +766,7 @@ impl CaptureReader {
         }
     }
 
+    #[inline(never)]
     fn next_pcapng(&mut self) -> Result<Option<Rec>, CaptureError> {
         loop {
             let Kind::PcapNg { parser, .. } = &self.kind else {

@@ -270,6 +270,7 @@ fn behind<'a>(header: LinkHeader, len: usize, protocol: u16, payload: &'a [u8]) 
 /// know (loopback 772 among them, which `tcpdump -i any` writes for `lo`) and packet types above
 /// 7; the kernel fills the protocol field with the EtherType for those too, so the header is
 /// then read field by field.
+#[inline(never)]
 fn sll(data: &[u8]) -> LinkFrame<'_> {
     let Some(h) = data.get(..SLL_LEN) else {
         return truncated(data, SLL_LEN);
@@ -300,6 +301,7 @@ fn sll(data: &[u8]) -> LinkFrame<'_> {
 }
 
 /// Linux cooked capture v2, by hand (etherparse 0.21 has no v2).
+#[inline(never)]
 fn sll2(data: &[u8]) -> LinkFrame<'_> {
     let Some(h) = data.get(..SLL2_LEN) else {
         return truncated(data, SLL2_LEN);
@@ -319,6 +321,7 @@ fn sll2(data: &[u8]) -> LinkFrame<'_> {
 }
 
 /// BSD (`network_order` false) or OpenBSD (true) loopback.
+#[inline(never)]
 fn null(data: &[u8], network_order: bool) -> LinkFrame<'_> {
     let Some(h) = data.get(..NULL_LEN) else {
         return truncated(data, NULL_LEN);
