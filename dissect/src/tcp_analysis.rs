@@ -250,6 +250,21 @@ impl Flow {
         acked
     }
 
+    /// Lowest start and highest end of the unacknowledged segments relative to `base_seq`,
+    /// remembered in `span`.
+    #[inline(never)]
+    fn measure_span(&mut self) -> (u32, u32) {
+        let base = self.base_seq;
+        let x = self.segments.iter().fold((u32::MAX, 0), |(a, b), u| {
+            (
+                a.min(u.seq.wrapping_sub(base)),
+                b.max(u.nextseq.wrapping_sub(base)),
+            )
+        });
+        self.span = Some(x);
+        x
+    }
+
     /// [`Flow::acknowledge`] on segments in any order: every one is visited.
     #[inline(never)]
     fn acknowledge_any(&mut self, ack: u32) -> Option<Unacked> {
@@ -646,40 +661,38 @@ impl Conn {
             if len <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !sfr {
                 found(v, flag::KEEP_ALIVE);
             }
-            let same = seq == fwd.nextseq && ack == fwd.lastack && !sfr;
-            if len == 0 && window != 0 && window != fwd.window && same {
+            if len > 0 {
+                if rev.win_scale != -1 && !sfr {
+                    let shift = if rev.is_first_ack || rev.win_scale == -2 {
+                        0
+                    } else {
+                        rev.win_scale as u32
+                    };
+                    let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
+                    if seq.wrapping_add(len) == edge {
+                        found(v, flag::WINDOW_FULL);
+                    }
+                }
+                // What follows is about segments without data.
+                break 'fwd;
+            }
+            // ... that repeat the last one's sequence and acknowledgment numbers.
+            if seq != fwd.nextseq || ack != fwd.lastack || sfr {
+                break 'fwd;
+            }
+            if window != 0 && window != fwd.window {
                 found(v, flag::WINDOW_UPDATE);
             }
-            if len > 0 && rev.win_scale != -1 && !sfr {
-                let shift = if rev.is_first_ack || rev.win_scale == -2 {
-                    0
-                } else {
-                    rev.win_scale as u32
-                };
-                let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
-                if seq.wrapping_add(len) == edge {
-                    found(v, flag::WINDOW_FULL);
-                }
-            }
-            if len == 0
-                && window != 0
-                && window == fwd.window
-                && same
-                && rev.last_flags & flag::KEEP_ALIVE != 0
-            {
+            if window != 0 && window == fwd.window && rev.last_flags & flag::KEEP_ALIVE != 0 {
                 found(v, flag::KEEP_ALIVE_ACK);
                 break 'fwd;
             }
-            if len == 0
-                && window == 0
-                && window == fwd.window
-                && same
-                && rev.last_flags & flag::ZERO_WINDOW_PROBE != 0
+            if window == 0 && window == fwd.window && rev.last_flags & flag::ZERO_WINDOW_PROBE != 0
             {
                 found(v, flag::ZERO_WINDOW_PROBE_ACK);
                 break 'fwd;
             }
-            if len == 0 && window != 0 && window == fwd.window && same {
+            if window != 0 && window == fwd.window {
                 fwd.dupacks = if fwd.dupacks == -1 {
                     1
                 } else {
@@ -718,35 +731,8 @@ impl Conn {
                 found(v, flag::SPURIOUS_RETRANSMISSION);
                 break 'retrans;
             }
-            if not_advanced
-                && rev.dupacks >= 2
-                && rev.lastack == seq
-                && since(s.ts, rev.lastack_time) < FAST_RETRANSMISSION_NS
-            {
-                found(v, flag::FAST_RETRANSMISSION);
-                break 'retrans;
-            }
-            let thres = if first_rtt == 0 {
-                OUT_OF_ORDER_DEFAULT_NS
-            } else {
-                first_rtt as u64
-            };
-            let syn_fin = u32::from(fl & (th::SYN | th::FIN) != 0);
-            if not_advanced
-                && since(s.ts, fwd.nextseq_time) < thres
-                && fwd.nextseq != seq.wrapping_add(len).wrapping_add(syn_fin)
-            {
-                found(v, flag::OUT_OF_ORDER);
-                break 'retrans;
-            }
             if not_advanced {
-                found(v, flag::RETRANSMISSION);
-                v.rto = s.ts.wrapping_sub(fwd.nextseq_time);
-                v.rto_frame = fwd.nextseq_frame;
-                if let Some(u) = fwd.segments.front() {
-                    v.rto = s.ts.wrapping_sub(u.ts);
-                    v.rto_frame = u.frame;
-                }
+                not_advancing(fwd, rev, first_rtt, s, v);
             }
         }
         let mut nextseq = seq.wrapping_add(len);
@@ -804,17 +790,7 @@ impl Conn {
         if len != 0 && fwd.valid_bif && !fwd.segments.is_empty() {
             let (first, last) = match fwd.span {
                 Some(x) => x,
-                None => {
-                    let base = fwd.base_seq;
-                    let x = fwd.segments.iter().fold((u32::MAX, 0), |(a, b), u| {
-                        (
-                            a.min(u.seq.wrapping_sub(base)),
-                            b.max(u.nextseq.wrapping_sub(base)),
-                        )
-                    });
-                    fwd.span = Some(x);
-                    x
-                }
+                None => fwd.measure_span(),
             };
             let sacked = rev.sack[..usize::from(rev.sack_n)]
                 .iter()
@@ -838,6 +814,41 @@ impl Conn {
             }
             v.push_bytes_sent = fwd.push_bytes_sent;
         }
+    }
+}
+
+/// A segment whose sequence number did not advance (and that is no keep-alive nor a spurious
+/// retransmission): a fast retransmission, out of order, or a plain retransmission.
+#[cold]
+#[inline(never)]
+fn not_advancing(fwd: &Flow, rev: &Flow, first_rtt: i64, s: &Segment, v: &mut Verdict) {
+    let (seq, len, fl) = (s.seq, s.len, s.flags);
+    v.analysed = true;
+    if rev.dupacks >= 2
+        && rev.lastack == seq
+        && since(s.ts, rev.lastack_time) < FAST_RETRANSMISSION_NS
+    {
+        v.flags |= flag::FAST_RETRANSMISSION;
+        return;
+    }
+    let thres = if first_rtt == 0 {
+        OUT_OF_ORDER_DEFAULT_NS
+    } else {
+        first_rtt as u64
+    };
+    let syn_fin = u32::from(fl & (th::SYN | th::FIN) != 0);
+    if since(s.ts, fwd.nextseq_time) < thres
+        && fwd.nextseq != seq.wrapping_add(len).wrapping_add(syn_fin)
+    {
+        v.flags |= flag::OUT_OF_ORDER;
+        return;
+    }
+    v.flags |= flag::RETRANSMISSION;
+    v.rto = s.ts.wrapping_sub(fwd.nextseq_time);
+    v.rto_frame = fwd.nextseq_frame;
+    if let Some(u) = fwd.segments.front() {
+        v.rto = s.ts.wrapping_sub(u.ts);
+        v.rto_frame = u.frame;
     }
 }
 
@@ -906,11 +917,18 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
 }
 
 /// The blocks of the last SACK option in `opts` (at most four), raw, and how many.
+#[inline]
 pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
-    let mut out = ([(0, 0); 4], 0);
     if opts.is_empty() {
-        return out;
+        return ([(0, 0); 4], 0);
     }
+    walk_sack_blocks(opts)
+}
+
+/// [`sack_blocks`] of options that are there.
+#[inline(never)]
+fn walk_sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
+    let mut out = ([(0, 0); 4], 0);
     for o in options(opts).filter(|o| o.kind == 5) {
         out.1 = 0;
         for edges in sack_option_blocks(o.raw).take(4) {
@@ -933,10 +951,17 @@ pub fn sack_option_blocks(raw: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
 }
 
 /// The Window Scale option's shift in `opts`, capped at 14.
+#[inline]
 pub fn window_scale(opts: &[u8]) -> Option<u8> {
     if opts.is_empty() {
         return None;
     }
+    find_window_scale(opts)
+}
+
+/// [`window_scale`] of options that are there.
+#[inline(never)]
+fn find_window_scale(opts: &[u8]) -> Option<u8> {
     options(opts)
         .find(|o| o.kind == 3 && o.raw.len() == 3)
         .map(|o| o.raw[2].min(14))
