@@ -217,19 +217,32 @@ pub fn decode(link: LinkType, data: &[u8]) -> LinkFrame<'_> {
                 l2_len,
             }
         }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => bare(Frame::ip(data)),
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => raw(data),
         LinkType::LinuxSll => sll(data),
         LinkType::LinuxSll2 => sll2(data),
         LinkType::Null => null(data, false),
         LinkType::Loop => null(data, true),
-        LinkType::Other(_) => bare(stopped(
-            data,
-            Error::unsupported(
-                Layer::Ethernet,
-                "link type (decoded: Ethernet, Linux SLL, raw IP, null, loopback)",
-            ),
-        )),
+        LinkType::Other(_) => unsupported(data),
     }
+}
+
+/// Raw IPv4 or IPv6.
+#[inline(never)]
+fn raw(data: &[u8]) -> LinkFrame<'_> {
+    bare(Frame::ip(data))
+}
+
+/// A link type this crate does not decode.
+#[cold]
+#[inline(never)]
+fn unsupported(data: &[u8]) -> LinkFrame<'_> {
+    bare(stopped(
+        data,
+        Error::unsupported(
+            Layer::Ethernet,
+            "link type (decoded: Ethernet, Linux SLL, raw IP, null, loopback)",
+        ),
+    ))
 }
 
 /// A frame with no link header.
@@ -242,6 +255,8 @@ fn bare(frame: Frame<'_>) -> LinkFrame<'_> {
 }
 
 /// A frame over `bytes` with no layer, stopped by `e`.
+#[cold]
+#[inline(never)]
 fn stopped(bytes: &[u8], e: Error) -> Frame<'_> {
     // EtherType 0 is no protocol at all: the frame gets no layer and no stop of its own.
     let mut f = Frame::ether_type(0, bytes);

@@ -303,6 +303,12 @@ impl ConvTable {
                 return (i, false);
             }
         }
+        self.look_up(key)
+    }
+
+    /// [`ConvTable::get`] of a key other than the last one.
+    #[inline(never)]
+    fn look_up(&mut self, key: ConvKey) -> (usize, bool) {
         let n = self.count;
         let mut new = false;
         let i = *self.index.entry(key).or_insert_with(|| {
