@@ -675,17 +675,15 @@ impl CaptureReader {
     #[inline]
     fn pcap_record(&mut self, big_endian: bool, nanos: bool, limit: usize) -> Option<Rec> {
         let avail = self.input.avail();
-        if avail.len() < PCAP_RECORD_HEADER_LEN {
-            return None;
-        }
-        let incl_len = u32_at(avail, 8, big_endian) as usize;
+        let h = avail.get(..PCAP_RECORD_HEADER_LEN)?;
+        let incl_len = u32_at(h, 8, big_endian) as usize;
         let need = PCAP_RECORD_HEADER_LEN + incl_len;
         if incl_len > limit || avail.len() < need {
             return None;
         }
-        let ts_sec = u32_at(avail, 0, big_endian);
-        let ts_frac = u32_at(avail, 4, big_endian);
-        let orig_len = u32_at(avail, 12, big_endian);
+        let ts_sec = u32_at(h, 0, big_endian);
+        let ts_frac = u32_at(h, 4, big_endian);
+        let orig_len = u32_at(h, 12, big_endian);
         let frac = i64::from(ts_frac) * if nanos { 1 } else { 1000 };
         let data = self.input.start + PCAP_RECORD_HEADER_LEN;
         let rec = Rec {
@@ -1099,23 +1097,15 @@ impl fmt::Display for BlockName {
 /// The u16 at `at` (the caller checked `at + 2 <= buf.len()`).
 #[inline]
 fn u16_at(buf: &[u8], at: usize, big_endian: bool) -> u16 {
-    let b = [buf[at], buf[at + 1]];
-    if big_endian {
-        u16::from_be_bytes(b)
-    } else {
-        u16::from_le_bytes(b)
-    }
+    let v = u16::from_le_bytes([buf[at], buf[at + 1]]);
+    if big_endian { v.swap_bytes() } else { v }
 }
 
 /// The u32 at `at` (the caller checked `at + 4 <= buf.len()`).
 #[inline]
 fn u32_at(buf: &[u8], at: usize, big_endian: bool) -> u32 {
-    let b = [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]];
-    if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    }
+    let v = u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
+    if big_endian { v.swap_bytes() } else { v }
 }
 
 #[cfg(test)]

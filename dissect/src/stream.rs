@@ -113,6 +113,7 @@ impl Direction {
     /// waiting segments it unlocks) go to `deliver` in order, each call with a slice and the
     /// sequence number of its first octet. `budget` is the most octets this direction may hold
     /// back.
+    #[inline]
     pub fn data(
         &mut self,
         seq: u32,
@@ -121,10 +122,23 @@ impl Direction {
         budget: usize,
         deliver: &mut dyn FnMut(u32, &[u8]),
     ) -> Arrival {
-        let mut a = Arrival::default();
         if payload.is_empty() {
-            return a;
+            return Arrival::default();
         }
+        self.octets(seq, payload, frame, budget, deliver)
+    }
+
+    /// [`Direction::data`] of a segment with data.
+    #[inline(never)]
+    fn octets(
+        &mut self,
+        seq: u32,
+        payload: &[u8],
+        frame: u64,
+        budget: usize,
+        deliver: &mut dyn FnMut(u32, &[u8]),
+    ) -> Arrival {
+        let mut a = Arrival::default();
         let next = *self.next.get_or_insert(seq);
         if self.base.is_none() {
             self.base = Some(seq);
