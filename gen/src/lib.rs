@@ -8,6 +8,7 @@
 
 pub use oneshot_codec as codec;
 
+pub mod crc;
 pub mod engine;
 pub mod error;
 pub mod model;

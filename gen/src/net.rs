@@ -8,8 +8,10 @@
 //! [`Sum16BitWords`]; this module only combines sums, which one's complement arithmetic
 //! allows in any order (RFC 1071 §2).
 
+use std::io::IoSlice;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::rc::Rc;
 
 use oneshot_codec::etherparse::checksum::Sum16BitWords;
 use oneshot_codec::etherparse::{
@@ -65,20 +67,43 @@ const MSS_OPTION_LEN: usize = 4;
 /// It may also keep finished frames as capture records in front of the one being built
 /// ([`FrameBuf::with_records`]): every frame is then built behind room for its record header,
 /// and [`FrameBuf::commit`] turns it into a record where it lies, so a frame reaches the output
-/// without being copied.
+/// without being copied. Such a buffer also takes slices of the run's data block by reference
+/// ([`FrameBuf::splice`]): the records are then the buffer's octets with those slices in
+/// between, written with vectored I/O ([`FrameBuf::record_slices`]), so bulk payload octets are
+/// never copied in user space.
 #[derive(Debug, Default)]
 pub struct FrameBuf {
     buf: Vec<u8>,
+    /// The data block that [`FrameBuf::splice`] takes slices of.
+    block: Rc<[u8]>,
+    /// Keep block slices by reference (else copy them in).
+    by_reference: bool,
+    /// Block slices between the octets of `buf`, in order.
+    splices: Vec<Splice>,
     /// Octets of complete records at the front of `buf`.
     records: usize,
+    /// Splices of the complete records (the first ones of `splices`).
+    record_splices: usize,
+    /// Octets of the complete records, spliced slices included.
+    record_octets: usize,
     /// Room for a record header in front of every frame.
     gap: usize,
     /// Where the frame being built starts in `buf`.
     frame_start: usize,
     /// Octets of L2-L4 headers at `frame_start`.
     header_len: usize,
+    /// Octets spliced into the frame being built.
+    frame_spliced: usize,
     /// The payload's sum, when whoever laid it out summed it.
     payload_sum: Option<PayloadSum>,
+}
+
+/// A slice of the data block that goes between the buffer's octets: `block[range]` comes
+/// before `buf[at]`.
+#[derive(Debug, Clone)]
+struct Splice {
+    at: usize,
+    range: Range<usize>,
 }
 
 /// The TCP checksum of a segment from its pseudo-header's sum, its header (checksum field
@@ -122,6 +147,16 @@ impl BlockSums {
     }
 }
 
+impl BlockSums {
+    /// The folded sum of `block[range]`, as if it started at an even offset, `block` being the
+    /// block these sums were made of.
+    pub fn slice_sum(&self, block: &[u8], range: Range<usize>) -> u16 {
+        let mut s = PayloadSum::default();
+        s.add_block(block, self, range, 0);
+        folded(&s.0)
+    }
+}
+
 /// What a TCP payload adds to the segment's checksum, summed as the payload is laid out:
 /// each piece is summed where it starts in the payload (a piece at an odd offset adds its sum
 /// with the two octets swapped, RFC 1071 §2(B)).
@@ -136,6 +171,12 @@ impl PayloadSum {
         } else {
             self.add_folded(folded(&Sum16BitWords::new().add_slice(bytes)), at);
         }
+    }
+
+    /// Adds the folded sum of a piece that starts `at` octets into the payload (the sum as if
+    /// the piece started at an even offset, such as [`BlockSums::slice_sum`] gives).
+    pub fn add_sum(&mut self, sum: u16, at: usize) {
+        self.add_folded(sum, at);
     }
 
     /// Adds the folded sum of a piece that starts `at` octets into the payload.
@@ -173,11 +214,23 @@ pub fn header_len(src: &Endpoint, with_mss: bool) -> usize {
 }
 
 impl FrameBuf {
+    /// A buffer that builds one frame at a time, contiguous; [`FrameBuf::splice`] copies from
+    /// `block`.
+    pub fn new(block: Rc<[u8]>) -> Self {
+        FrameBuf {
+            block,
+            ..FrameBuf::default()
+        }
+    }
+
     /// A buffer that keeps frames as records with `gap` octets of record header in front of
-    /// each, with room for `capacity` octets before it grows.
-    pub fn with_records(gap: usize, capacity: usize) -> Self {
+    /// each, with room for `capacity` octets before it grows, and slices of `block` by
+    /// reference.
+    pub fn with_records(gap: usize, capacity: usize, block: Rc<[u8]>) -> Self {
         FrameBuf {
             buf: Vec::with_capacity(capacity),
+            block,
+            by_reference: true,
             gap,
             ..FrameBuf::default()
         }
@@ -190,6 +243,8 @@ impl FrameBuf {
         self.header_len = header_len(src, with_mss);
         self.buf.truncate(self.records);
         self.buf.resize(self.frame_start + self.header_len, 0);
+        self.splices.truncate(self.record_splices);
+        self.frame_spliced = 0;
         self.payload_sum = None;
     }
 
@@ -199,24 +254,66 @@ impl FrameBuf {
         self.payload_sum = Some(sum);
     }
 
-    /// The buffer to append the TCP payload to (the headers sit before it).
+    /// The buffer to append the TCP payload's octets to (the headers and the records sit
+    /// before them; block slices spliced in do not show in it).
     pub fn payload(&mut self) -> &mut Vec<u8> {
         &mut self.buf
     }
 
-    /// Length of the payload appended so far.
-    pub fn payload_len(&self) -> usize {
-        self.buf.len() - self.frame_start - self.header_len
+    /// Appends `block[range]` to the payload: by reference when the buffer keeps records,
+    /// else copied.
+    pub fn splice(&mut self, range: Range<usize>) {
+        if self.by_reference {
+            self.frame_spliced += range.len();
+            self.splices.push(Splice {
+                at: self.buf.len(),
+                range,
+            });
+        } else {
+            self.buf.extend_from_slice(&self.block[range]);
+        }
     }
 
-    /// The payload appended so far.
-    pub fn payload_bytes(&self) -> &[u8] {
-        &self.buf[self.frame_start + self.header_len..]
+    /// Length of the payload appended so far.
+    pub fn payload_len(&self) -> usize {
+        self.buf.len() - self.frame_start - self.header_len + self.frame_spliced
+    }
+
+    /// The payload appended so far, spliced slices included (a copy).
+    pub fn payload_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.payload_len());
+        self.copy_frame_from(self.frame_start + self.header_len, &mut v);
+        v
+    }
+
+    /// Appends the frame's octets from `buf[from]` on, spliced slices included, to `out`.
+    fn copy_frame_from(&self, from: usize, out: &mut Vec<u8>) {
+        let mut pos = from;
+        for s in &self.splices[self.record_splices..] {
+            out.extend_from_slice(&self.buf[pos..s.at]);
+            out.extend_from_slice(&self.block[s.range.clone()]);
+            pos = s.at;
+        }
+        out.extend_from_slice(&self.buf[pos..]);
+    }
+
+    /// Copies the spliced slices of the frame being built into the buffer, so that the frame
+    /// lies whole in it.
+    fn flatten(&mut self) {
+        if self.frame_spliced == 0 {
+            return;
+        }
+        let mut frame = Vec::with_capacity(self.buf.len() - self.frame_start + self.frame_spliced);
+        self.copy_frame_from(self.frame_start, &mut frame);
+        self.buf.truncate(self.frame_start);
+        self.buf.extend_from_slice(&frame);
+        self.splices.truncate(self.record_splices);
+        self.frame_spliced = 0;
     }
 
     /// Writes Ethernet, VLAN, IP and TCP headers for `src` → `dst` with `tcp`, checksums
-    /// included, and returns the whole frame.
-    pub fn finish(&mut self, src: &Endpoint, dst: &Endpoint, tcp: &TcpFields) -> &[u8] {
+    /// included, and returns the frame's length.
+    pub fn finish(&mut self, src: &Endpoint, dst: &Endpoint, tcp: &TcpFields) -> usize {
         let payload_len = self.payload_len();
         let mut t = TcpHeader::new(src.port, dst.port, tcp.seq, tcp.window);
         t.syn = tcp.syn;
@@ -230,13 +327,18 @@ impl FrameBuf {
                 .expect("one MSS option fits");
         }
         let tcp_len = t.header_len();
-        let mut at = 0;
         debug_assert_eq!(
             self.header_len,
             header_len(src, tcp.mss.is_some()),
             "start() and finish() disagree on TCP options"
         );
-        let (head, payload) = self.buf[self.frame_start..].split_at_mut(self.header_len);
+        // The payload in one piece, only where it is summed octet by octet: when nobody gave
+        // its sum, and to check the sum in debug builds.
+        let payload_sum = self.payload_sum.take();
+        let whole = (payload_sum.is_none() || cfg!(debug_assertions)).then(|| self.payload_vec());
+        let whole = whole.as_deref().unwrap_or_default();
+        let head = &mut self.buf[self.frame_start..self.frame_start + self.header_len];
+        let mut at = 0;
         let ether_type = if src.ip.is_ipv4() {
             EtherType::IPV4
         } else {
@@ -264,7 +366,6 @@ impl FrameBuf {
             at += VLAN_LEN;
         }
         let l4_len = tcp_len + payload_len;
-        let payload_sum = self.payload_sum.take();
         match (src.ip, dst.ip) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
                 let mut ip =
@@ -283,7 +384,7 @@ impl FrameBuf {
                         p,
                     ),
                     None => t
-                        .calc_checksum_ipv4_raw(s.octets(), d.octets(), payload)
+                        .calc_checksum_ipv4_raw(s.octets(), d.octets(), whole)
                         .expect("segment fits IPv4"),
                 };
                 debug_assert_eq!(
@@ -292,7 +393,7 @@ impl FrameBuf {
                         checksum: 0,
                         ..t.clone()
                     }
-                    .calc_checksum_ipv4_raw(s.octets(), d.octets(), payload)
+                    .calc_checksum_ipv4_raw(s.octets(), d.octets(), whole)
                 );
                 head[at..at + IPV4_LEN].copy_from_slice(&ip.to_bytes());
                 at += IPV4_LEN;
@@ -319,7 +420,7 @@ impl FrameBuf {
                         p,
                     ),
                     None => t
-                        .calc_checksum_ipv6_raw(s.octets(), d.octets(), payload)
+                        .calc_checksum_ipv6_raw(s.octets(), d.octets(), whole)
                         .expect("segment fits IPv6"),
                 };
                 debug_assert_eq!(
@@ -328,7 +429,7 @@ impl FrameBuf {
                         checksum: 0,
                         ..t.clone()
                     }
-                    .calc_checksum_ipv6_raw(s.octets(), d.octets(), payload)
+                    .calc_checksum_ipv6_raw(s.octets(), d.octets(), whole)
                 );
                 head[at..at + IPV6_LEN].copy_from_slice(&ip.to_bytes());
                 at += IPV6_LEN;
@@ -336,37 +437,79 @@ impl FrameBuf {
             _ => unreachable!("the script checks both ends use one IP version"),
         }
         head[at..at + tcp_len].copy_from_slice(&t.to_bytes());
-        &self.buf[self.frame_start..]
+        self.header_len + payload_len
     }
 
-    /// The frame as last finished.
+    /// The frame as last finished, when it lies whole in the buffer (nothing spliced by
+    /// reference).
     pub fn frame(&self) -> &[u8] {
+        debug_assert_eq!(self.frame_spliced, 0, "the frame has slices by reference");
         &self.buf[self.frame_start..]
     }
 
-    /// The room for the finished frame's record header, and its first `cap` octets (what the
-    /// record will keep).
-    pub fn record_parts(&mut self, cap: usize) -> (&mut [u8], &[u8]) {
-        let end = (self.frame_start + cap).min(self.buf.len());
-        let (header, frame) = self.buf[self.records..end].split_at_mut(self.gap);
-        (header, frame)
+    /// The frame as last finished, in one piece (a copy), spliced slices included.
+    pub fn frame_vec(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.copy_frame_from(self.frame_start, &mut v);
+        v
+    }
+
+    /// The room for the finished frame's record header.
+    pub fn record_header(&mut self) -> &mut [u8] {
+        &mut self.buf[self.records..self.frame_start]
     }
 
     /// Keeps the finished frame, cut to `cap` octets, as a record behind the others.
     pub fn commit(&mut self, cap: usize) {
-        self.buf.truncate(self.frame_start + cap);
+        let len = self.buf.len() - self.frame_start + self.frame_spliced;
+        if cap < len {
+            self.flatten();
+            self.buf.truncate(self.frame_start + cap);
+        }
+        self.record_octets += self.buf.len() - self.records + self.frame_spliced;
         self.records = self.buf.len();
+        self.record_splices = self.splices.len();
+        self.frame_spliced = 0;
     }
 
-    /// The complete records kept so far.
-    pub fn records(&self) -> &[u8] {
-        &self.buf[..self.records]
+    /// Octets of the complete records kept so far, spliced slices included.
+    pub fn records_len(&self) -> usize {
+        self.record_octets
+    }
+
+    /// Slices of the data block the complete records kept so far hold by reference.
+    pub fn records_spliced(&self) -> usize {
+        self.record_splices
+    }
+
+    /// The complete records kept so far, in order, for vectored I/O: pieces of the buffer and
+    /// of the data block (no empty piece).
+    pub fn record_slices(&self) -> Vec<IoSlice<'_>> {
+        let mut v = Vec::with_capacity(2 * self.record_splices + 1);
+        let mut pos = 0;
+        for s in &self.splices[..self.record_splices] {
+            if s.at > pos {
+                v.push(IoSlice::new(&self.buf[pos..s.at]));
+            }
+            if !s.range.is_empty() {
+                v.push(IoSlice::new(&self.block[s.range.clone()]));
+            }
+            pos = s.at;
+        }
+        if self.records > pos {
+            v.push(IoSlice::new(&self.buf[pos..self.records]));
+        }
+        v
     }
 
     /// Forgets the records (once written) and any frame being built.
     pub fn clear_records(&mut self) {
         self.buf.clear();
+        self.splices.clear();
         self.records = 0;
+        self.record_splices = 0;
+        self.record_octets = 0;
+        self.frame_spliced = 0;
     }
 }
 
@@ -399,7 +542,9 @@ mod tests {
             mss: Some(1460),
             ..TcpFields::default()
         };
-        let bytes = f.finish(&a, &b, &tcp).to_vec();
+        let len = f.finish(&a, &b, &tcp);
+        let bytes = f.frame().to_vec();
+        assert_eq!(bytes.len(), len);
         assert_eq!(bytes.len(), 14 + 4 + 20 + 24 + 5);
         let d = Frame::ethernet(&bytes);
         assert!(d.stop.is_none());
@@ -434,7 +579,9 @@ mod tests {
             window: 5,
             ..TcpFields::default()
         };
-        let bytes = f.finish(&a, &b, &tcp).to_vec();
+        let len = f.finish(&a, &b, &tcp);
+        let bytes = f.frame().to_vec();
+        assert_eq!(bytes.len(), len);
         let d = Frame::ethernet(&bytes);
         let t = d.tcp().unwrap();
         let ip = d.ip.as_ref().unwrap().ipv6().unwrap();
@@ -447,8 +594,9 @@ mod tests {
     }
 
     /// A payload laid out from pieces, some of them slices of a data block summed from its
-    /// running sums, at every parity, empty or within one grain or across many: the frame
-    /// finished with the pieces' sum is the frame finished by etherparse over the payload.
+    /// running sums (and kept by reference), at every parity, empty or within one grain or
+    /// across many: the frame finished with the pieces' sum is the frame finished by etherparse
+    /// over the payload.
     #[test]
     fn a_payload_summed_by_pieces_gives_etherparse_s_checksum() {
         let mut rng = crate::rng::Rng::new(7, 0);
@@ -457,12 +605,14 @@ mod tests {
         block[100..400].fill(0xFF); // long runs of all-ones and zeros sum to "zero" too
         block[600..900].fill(0);
         let sums = BlockSums::new(&block);
+        let block: Rc<[u8]> = block.into();
         for (a, b) in [
             (ep("10.0.0.1", None, 1), ep("10.0.0.2", None, 2)),
             (ep("fd00::1", Some(7), 1), ep("fd00::2", Some(7), 2)),
         ] {
             for round in 0..400 {
-                let (mut by_pieces, mut whole) = (FrameBuf::default(), FrameBuf::default());
+                let mut by_pieces = FrameBuf::with_records(16, 0, Rc::clone(&block));
+                let mut whole = FrameBuf::default();
                 by_pieces.start(&a, false);
                 whole.start(&a, false);
                 let mut sum = PayloadSum::default();
@@ -480,11 +630,11 @@ mod tests {
                             _ => rng.below(block.len() as u64) as usize,
                         };
                         let to = (from + rng.below(1500) as usize).min(block.len());
-                        by_pieces.payload().extend_from_slice(&block[from..to]);
+                        by_pieces.splice(from..to);
                         sum.add_block(&block, &sums, from..to, at);
                     }
                 }
-                whole.payload().extend_from_slice(by_pieces.payload_bytes());
+                whole.payload().extend_from_slice(&by_pieces.payload_vec());
                 by_pieces.set_payload_sum(sum);
                 let tcp = TcpFields {
                     seq: rng.next_u64() as u32,
@@ -494,9 +644,58 @@ mod tests {
                     window: rng.next_u64() as u16,
                     ..TcpFields::default()
                 };
-                let want = whole.finish(&a, &b, &tcp).to_vec();
-                assert_eq!(by_pieces.finish(&a, &b, &tcp), &want[..], "round {round}");
+                whole.finish(&a, &b, &tcp);
+                by_pieces.finish(&a, &b, &tcp);
+                assert_eq!(by_pieces.frame_vec(), whole.frame(), "round {round}");
             }
         }
+    }
+
+    /// Records with block slices by reference, some of them cut short (a snaplen): the pieces
+    /// for the vectored write are the records one after the other, slices in place, with none
+    /// empty; a frame started and dropped leaves nothing behind.
+    #[test]
+    fn records_with_slices_by_reference_come_out_whole() {
+        let mut rng = crate::rng::Rng::new(9, 0);
+        let mut block = vec![0u8; 10_000];
+        rng.fill(&mut block);
+        let block: Rc<[u8]> = block.into();
+        let (a, b) = (ep("10.0.0.1", None, 1), ep("10.0.0.2", None, 2));
+        let mut f = FrameBuf::with_records(4, 0, Rc::clone(&block));
+        let mut want = Vec::new();
+        for round in 0..50 {
+            f.start(&a, false);
+            let mut payload = Vec::new();
+            for _ in 0..rng.below(4) {
+                let n = rng.below(10) as usize;
+                let own: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
+                f.payload().extend_from_slice(&own);
+                payload.extend_from_slice(&own);
+                let from = rng.below(9_000) as usize;
+                let to = from + rng.below(1_000) as usize;
+                f.splice(from..to);
+                payload.extend_from_slice(&block[from..to]);
+            }
+            assert_eq!(f.payload_vec(), payload);
+            let len = f.finish(&a, &b, &TcpFields::default());
+            if round % 7 == 3 {
+                continue; // dropped: the next start() forgets it
+            }
+            let frame = f.frame_vec();
+            assert_eq!(frame.len(), len);
+            let cap = if round % 5 == 0 { len.min(60) } else { len };
+            f.record_header().copy_from_slice(&(round as u32).to_be_bytes());
+            f.commit(cap);
+            want.extend_from_slice(&(round as u32).to_be_bytes());
+            want.extend_from_slice(&frame[..cap]);
+            assert_eq!(f.records_len(), want.len());
+        }
+        let slices = f.record_slices();
+        assert!(slices.iter().all(|s| !s.is_empty()));
+        assert!(slices.len() <= 2 * f.records_spliced() + 1);
+        assert_eq!(slices.concat(), want);
+        f.clear_records();
+        assert_eq!(f.records_len(), 0);
+        assert!(f.record_slices().is_empty());
     }
 }

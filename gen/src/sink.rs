@@ -6,7 +6,7 @@
 //! here declares `if_tsresol = 9`.
 
 use std::borrow::Cow;
-use std::io::Write;
+use std::io::{ErrorKind, IoSlice, Write};
 use std::time::Duration;
 
 use pcap_file::pcap::PcapHeader;
@@ -94,15 +94,23 @@ pub trait Sink {
 
 /// A capture format made of records that are a fixed-size header followed by the captured
 /// octets and nothing else (pcap). Who writes such records may lay out many of them in one
-/// buffer, frames in place, and write the buffer at once.
+/// buffer, frames in place, and write the buffer at once, in pieces.
 pub trait Records {
     /// Octets of a record header.
     fn header_len(&self) -> usize;
-    /// Writes the record header of `frame` into `header` (`header_len()` octets); `frame.data`
-    /// is what follows it in the record.
-    fn fill_header(&self, frame: &Captured<'_>, header: &mut [u8]) -> Result<(), GenError>;
-    /// Writes complete records (headers filled) to the output.
-    fn write_records(&mut self, records: &[u8]) -> Result<(), GenError>;
+    /// Writes into `header` (`header_len()` octets) the record header of a frame captured at
+    /// `time_ns` (since the Unix epoch), `orig_len` octets long on the wire, of which the
+    /// record keeps `incl_len`.
+    fn fill_header(
+        &self,
+        time_ns: u64,
+        incl_len: usize,
+        orig_len: u32,
+        header: &mut [u8],
+    ) -> Result<(), GenError>;
+    /// Writes complete records (headers filled), the concatenation of `records`, to the
+    /// output, with vectored writes (`records` is used up on the way).
+    fn write_records(&mut self, records: &mut [IoSlice<'_>]) -> Result<(), GenError>;
 }
 
 /// A pcap file being written: pcap-file writes its header, [`Records`] the packet records.
@@ -123,25 +131,31 @@ impl<W: Write> Records for PcapOut<W> {
 
     /// The same fields and checks as pcap-file's `PcapPacket::write_to` (which can only write a
     /// header together with a copy of the data).
-    fn fill_header(&self, f: &Captured<'_>, header: &mut [u8]) -> Result<(), GenError> {
+    fn fill_header(
+        &self,
+        time_ns: u64,
+        incl_len: usize,
+        orig_len: u32,
+        header: &mut [u8],
+    ) -> Result<(), GenError> {
         let invalid = |what| GenError::capture(PcapError::InvalidField(what));
-        let secs = f.time_ns / 1_000_000_000;
+        let secs = time_ns / 1_000_000_000;
         let ts_sec =
             u32::try_from(secs).map_err(|_| invalid("PcapPacket: timestamp_secs > u32::MAX"))?;
-        let nanos = (f.time_ns % 1_000_000_000) as u32;
+        let nanos = (time_ns % 1_000_000_000) as u32;
         let ts_frac = match self.ts_resolution {
             TsResolution::MicroSecond => nanos / 1000,
             TsResolution::NanoSecond => nanos,
         };
         let incl_len =
-            u32::try_from(f.data.len()).map_err(|_| invalid("PcapPacket: incl_len > u32::MAX"))?;
+            u32::try_from(incl_len).map_err(|_| invalid("PcapPacket: incl_len > u32::MAX"))?;
         if incl_len > self.snaplen {
             return Err(invalid("PcapPacket: incl_len > snap_len"));
         }
-        if incl_len > f.orig_len {
+        if incl_len > orig_len {
             return Err(invalid("PcapPacket: incl_len > orig_len"));
         }
-        let fields = [ts_sec, ts_frac, incl_len, f.orig_len];
+        let fields = [ts_sec, ts_frac, incl_len, orig_len];
         for (slot, v) in header.chunks_exact_mut(4).zip(fields) {
             slot.copy_from_slice(&match self.endianness {
                 Endianness::Big => v.to_be_bytes(),
@@ -151,8 +165,17 @@ impl<W: Write> Records for PcapOut<W> {
         Ok(())
     }
 
-    fn write_records(&mut self, records: &[u8]) -> Result<(), GenError> {
-        self.out.write_all(records).map_err(write_error)
+    /// What `Write::write_all_vectored` (unstable) does: writes until every piece is out.
+    fn write_records(&mut self, mut records: &mut [IoSlice<'_>]) -> Result<(), GenError> {
+        while !records.is_empty() {
+            match self.out.write_vectored(records) {
+                Ok(0) => return Err(write_error(ErrorKind::WriteZero.into())),
+                Ok(n) => IoSlice::advance_slices(&mut records, n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(write_error(e)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -192,7 +215,11 @@ impl<W: Write> CaptureWriter<W> {
         let inner = match format {
             Format::Pcap | Format::PcapNs => {
                 let header = pcap_header(format);
-                header.write_to(&mut out).map_err(GenError::capture)?;
+                // In one write: the output may be unbuffered (records go out in large
+                // vectored writes).
+                let mut bytes = Vec::with_capacity(24);
+                header.write_to(&mut bytes).map_err(GenError::capture)?;
+                out.write_all(&bytes).map_err(write_error)?;
                 Inner::Pcap(PcapOut {
                     out,
                     endianness: header.endianness,
@@ -237,7 +264,7 @@ impl<W: Write> Sink for CaptureWriter<W> {
         match &mut self.inner {
             Inner::Pcap(p) => {
                 let mut header = [0u8; PCAP_RECORD_HEADER];
-                p.fill_header(f, &mut header)?;
+                p.fill_header(f.time_ns, f.data.len(), f.orig_len, &mut header)?;
                 p.out.write_all(&header).map_err(write_error)?;
                 p.out.write_all(f.data).map_err(write_error)?;
             }
@@ -386,6 +413,38 @@ mod records_tests {
         ]
     }
 
+    /// A writer that takes at most 3 pieces and 10 octets per vectored write, and fails every
+    /// fifth call with `Interrupted`.
+    #[derive(Default)]
+    struct Stingy {
+        bytes: Vec<u8>,
+        calls: usize,
+        interrupted: bool,
+    }
+
+    impl Write for Stingy {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[IoSlice::new(b)])
+        }
+        fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls % 5 == 0 {
+                self.interrupted = true;
+                return Err(ErrorKind::Interrupted.into());
+            }
+            let mut n = 0;
+            for b in bufs.iter().take(3) {
+                let take = b.len().min(10 - n);
+                self.bytes.extend_from_slice(&b[..take]);
+                n += take;
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// What pcap-file's own writer makes of `frames()` in `format`.
     fn by_pcap_file(format: Format) -> Vec<u8> {
         let header = pcap_header(format);
@@ -415,25 +474,33 @@ mod records_tests {
             }
             assert_eq!(w.into_inner(), want, "{format:?} by frame");
 
-            // The same frames laid out as records in one buffer, written at once.
-            let mut w = CaptureWriter::new(Vec::new(), format, &[]).unwrap();
+            // The same frames laid out as records in one buffer, written at once in pieces of
+            // 1 to 7 octets, to a writer that takes at most 3 pieces and 10 octets a call.
+            let mut w = CaptureWriter::new(Stingy::default(), format, &[]).unwrap();
             let r = w.records().expect("pcap takes records");
             let mut buf = Vec::new();
             for (t, data, orig) in frames() {
                 let at = buf.len();
                 buf.resize(at + r.header_len(), 0);
                 buf.extend_from_slice(&data);
-                let (header, rest) = buf[at..].split_at_mut(r.header_len());
-                let f = Captured {
-                    time_ns: t,
-                    interface: 0,
-                    data: rest,
-                    orig_len: orig,
-                };
-                r.fill_header(&f, header).unwrap();
+                let header = &mut buf[at..at + r.header_len()];
+                r.fill_header(t, data.len(), orig, header).unwrap();
             }
-            r.write_records(&buf).unwrap();
-            assert_eq!(w.into_inner(), want, "{format:?} by records");
+            let mut pieces = Vec::new();
+            let mut rest = &buf[..];
+            for n in (1..=7).cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (piece, more) = rest.split_at(n.min(rest.len()));
+                pieces.push(IoSlice::new(piece));
+                rest = more;
+            }
+            r.write_records(&mut pieces).unwrap();
+            let out = w.into_inner();
+            assert_eq!(out.bytes, want, "{format:?} by records");
+            assert!(out.calls > buf.len() / 10, "{format:?}: {} calls", out.calls);
+            assert!(out.interrupted, "{format:?}: an interrupted write is retried");
         }
     }
 
@@ -446,15 +513,7 @@ mod records_tests {
         let mut header = [0u8; PCAP_RECORD_HEADER];
         let mut check = |time_ns: u64, data: &[u8], orig_len: u32| {
             let mine = p
-                .fill_header(
-                    &Captured {
-                        time_ns,
-                        interface: 0,
-                        data,
-                        orig_len,
-                    },
-                    &mut header,
-                )
+                .fill_header(time_ns, data.len(), orig_len, &mut header)
                 .unwrap_err()
                 .to_string();
             let mut theirs = PcapWriter::new(Vec::new()).unwrap();

@@ -7,6 +7,9 @@ use std::rc::Rc;
 
 use oneshot_codec::mpa::{self, Fpdu, marker};
 
+use crate::crc::BlockCrcs;
+use crate::net::BlockSums;
+
 /// Where the bulk of a payload comes from: a window into the run's random data block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataRef {
@@ -121,6 +124,40 @@ impl From<&[u8]> for Head {
     }
 }
 
+/// The run's data block with its tables: what [`Chunk::prepare`] reads.
+#[derive(Clone, Copy)]
+pub struct Block<'a> {
+    /// The block's octets.
+    pub octets: &'a [u8],
+    /// Its prefix CRCs.
+    pub crcs: &'a BlockCrcs,
+    /// Its running checksum sums.
+    pub sums: &'a BlockSums,
+}
+
+/// The octets after a chunk's bulk data: an FPDU's PAD (up to 3) and CRC (4).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tail {
+    bytes: [u8; 7],
+    len: u8,
+}
+
+impl Tail {
+    /// Appends `b` (the PAD, then the CRC: at most 7 octets in all).
+    fn push(&mut self, b: &[u8]) {
+        let at = usize::from(self.len);
+        self.bytes[at..at + b.len()].copy_from_slice(b);
+        self.len += b.len() as u8;
+    }
+}
+
+impl std::ops::Deref for Tail {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
 /// The faults of a chunk, named for capture comments (empty when there are none).
 pub fn fault_names(f: &ChunkFaults) -> String {
     let mut v: Vec<String> = Vec::new();
@@ -186,9 +223,79 @@ pub struct Chunk {
     pub sent: bool,
     /// The kind of command it belongs to (for per-flow frame counts).
     pub owner: Option<super::FlowKind>,
+    /// What sending the chunk whole needs to know of its bulk data (see [`Chunk::prepare`]).
+    pub prepared: Option<Prepared>,
+}
+
+/// What sending a chunk whole needs to know of its bulk data, worked out when the chunk is
+/// queued, so that sending it reads neither the data nor the tables of the block: a message's
+/// chunks are queued one after the other, their data in order in the block, which the caches
+/// take in much better than the scattered look-ups of frames being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prepared {
+    /// An FPDU's CRC field (faults applied); zero for stream octets.
+    pub crc: u32,
+    /// The data's one's complement sum, folded, as if it started at an even offset.
+    pub data_sum: u16,
 }
 
 impl Chunk {
+    /// A chunk of `body` with `faults`, not yet sent, its sequence number to be set when it is
+    /// queued; prepared to go out with its bulk data by reference where it can
+    /// ([`Chunk::prepare`]).
+    pub fn new(
+        body: Body,
+        label: Option<Rc<str>>,
+        faults: ChunkFaults,
+        owner: Option<super::FlowKind>,
+        block: &Block<'_>,
+    ) -> Self {
+        let mut c = Chunk {
+            seq: 0,
+            wire_len: Chunk::wire_len_of(&body),
+            body,
+            label,
+            faults,
+            sent: false,
+            owner,
+            prepared: None,
+        };
+        c.prepared = c.prepare(block);
+        c
+    }
+
+    /// The CRC and the data's sum for sending the chunk with its bulk data by reference: `None`
+    /// when its data is not an unchanged slice of the block ([`Chunk::data_span`]).
+    pub fn prepare(&self, block: &Block<'_>) -> Option<Prepared> {
+        let (_, d) = self.data_span()?;
+        let data = d.offset..d.offset + d.len;
+        let data_sum = block.sums.slice_sum(block.octets, data.clone());
+        let crc = match &self.body {
+            Body::Stream(_) => 0,
+            Body::Fpdu {
+                ulpdu_head,
+                payload,
+                crc,
+                ..
+            } => {
+                let ulpdu_len = ulpdu_head.len() + payload.len();
+                let mut value = 0;
+                if *crc {
+                    let c = crc32c::crc32c(&(ulpdu_len as u16).to_be_bytes());
+                    let c = crc32c::crc32c_append(c, ulpdu_head);
+                    let c = crc32c::crc32c_append(c, &payload.head);
+                    let c = block.crcs.append(c, block.octets, data);
+                    value = crc32c::crc32c_append(c, &[0u8; 3][..mpa::pad_len(ulpdu_len)]);
+                }
+                if self.faults.bad_crc {
+                    value ^= 0x0000_0100;
+                }
+                value
+            }
+        };
+        Some(Prepared { crc, data_sum })
+    }
+
     /// Sequence number after the chunk.
     pub fn end(&self) -> u32 {
         self.seq.wrapping_add(self.wire_len)
@@ -234,6 +341,47 @@ impl Chunk {
                 .map(|d| (2 + ulpdu_head.len() + payload.head.len(), d)),
             Body::Fpdu { .. } => None,
         }
+    }
+
+    /// Appends the chunk's wire octets before its bulk data to `out`, when it was prepared to
+    /// go out with the data by reference ([`Chunk::prepare`]), and returns where the data lies
+    /// in the block, its sum, and the octets that follow it: an FPDU's PAD and CRC, nothing
+    /// after stream octets. `None`, with nothing appended, for other chunks:
+    /// [`Chunk::materialize`] them whole.
+    pub fn write_around(
+        &self,
+        block: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Option<(DataRef, Prepared, Tail)> {
+        let prepared = self.prepared?;
+        let (_, data) = self.data_span()?;
+        let start = out.len();
+        let mut tail = Tail::default();
+        match &self.body {
+            Body::Stream(p) => out.extend_from_slice(&p.head),
+            Body::Fpdu {
+                ulpdu_head,
+                payload,
+                ..
+            } => {
+                let ulpdu_len = ulpdu_head.len() + payload.len();
+                let announced = (ulpdu_len as u16).saturating_add(self.faults.ulpdu_excess);
+                out.extend_from_slice(&announced.to_be_bytes());
+                out.extend_from_slice(ulpdu_head);
+                out.extend_from_slice(&payload.head);
+                tail.push(&[0u8; 3][..mpa::pad_len(ulpdu_len)]);
+                tail.push(&prepared.crc.to_le_bytes());
+            }
+        }
+        if cfg!(debug_assertions) {
+            let (mut whole, mut scratch) = (Vec::new(), Vec::new());
+            self.materialize(block, &mut whole, &mut scratch);
+            let mut parts = out[start..].to_vec();
+            parts.extend_from_slice(&block[data.offset..data.offset + data.len]);
+            parts.extend_from_slice(&tail);
+            debug_assert_eq!(whole, parts, "the chunk laid out around its data");
+        }
+        Some((data, prepared, tail))
     }
 
     /// Appends the chunk's wire octets to `out`. `scratch` is reused for FPDUs with markers.
@@ -334,6 +482,7 @@ mod tests {
             faults,
             sent: false,
             owner: None,
+            prepared: None,
         }
     }
 

@@ -20,6 +20,7 @@ use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
 
 use crate::error::GenError;
 use crate::model::{Conn, ConnKind, Fault, Markers, RateFault, Scenario, Step};
+use crate::crc::BlockCrcs;
 use crate::net::{BlockSums, Endpoint, FrameBuf, PayloadSum, TcpFields};
 use crate::rng::Rng;
 use crate::sink::{Captured, Sink};
@@ -127,6 +128,9 @@ const MAX_SLICE: usize = 1 << 16;
 /// Records kept before they are written out, when the sink takes records (a little over it:
 /// the records are written once a frame takes them past it).
 const RECORDS_BUFFER: usize = 1 << 20;
+/// Slices of the data block kept by reference before the records are written out: each adds
+/// at most two pieces to the vectored write, and a write takes at most 1024 (`IOV_MAX`).
+const RECORDS_SPLICES: usize = 511;
 /// Room for the largest frame (9000-octet MSS, headers, markers) above [`RECORDS_BUFFER`].
 const RECORDS_SLACK: usize = 16 << 10;
 
@@ -244,9 +248,11 @@ pub(crate) struct Engine<'s, 'o> {
     last_timer: Time,
     conns: Vec<ConnState<'s>>,
     link_free: Vec<Time>,
-    block: Vec<u8>,
+    block: Rc<[u8]>,
     /// Running checksum sums of `block`.
     block_sums: BlockSums,
+    /// Prefix CRC-32Cs of `block`.
+    block_crcs: BlockCrcs,
     frame: FrameBuf,
     scratch: Vec<u8>,
     comments: bool,
@@ -382,9 +388,14 @@ impl<'s, 'o> Engine<'s, 'o> {
             })
             .collect();
         let comments = sink.wants_comments();
+        let block: Rc<[u8]> = block.into();
         let frame = match sink.records() {
-            Some(r) => FrameBuf::with_records(r.header_len(), RECORDS_BUFFER + RECORDS_SLACK),
-            None => FrameBuf::default(),
+            Some(r) => FrameBuf::with_records(
+                r.header_len(),
+                RECORDS_BUFFER + RECORDS_SLACK,
+                Rc::clone(&block),
+            ),
+            None => FrameBuf::new(Rc::clone(&block)),
         };
         Engine {
             sc,
@@ -396,6 +407,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             conns,
             link_free: vec![EPOCH_NS; sc.hosts.len()],
             block_sums: BlockSums::new(&block),
+            block_crcs: BlockCrcs::new(&block),
             block,
             frame,
             scratch: Vec::new(),
@@ -436,8 +448,9 @@ impl<'s, 'o> Engine<'s, 'o> {
     /// Writes the records kept in the frame buffer, if any.
     fn write_records(&mut self) -> Result<(), GenError> {
         if let Some(r) = self.sink.records() {
-            if !self.frame.records().is_empty() {
-                r.write_records(self.frame.records())?;
+            let mut slices = self.frame.record_slices();
+            if !slices.is_empty() {
+                r.write_records(&mut slices)?;
             }
         }
         self.frame.clear_records();
@@ -869,15 +882,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         faults: ChunkFaults,
     ) {
         let body = Body::Stream(payload);
-        let chunk = Chunk {
-            seq: 0,
-            wire_len: Chunk::wire_len_of(&body),
-            body,
-            label,
-            faults,
-            sent: false,
-            owner: self.owner,
-        };
+        let chunk = Chunk::new(body, label, faults, self.owner, &self.block());
         self.push_chunk(conn, end, chunk, reaction);
     }
 
@@ -914,15 +919,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             markers_at,
         };
 
-        let chunk = Chunk {
-            seq: 0,
-            wire_len: Chunk::wire_len_of(&body),
-            body,
-            label,
-            faults,
-            sent: false,
-            owner: self.owner,
-        };
+        let chunk = Chunk::new(body, label, faults, self.owner, &self.block());
         self.push_chunk(conn, end, chunk, reaction);
     }
 
@@ -964,6 +961,15 @@ impl<'s, 'o> Engine<'s, 'o> {
     pub(crate) fn mulpdu(&self, conn: usize, end: usize) -> usize {
         let c = &self.conns[conn];
         mpa::mulpdu(c.ends[end].mss, c.markers[end]) as usize
+    }
+
+    /// The run's data block and its tables.
+    fn block(&self) -> chunk::Block<'_> {
+        chunk::Block {
+            octets: &self.block,
+            crcs: &self.block_crcs,
+            sums: &self.block_sums,
+        }
     }
 
     /// Bulk data for `len` octets of message `id` at `offset`.
@@ -1130,17 +1136,22 @@ impl<'s, 'o> Engine<'s, 'o> {
                 let upto = to.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
                 let at = self.frame.payload_len();
                 if from == 0 && upto == ch.wire_len as usize {
-                    ch.materialize(&self.block, self.frame.payload(), &mut self.scratch);
-                    let bytes = &self.frame.payload_bytes()[at..];
-                    match ch.data_span() {
-                        Some((off, d)) => {
-                            let data = d.offset..d.offset + d.len;
-                            debug_assert_eq!(&bytes[off..off + d.len], &self.block[data.clone()]);
-                            sum.add(&bytes[..off], at);
-                            sum.add_block(&self.block, &self.block_sums, data, at + off);
-                            sum.add(&bytes[off + d.len..], at + off + d.len);
+                    // The bulk data goes out by reference where it can, and is summed from the
+                    // block's running sums: only the octets around it are written and summed.
+                    let start = self.frame.payload().len();
+                    match ch.write_around(&self.block, self.frame.payload()) {
+                        Some((d, prepared, tail)) => {
+                            let off = self.frame.payload().len() - start;
+                            sum.add(&self.frame.payload()[start..], at);
+                            sum.add_sum(prepared.data_sum, at + off);
+                            self.frame.splice(d.offset..d.offset + d.len);
+                            sum.add(&tail, at + off + d.len);
+                            self.frame.payload().extend_from_slice(&tail);
                         }
-                        None => sum.add(bytes, at),
+                        None => {
+                            ch.materialize(&self.block, self.frame.payload(), &mut self.scratch);
+                            sum.add(&self.frame.payload()[start..], at);
+                        }
                     }
                 } else {
                     let mut whole = Vec::with_capacity(ch.wire_len as usize);
@@ -1222,7 +1233,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             // Hold this segment back until the next one has gone: send the next first.
             let e = &self.conns[conn].ends[end];
             if let Some((s2, t2)) = e.next_segment() {
-                let held = self.frame.payload_bytes().to_vec();
+                let held = self.frame.payload_vec();
                 let held_label = label.clone();
                 self.send_data(conn, end, s2, t2, false)?;
                 // Rebuild the held frame and send it right behind.
@@ -1245,7 +1256,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         // send again.
         let again = first_faults
             .duplicate
-            .then(|| self.frame.payload_bytes().to_vec());
+            .then(|| self.frame.payload_vec());
         self.send_frame(conn, end, fields, seg, label.clone(), snaplen, true)?;
         if let Some(payload) = again {
             self.now = self.now.max(self.link_free[host]);
@@ -1313,7 +1324,7 @@ impl<'s, 'o> Engine<'s, 'o> {
             self.frame.start(&c.ep[end], fields.mss.is_some());
         }
         let (src, dst) = (c.ep[end], c.ep[1 - end]);
-        let orig_len = self.frame.finish(&src, &dst, &fields).len();
+        let orig_len = self.frame.finish(&src, &dst, &fields);
         let cap = snaplen
             .or(self.sc.snaplen)
             .map_or(orig_len, |s| (s as usize).min(orig_len));
@@ -1321,17 +1332,12 @@ impl<'s, 'o> Engine<'s, 'o> {
         if self.sc.capture_from.is_none_or(|first| self.sent >= first) {
             let (time_ns, interface) = (self.now, host as u32);
             if let Some(records) = self.sink.records() {
-                let (header, data) = self.frame.record_parts(cap);
-                let captured = Captured {
-                    time_ns,
-                    interface,
-                    data,
-                    orig_len: orig_len as u32,
-                };
-                records.fill_header(&captured, header)?;
+                records.fill_header(time_ns, cap, orig_len as u32, self.frame.record_header())?;
                 self.frame.commit(cap);
-                if self.frame.records().len() >= RECORDS_BUFFER {
-                    records.write_records(self.frame.records())?;
+                if self.frame.records_len() >= RECORDS_BUFFER
+                    || self.frame.records_spliced() >= RECORDS_SPLICES
+                {
+                    records.write_records(&mut self.frame.record_slices())?;
                     self.frame.clear_records();
                 }
             } else {

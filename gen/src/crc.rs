@@ -1,0 +1,222 @@
+//! CRC-32C of FPDUs whose payload is a slice of the run's random data block, without reading
+//! the slice: the crc32c crate computes every CRC over actual octets; this module only combines
+//! CRCs, which CRC-32C's linearity over GF(2) allows.
+//!
+//! For a CRC with the usual pre- and post-inversion (CRC-32C as MPA uses it), the CRC of `A`
+//! followed by `B` is `zeros(crc(A), |B|) ^ crc(B)`, where `zeros(c, n)` is what the CRC
+//! register `c` becomes after `n` zero octets: multiplication by x^(8n) modulo the polynomial,
+//! a linear map of the 32-bit register. So, with `C[k]` the CRC of the block's first `16 k`
+//! octets, the CRC of the block's octets `16 i .. 16 j` is `C[j] ^ zeros(C[i], 16 (j - i))`,
+//! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 16 (j - i)) ^ C[j]`.
+//! [`BlockCrcs::append`] does that, with the crate for the at most 15 octets at either end.
+//!
+//! `zeros` is a handful of table look-ups ([`ZeroTables`]): for every power of two `2^p`
+//! octets, a table of what each value of each register octet becomes after `2^p` zero octets;
+//! `zeros(c, n)` applies the tables of the bits set in `n`.
+
+use std::sync::OnceLock;
+
+/// CRC-32C's polynomial, bit-reflected (as the register holds it).
+const POLY: u32 = 0x82F6_3B78;
+
+/// Tables for `2^0` to `2^(POWERS - 1)` zero octets: up to 128 KiB in one go.
+const POWERS: usize = 17;
+
+/// What each register octet's values become after `2^p` zero octets, for every `p`.
+struct ZeroTables {
+    /// `tables[p][k][v]`: the register `v << 8 k` after `2^p` zero octets.
+    tables: Vec<[[u32; 256]; 4]>,
+}
+
+/// The register `c` after one zero octet, bit by bit (only used to build the tables).
+fn one_zero_octet(mut c: u32) -> u32 {
+    for _ in 0..8 {
+        c = if c & 1 == 1 { (c >> 1) ^ POLY } else { c >> 1 };
+    }
+    c
+}
+
+impl ZeroTables {
+    fn new() -> Self {
+        let mut tables: Vec<[[u32; 256]; 4]> = Vec::with_capacity(POWERS);
+        for _ in 0..POWERS {
+            let mut t = [[0u32; 256]; 4];
+            for (k, row) in t.iter_mut().enumerate() {
+                for (v, slot) in row.iter_mut().enumerate() {
+                    let c = (v as u32) << (8 * k);
+                    *slot = match tables.last() {
+                        // 2^p zero octets are 2^(p-1) zero octets twice.
+                        Some(half) => apply(half, apply(half, c)),
+                        None => one_zero_octet(c),
+                    };
+                }
+            }
+            tables.push(t);
+        }
+        ZeroTables { tables }
+    }
+
+    /// The tables, built on first use.
+    fn get() -> &'static ZeroTables {
+        static TABLES: OnceLock<ZeroTables> = OnceLock::new();
+        TABLES.get_or_init(ZeroTables::new)
+    }
+
+    /// The register `c` after `n` zero octets.
+    fn zeros(&self, mut c: u32, mut n: usize) -> u32 {
+        let top = &self.tables[POWERS - 1];
+        while n >= 1 << POWERS {
+            c = apply(top, apply(top, c));
+            n -= 1 << POWERS;
+        }
+        let mut p = 0;
+        while n != 0 {
+            if n & 1 == 1 {
+                c = apply(&self.tables[p], c);
+            }
+            n >>= 1;
+            p += 1;
+        }
+        c
+    }
+}
+
+/// One table applied to the register `c`: the sum (XOR) of what each of its octets becomes.
+fn apply(t: &[[u32; 256]; 4], c: u32) -> u32 {
+    let [b0, b1, b2, b3] = c.to_le_bytes();
+    t[0][usize::from(b0)] ^ t[1][usize::from(b1)] ^ t[2][usize::from(b2)] ^ t[3][usize::from(b3)]
+}
+
+/// The CRC-32C of `A` followed by `n` octets `B`, from `crc_a` = CRC of `A` and `crc_b` = CRC of
+/// `B` (what zlib calls crc32_combine, with table look-ups instead of matrix squaring).
+pub fn combine(crc_a: u32, crc_b: u32, n: usize) -> u32 {
+    ZeroTables::get().zeros(crc_a, n) ^ crc_b
+}
+
+/// Octets per entry of [`BlockCrcs`].
+const GRAIN: usize = 16;
+
+/// The CRC-32C of every prefix of a data block that ends on a 16-octet boundary, so that a
+/// running CRC can take in any slice of the block with two look-ups, one [`combine`] and at most
+/// 30 octets through the crc32c crate.
+#[derive(Debug, Clone, Default)]
+pub struct BlockCrcs {
+    /// `prefix[k]`: CRC-32C of the block's first `k * GRAIN` octets.
+    prefix: Vec<u32>,
+}
+
+impl BlockCrcs {
+    /// The prefix CRCs of `block`.
+    pub fn new(block: &[u8]) -> Self {
+        let mut prefix = Vec::with_capacity(block.len() / GRAIN + 1);
+        let mut c = 0;
+        prefix.push(c);
+        for grain in block.chunks_exact(GRAIN) {
+            c = crc32c::crc32c_append(c, grain);
+            prefix.push(c);
+        }
+        BlockCrcs { prefix }
+    }
+
+    /// `crc32c::crc32c_append(crc, &block[range])`, where `block` is the block these CRCs were
+    /// made of, without reading the grains that lie wholly inside `range`.
+    pub fn append(&self, crc: u32, block: &[u8], range: std::ops::Range<usize>) -> u32 {
+        let (from, to) = (range.start, range.end);
+        let (first, last) = (from.div_ceil(GRAIN), to / GRAIN);
+        match (self.prefix.get(first), self.prefix.get(last)) {
+            (Some(&upto_a), Some(&upto_b)) if first < last => {
+                let (a, b) = (first * GRAIN, last * GRAIN);
+                let c = crc32c::crc32c_append(crc, &block[from..a]);
+                let c = ZeroTables::get().zeros(c ^ upto_a, b - a) ^ upto_b;
+                crc32c::crc32c_append(c, &block[b..to])
+            }
+            _ => crc32c::crc32c_append(crc, &block[range]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn combine_matches_the_crate_on_concatenations() {
+        let mut data = vec![0u8; 70_000];
+        Rng::new(5, 1).fill(&mut data);
+        let mut rng = Rng::new(6, 1);
+        // Every short split, then random ones up to the whole buffer.
+        let mut cases: Vec<(usize, usize)> = (0..40).flat_map(|a| (0..40).map(move |b| (a, b))).collect();
+        for _ in 0..300 {
+            let a = rng.next_u32() as usize % data.len();
+            let b = rng.next_u32() as usize % (data.len() - a + 1);
+            cases.push((a, b));
+        }
+        cases.push((0, data.len()));
+        cases.push((1, data.len() - 1));
+        for (a, b) in cases {
+            let (x, y) = (&data[..a], &data[a..a + b]);
+            assert_eq!(
+                combine(crc32c::crc32c(x), crc32c::crc32c(y), b),
+                crc32c::crc32c(&data[..a + b]),
+                "{a} + {b}"
+            );
+            // The crate's own combine (zlib's method) agrees.
+            assert_eq!(
+                combine(crc32c::crc32c(x), crc32c::crc32c(y), b),
+                crc32c::crc32c_combine(crc32c::crc32c(x), crc32c::crc32c(y), b)
+            );
+        }
+    }
+
+    #[test]
+    fn zeros_beyond_the_largest_table() {
+        let zeros = vec![0u8; (1 << POWERS) * 2 + 12_345];
+        for n in [1 << POWERS, (1 << POWERS) + 1, zeros.len()] {
+            let c = crc32c::crc32c(b"123456789");
+            assert_eq!(
+                combine(c, crc32c::crc32c(&zeros[..n]), n),
+                crc32c::crc32c_append(c, &zeros[..n]),
+                "{n} zero octets"
+            );
+        }
+    }
+
+    #[test]
+    fn block_slices_appended_without_reading_them() {
+        let mut block = vec![0u8; 100_000];
+        Rng::new(7, 1).fill(&mut block);
+        let crcs = BlockCrcs::new(&block);
+        let mut rng = Rng::new(8, 1);
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        // Short and grain-edge slices at every alignment, random ones, the ends of the block.
+        for from in 0..40 {
+            for len in [0, 1, 15, 16, 17, 31, 32, 33, 47, 100, 1440, 1460] {
+                ranges.push((from, from + len));
+            }
+        }
+        for _ in 0..500 {
+            let from = rng.next_u32() as usize % block.len();
+            let len = rng.next_u32() as usize % (block.len() - from).min(1 << 16);
+            ranges.push((from, from + len));
+        }
+        ranges.push((0, block.len()));
+        ranges.push((block.len() - 17, block.len()));
+        for (from, to) in ranges {
+            for start in [0, 0xFFFF_FFFF, 0x1234_5678] {
+                assert_eq!(
+                    crcs.append(start, &block, from..to),
+                    crc32c::crc32c_append(start, &block[from..to]),
+                    "{from}..{to} after {start:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rfc_3720_vector_through_combine() {
+        // RFC 3720 B.4: 32 octets of zero have CRC-32C aa 36 91 8a (0x8a9136aa).
+        let zeros = [0u8; 32];
+        assert_eq!(combine(crc32c::crc32c(&zeros[..7]), crc32c::crc32c(&zeros[7..]), 25), 0x8a91_36aa);
+    }
+}
