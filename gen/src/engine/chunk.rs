@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use oneshot_codec::mpa::{self, Fpdu, marker};
 
-use crate::crc::BlockCrcs;
+use crate::crc::{BlockCrcs, Crc};
 use crate::net::BlockSums;
 
 /// Where the bulk of a payload comes from: a window into the run's random data block.
@@ -281,11 +281,13 @@ impl Chunk {
                 let ulpdu_len = ulpdu_head.len() + payload.len();
                 let mut value = 0;
                 if *crc {
-                    let c = crc32c::crc32c(&(ulpdu_len as u16).to_be_bytes());
-                    let c = crc32c::crc32c_append(c, ulpdu_head);
-                    let c = crc32c::crc32c_append(c, &payload.head);
-                    let c = block.crcs.append(c, block.octets, data);
-                    value = crc32c::crc32c_append(c, &[0u8; 3][..mpa::pad_len(ulpdu_len)]);
+                    let mut c = Crc::new();
+                    c.push(&(ulpdu_len as u16).to_be_bytes());
+                    c.push(ulpdu_head);
+                    c.push(&payload.head);
+                    block.crcs.append(&mut c, block.octets, data);
+                    c.push(&[0u8; 3][..mpa::pad_len(ulpdu_len)]);
+                    value = c.value();
                 }
                 if self.faults.bad_crc {
                     value ^= 0x0000_0100;
