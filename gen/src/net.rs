@@ -61,6 +61,8 @@ const IPV4_LEN: usize = 20;
 const IPV6_LEN: usize = 40;
 const TCP_LEN: usize = 20;
 const MSS_OPTION_LEN: usize = 4;
+/// Where the checksum lies in a TCP header.
+const TCP_CHECKSUM: Range<usize> = 16..18;
 
 /// A reusable frame buffer: reserve the headers, append the payload, then fill the headers.
 ///
@@ -106,12 +108,12 @@ struct Splice {
     range: Range<usize>,
 }
 
-/// The TCP checksum of a segment from its pseudo-header's sum, its header (checksum field
-/// still zero) and its payload's sum: what etherparse's `calc_checksum_ipv*_raw` computes.
-fn segment_checksum(pseudo_header: Sum16BitWords, t: &TcpHeader, payload: PayloadSum) -> u16 {
-    debug_assert_eq!(t.checksum, 0);
+/// The TCP checksum of a segment from its pseudo-header's sum, its header's octets (checksum
+/// field still zero) and its payload's sum: what etherparse's `calc_checksum_ipv*_raw` computes.
+fn segment_checksum(pseudo_header: Sum16BitWords, tcp_header: &[u8], payload: PayloadSum) -> u16 {
+    debug_assert_eq!(tcp_header[TCP_CHECKSUM], [0, 0]);
     pseudo_header
-        .add_slice(&t.to_bytes())
+        .add_slice(tcp_header)
         .add_2bytes(folded(&payload.0).to_ne_bytes())
         .ones_complement()
         .to_be()
@@ -328,6 +330,8 @@ impl FrameBuf {
                 .expect("one MSS option fits");
         }
         let tcp_len = t.header_len();
+        // The header's octets, checksum zero: summed for the checksum, then written with it.
+        let mut tcp_bytes = t.to_bytes();
         debug_assert_eq!(
             self.header_len,
             header_len(src, tcp.mss.is_some()),
@@ -381,7 +385,7 @@ impl FrameBuf {
                             .add_4bytes(d.octets())
                             .add_2bytes([0, IpNumber::TCP.0])
                             .add_2bytes((l4_len as u16).to_be_bytes()),
-                        &t,
+                        &tcp_bytes,
                         p,
                     ),
                     None => t
@@ -417,7 +421,7 @@ impl FrameBuf {
                             .add_16bytes(d.octets())
                             .add_4bytes((l4_len as u32).to_be_bytes())
                             .add_2bytes([0, IpNumber::TCP.0]),
-                        &t,
+                        &tcp_bytes,
                         p,
                     ),
                     None => t
@@ -437,7 +441,9 @@ impl FrameBuf {
             }
             _ => unreachable!("the script checks both ends use one IP version"),
         }
-        head[at..at + tcp_len].copy_from_slice(&t.to_bytes());
+        tcp_bytes[TCP_CHECKSUM].copy_from_slice(&t.checksum.to_be_bytes());
+        debug_assert_eq!(tcp_bytes, t.to_bytes());
+        head[at..at + tcp_len].copy_from_slice(&tcp_bytes);
         self.header_len + payload_len
     }
 
@@ -694,7 +700,8 @@ mod tests {
         let slices = f.record_slices();
         assert!(slices.iter().all(|s| !s.is_empty()));
         assert!(slices.len() <= 2 * f.records_spliced() + 1);
-        assert_eq!(slices.concat(), want);
+        let out: Vec<u8> = slices.iter().flat_map(|s| s.iter().copied()).collect();
+        assert_eq!(out, want);
         f.clear_records();
         assert_eq!(f.records_len(), 0);
         assert!(f.record_slices().is_empty());

@@ -269,6 +269,7 @@ mod tests {
             faults: ChunkFaults::default(),
             sent: false,
             owner: None,
+            prepared: None,
         }
     }
 
