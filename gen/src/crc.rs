@@ -177,6 +177,12 @@ impl BlockCrcs {
         BlockCrcs { prefix }
     }
 
+    /// The entry that [`BlockCrcs::append`] reads for a slice ending at `at` (zero past the
+    /// end), for warming the cache.
+    pub fn entry_near(&self, at: usize) -> u32 {
+        self.prefix.get(at / GRAIN).copied().unwrap_or(0)
+    }
+
     /// Takes `block[range]` into `crc`, where `block` is the block these CRCs were made of,
     /// without reading the grains that lie wholly inside `range`.
     pub fn append(&self, crc: &mut Crc, block: &[u8], range: std::ops::Range<usize>) {

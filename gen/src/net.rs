@@ -151,6 +151,12 @@ impl BlockSums {
 }
 
 impl BlockSums {
+    /// The entry that the sum of a slice ending at `at` reads (zero past the end), for warming
+    /// the cache.
+    pub fn entry_near(&self, at: usize) -> u16 {
+        self.running.get(at / GRAIN).copied().unwrap_or(0)
+    }
+
     /// The folded sum of `block[range]`, as if it started at an even offset, `block` being the
     /// block these sums were made of.
     pub fn slice_sum(&self, block: &[u8], range: Range<usize>) -> u16 {

@@ -471,16 +471,26 @@ fn send_tagged(
         .saturating_sub(ddp::field::TAGGED_LEN)
         .max(1) as u64;
     let total = body.len();
+    let mut payloads = Vec::with_capacity(total.div_ceil(max) as usize);
     let mut off = 0u64;
-    let mut first = true;
     loop {
         let n = (total - off).min(max);
+        payloads.push(slice(e, id, &body, off, n));
+        off += n;
+        if off == total {
+            break;
+        }
+    }
+    e.block().warm(payloads.iter().filter_map(|p| p.data));
+    let mut off = 0u64;
+    let mut first = true;
+    for payload in payloads {
+        let n = payload.len() as u64;
         let last = off + n == total;
         let mut ddp = DdpRepr::tagged(last, ctrl, stag, to + off);
         if bit_on_write && first {
             ddp.control.0 |= oneshot::field::ADVERTISE_BIT;
         }
-        let payload = slice(e, id, &body, off, n);
         let mut faults = if first {
             first_faults
         } else {
@@ -500,9 +510,6 @@ fn send_tagged(
         );
         first = false;
         off += n;
-        if last {
-            break;
-        }
     }
 }
 

@@ -964,7 +964,7 @@ impl<'s, 'o> Engine<'s, 'o> {
     }
 
     /// The run's data block and its tables.
-    fn block(&self) -> chunk::Block<'_> {
+    pub(crate) fn block(&self) -> chunk::Block<'_> {
         chunk::Block {
             octets: &self.block,
             crcs: &self.block_crcs,
