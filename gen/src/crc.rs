@@ -125,6 +125,9 @@ impl Crc {
 
     /// Takes in `bytes`.
     pub fn push(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         if self.pending_len + bytes.len() > Crc::GATHER {
             self.flush();
             if bytes.len() > Crc::GATHER {
@@ -212,7 +215,8 @@ mod tests {
         Rng::new(5, 1).fill(&mut data);
         let mut rng = Rng::new(6, 1);
         // Every short split, then random ones up to the whole buffer.
-        let mut cases: Vec<(usize, usize)> = (0..40).flat_map(|a| (0..40).map(move |b| (a, b))).collect();
+        let mut cases: Vec<(usize, usize)> =
+            (0..40).flat_map(|a| (0..40).map(move |b| (a, b))).collect();
         for _ in 0..300 {
             let a = rng.next_u32() as usize % data.len();
             let b = rng.next_u32() as usize % (data.len() - a + 1);
@@ -291,6 +295,9 @@ mod tests {
     fn rfc_3720_vector_through_combine() {
         // RFC 3720 B.4: 32 octets of zero have CRC-32C aa 36 91 8a (0x8a9136aa).
         let zeros = [0u8; 32];
-        assert_eq!(combine(crc32c::crc32c(&zeros[..7]), crc32c::crc32c(&zeros[7..]), 25), 0x8a91_36aa);
+        assert_eq!(
+            combine(crc32c::crc32c(&zeros[..7]), crc32c::crc32c(&zeros[7..]), 25),
+            0x8a91_36aa
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! Ethernet, VLAN, IPv4/IPv6 and TCP headers around a payload, with every checksum right:
 //! etherparse builds the headers; this module only places them so that the payload can be
-//! written straight into the frame buffer (no copy of the payload afterwards).
+//! written straight into the frame buffer (no copy of the payload afterwards), or, for slices of
+//! the run's data block, not written at all: the frame buffer keeps them by reference and the
+//! capture writer hands them to the kernel with vectored writes ([`FrameBuf::splice`],
+//! [`FrameBuf::record_slices`]).
 //!
 //! The TCP checksum of a payload laid out from pieces ([`PayloadSum`]) can be summed piece by
 //! piece, and a slice of the run's random data block from running sums of the block
@@ -697,7 +700,8 @@ mod tests {
             let frame = f.frame_vec();
             assert_eq!(frame.len(), len);
             let cap = if round % 5 == 0 { len.min(60) } else { len };
-            f.record_header().copy_from_slice(&(round as u32).to_be_bytes());
+            f.record_header()
+                .copy_from_slice(&(round as u32).to_be_bytes());
             f.commit(cap);
             want.extend_from_slice(&(round as u32).to_be_bytes());
             want.extend_from_slice(&frame[..cap]);

@@ -499,8 +499,15 @@ mod records_tests {
             r.write_records(&mut pieces).unwrap();
             let out = w.into_inner();
             assert_eq!(out.bytes, want, "{format:?} by records");
-            assert!(out.calls > buf.len() / 10, "{format:?}: {} calls", out.calls);
-            assert!(out.interrupted, "{format:?}: an interrupted write is retried");
+            assert!(
+                out.calls > buf.len() / 10,
+                "{format:?}: {} calls",
+                out.calls
+            );
+            assert!(
+                out.interrupted,
+                "{format:?}: an interrupted write is retried"
+            );
         }
     }
 

@@ -2,6 +2,11 @@
 //! segment when it fits, markers inserted where its stream position says) or plain stream bytes
 //! (MPA frames, iSCSI/TCP PDUs, split anywhere). A chunk knows how to produce its wire octets
 //! again, so retransmissions and split FPDUs cost no stored copy.
+//!
+//! A chunk whose bulk data goes on the wire unchanged (no markers, no mutation) is prepared when
+//! it is queued: its CRC and its data's checksum sum come from the block's tables
+//! ([`crate::crc::BlockCrcs`], [`crate::net::BlockSums`]), so that it can be sent whole with the
+//! data by reference ([`Chunk::write_around`]), its octets read by nobody but the kernel.
 
 use std::rc::Rc;
 
@@ -151,7 +156,12 @@ impl Block<'_> {
             let (from, to) = (d.offset, d.offset + d.len);
             // The first and last octets of the runs read at either end (a grain or less each,
             // on one or two cache lines).
-            for at in [from, from + GRAIN_END, to.saturating_sub(GRAIN_END + 1), to.max(1) - 1] {
+            for at in [
+                from,
+                from + GRAIN_END,
+                to.saturating_sub(GRAIN_END + 1),
+                to.max(1) - 1,
+            ] {
                 seen ^= u32::from(self.octets.get(at).copied().unwrap_or(0));
             }
             seen ^= self.crcs.entry_near(to) ^ u32::from(self.sums.entry_near(to));
@@ -484,6 +494,7 @@ impl Chunk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oneshot_codec::etherparse::checksum::Sum16BitWords;
     use oneshot_codec::mpa::{Fpdu, MarkedFpdu};
 
     fn fpdu_chunk(markers_at: Option<u32>, faults: ChunkFaults) -> Chunk {
@@ -566,5 +577,113 @@ mod tests {
         c.materialize(&[0u8; 1000], &mut out, &mut s);
         assert_eq!(u16::from_be_bytes([out[0], out[1]]), 621 + 100);
         assert!(Fpdu::new_checked(&out[..]).is_err());
+    }
+
+    /// Every kind of chunk whose data can go out by reference, at every alignment of its data
+    /// in the block and with the faults that change its CRC or length: the octets around the
+    /// data, the data and the tail are the chunk's wire octets; the data's sum is etherparse's.
+    #[test]
+    fn chunks_laid_out_around_their_data_are_their_wire_octets() {
+        let mut octets = vec![0u8; 5000];
+        crate::rng::Rng::new(3, 1).fill(&mut octets);
+        let (crcs, sums) = (BlockCrcs::new(&octets), BlockSums::new(&octets));
+        let block = Block {
+            octets: &octets,
+            crcs: &crcs,
+            sums: &sums,
+        };
+        let faults = [
+            ChunkFaults::default(),
+            ChunkFaults {
+                bad_crc: true,
+                ..ChunkFaults::default()
+            },
+            ChunkFaults {
+                ulpdu_excess: 9,
+                ..ChunkFaults::default()
+            },
+        ];
+        let mut checked = 0;
+        for offset in (0..140).chain([1000, 3333]) {
+            for len in [0, 1, 2, 3, 63, 64, 65, 130, 1440] {
+                let data = Some(DataRef { offset, len });
+                for head in [Vec::new(), vec![0xAA; 3], vec![0x55; 48]] {
+                    let mut bodies = vec![Body::Stream(Payload {
+                        head: head.clone(),
+                        data,
+                    })];
+                    for crc in [true, false] {
+                        bodies.push(Body::Fpdu {
+                            ulpdu_head: Head::from(&[0x81, 0x42, 0, 0, 1, 0, 0, 0][..]),
+                            payload: Payload {
+                                head: head.clone(),
+                                data,
+                            },
+                            crc,
+                            markers_at: None,
+                        });
+                    }
+                    for (body, f) in bodies
+                        .into_iter()
+                        .flat_map(|b| faults.map(|f| (b.clone(), f)))
+                    {
+                        let c = Chunk::new(body, None, f, None, &block);
+                        let (mut want, mut scratch) = (Vec::new(), Vec::new());
+                        c.materialize(&octets, &mut want, &mut scratch);
+                        let mut got = Vec::new();
+                        let (d, prepared, tail) = c
+                            .write_around(&octets, &mut got)
+                            .expect("plain data goes by reference");
+                        assert_eq!(d, DataRef { offset, len });
+                        let slice = &octets[offset..offset + len];
+                        assert_eq!(
+                            prepared.data_sum,
+                            !Sum16BitWords::new().add_slice(slice).ones_complement()
+                        );
+                        got.extend_from_slice(slice);
+                        got.extend_from_slice(&tail);
+                        assert_eq!(got, want, "{:?}", c.body);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 142 * 9 * 3 * 3 * 3);
+    }
+
+    /// Markers, a mutation or no bulk data: the chunk is materialized whole instead.
+    #[test]
+    fn chunks_that_change_their_data_are_not_laid_out_around_it() {
+        let octets = vec![7u8; 1000];
+        let (crcs, sums) = (BlockCrcs::new(&octets), BlockSums::new(&octets));
+        let block = Block {
+            octets: &octets,
+            crcs: &crcs,
+            sums: &sums,
+        };
+        let mutated = ChunkFaults {
+            mutate: Some(5),
+            ..ChunkFaults::default()
+        };
+        let no_data = Body::Stream(Payload {
+            head: vec![1, 2, 3],
+            data: None,
+        });
+        for c in [
+            Chunk::new(
+                fpdu_chunk(Some(8), ChunkFaults::default()).body,
+                None,
+                ChunkFaults::default(),
+                None,
+                &block,
+            ),
+            Chunk::new(fpdu_chunk(None, mutated).body, None, mutated, None, &block),
+            Chunk::new(no_data, None, ChunkFaults::default(), None, &block),
+        ] {
+            assert!(c.prepared.is_none());
+            let mut out = Vec::new();
+            assert!(c.write_around(&octets, &mut out).is_none());
+            assert!(out.is_empty());
+        }
     }
 }

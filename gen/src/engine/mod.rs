@@ -18,9 +18,9 @@ use std::rc::Rc;
 
 use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
 
+use crate::crc::BlockCrcs;
 use crate::error::GenError;
 use crate::model::{Conn, ConnKind, Fault, Markers, RateFault, Scenario, Step};
-use crate::crc::BlockCrcs;
 use crate::net::{BlockSums, Endpoint, FrameBuf, PayloadSum, TcpFields};
 use crate::rng::Rng;
 use crate::sink::{Captured, Sink};
@@ -1254,9 +1254,7 @@ impl<'s, 'o> Engine<'s, 'o> {
         }
         // Sending may turn the frame into a capture record where it lies: keep the payload to
         // send again.
-        let again = first_faults
-            .duplicate
-            .then(|| self.frame.payload_vec());
+        let again = first_faults.duplicate.then(|| self.frame.payload_vec());
         self.send_frame(conn, end, fields, seg, label.clone(), snaplen, true)?;
         if let Some(payload) = again {
             self.now = self.now.max(self.link_free[host]);
