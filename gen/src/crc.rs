@@ -10,7 +10,7 @@
 //! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 16 (j - i)) ^ C[j]`.
 //! [`BlockCrcs::append`] does that, with the crate for the at most 15 octets at either end.
 //!
-//! `zeros` is a handful of table look-ups ([`ZeroTables`]): for every power of two `2^p`
+//! `zeros` is a handful of table look-ups (`ZeroTables`): for every power of two `2^p`
 //! octets, a table of what each value of each register octet becomes after `2^p` zero octets;
 //! `zeros(c, n)` applies the tables of the bits set in `n`.
 
