@@ -69,13 +69,10 @@ impl ZeroTables {
             c = apply(top, apply(top, c));
             n -= 1 << POWERS;
         }
-        let mut p = 0;
+        // The tables of the bits set in n, lowest first.
         while n != 0 {
-            if n & 1 == 1 {
-                c = apply(&self.tables[p], c);
-            }
-            n >>= 1;
-            p += 1;
+            c = apply(&self.tables[n.trailing_zeros() as usize], c);
+            n &= n - 1;
         }
         c
     }
