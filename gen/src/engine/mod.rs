@@ -1136,8 +1136,8 @@ impl<'s, 'o> Engine<'s, 'o> {
                 let upto = to.wrapping_sub(ch.seq).min(ch.wire_len) as usize;
                 let at = self.frame.payload_len();
                 if from == 0 && upto == ch.wire_len as usize {
-                    // The bulk data goes out by reference where it can, and is summed from the
-                    // block's running sums: only the octets around it are written and summed.
+                    // The bulk data goes out by reference where it can, with the sum worked out
+                    // when it was queued: only the octets around it are written and summed.
                     let start = self.frame.payload().len();
                     match ch.write_around(&self.block, self.frame.payload()) {
                         Some((d, prepared, tail)) => {
