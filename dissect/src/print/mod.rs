@@ -105,10 +105,7 @@ impl Printer {
                         .append(text, t, pkt.data, &self.marked, self.color);
                     text.push(b'\n');
                 }
-                if text.len() >= CHUNK {
-                    out.write_all(text)?;
-                    text.clear();
-                }
+                write_if_full(out, text)?;
             }
             Mode::Tree { only } => {
                 let text = &mut self.pending;
@@ -119,10 +116,7 @@ impl Printer {
                         .append(text, t, pkt.data, &self.marked, self.color);
                 }
                 text.push(b'\n');
-                if text.len() >= CHUNK {
-                    out.write_all(text)?;
-                    text.clear();
-                }
+                write_if_full(out, text)?;
             }
             Mode::Fields { .. } => {
                 let fp = self.fields.as_mut().expect("made for this mode");
@@ -142,4 +136,13 @@ impl Printer {
         }
         Ok(())
     }
+}
+
+/// Writes the gathered `text` once it fills a [`CHUNK`].
+fn write_if_full(out: &mut dyn Write, text: &mut Vec<u8>) -> io::Result<()> {
+    if text.len() >= CHUNK {
+        out.write_all(text)?;
+        text.clear();
+    }
+    Ok(())
 }
