@@ -5,10 +5,10 @@
 //! For a CRC with the usual pre- and post-inversion (CRC-32C as MPA uses it), the CRC of `A`
 //! followed by `B` is `zeros(crc(A), |B|) ^ crc(B)`, where `zeros(c, n)` is what the CRC
 //! register `c` becomes after `n` zero octets: multiplication by x^(8n) modulo the polynomial,
-//! a linear map of the 32-bit register. So, with `C[k]` the CRC of the block's first `16 k`
-//! octets, the CRC of the block's octets `16 i .. 16 j` is `C[j] ^ zeros(C[i], 16 (j - i))`,
-//! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 16 (j - i)) ^ C[j]`.
-//! [`BlockCrcs::append`] does that, with the crate for the at most 15 octets at either end.
+//! a linear map of the 32-bit register. So, with `C[k]` the CRC of the block's first `64 k`
+//! octets, the CRC of the block's octets `64 i .. 64 j` is `C[j] ^ zeros(C[i], 64 (j - i))`,
+//! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 64 (j - i)) ^ C[j]`.
+//! [`BlockCrcs::append`] does that, with the crate for the at most 63 octets at either end.
 //!
 //! `zeros` is a handful of table look-ups (`ZeroTables`): for every power of two `2^p`
 //! octets, a table of what each value of each register octet becomes after `2^p` zero octets;
