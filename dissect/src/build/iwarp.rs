@@ -205,16 +205,8 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
     let mut w = B::new(t, c.wire_src, c.wire_base);
     w.open(f::IWARP_MPA, 0, c.wire.len());
     if let Some(pos) = c.marker_pos {
-        let header = marker::wire_offset(pos, 0);
-        let checks: Vec<(usize, u16, u16, u32)> = marker::markers(c.wire, pos)
-            .map(|(off, m)| {
-                (
-                    off,
-                    m.reserved,
-                    m.fpduptr,
-                    off.saturating_sub(header) as u32,
-                )
-            })
+        let checks: Vec<(usize, u16, u16, u32)> = marker_checks(c.wire, pos)
+            .map(|(off, m, expected)| (off, m.reserved, m.fpduptr, expected))
             .collect();
         if !checks.is_empty() {
             w.open(f::IWARP_MPA_MARKERS, checks[0].0, 4);
@@ -313,9 +305,7 @@ fn fpdu_findings(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
         return s;
     };
     if let Some(pos) = c.marker_pos {
-        let header = marker::wire_offset(pos, 0);
-        for (off, m) in marker::markers(c.wire, pos) {
-            let expected = off.saturating_sub(header) as u32;
+        for (_, m, expected) in marker_checks(c.wire, pos) {
             if bad_fpduptr(m.fpduptr, expected) {
                 bad_marker(t, None, m.fpduptr, expected);
             }
@@ -399,6 +389,17 @@ fn summarize(m: &Message<'_>, s: &mut FpduSummary, off: super::Disabled) {
         Some(Ulp::Iscsi(bhs)) => s.iscsi = Some(super::ulp::iscsi_values(&bhs)),
         None => {}
     }
+}
+
+/// The markers in an FPDU's wire octets (`pos`: the marker stream position of its first octet):
+/// each marker's offset, the marker, and the FPDUPTR it should carry (its distance back to the
+/// FPDU's header).
+fn marker_checks(
+    wire: &[u8],
+    pos: u32,
+) -> impl Iterator<Item = (usize, marker::MarkerRepr, u32)> + '_ {
+    let header = marker::wire_offset(pos, 0);
+    marker::markers(wire, pos).map(move |(off, m)| (off, m, off.saturating_sub(header) as u32))
 }
 
 /// A marker whose FPDUPTR does not point back at the FPDU's header (MPA error 3).
@@ -712,20 +713,18 @@ fn ddp_rdmap(
     if s.data {
         // The payload tshark hands to its data dissector.
         let po = m.payload_offset();
-        {
-            let mut b = B::new(t, src, base);
-            // tshark's -T fields prints the data protocol as its octets.
-            let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
-            b.t.push();
-            b.t.label_with(d, |l| {
-                l.push_str("Data (");
-                push_dec(l, s.payload_len);
-                l.push_str(" bytes)");
-            });
-            b.bytes(f::DATA_DATA, po, s.payload_len);
-            b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
-            b.close();
-        }
+        let mut b = B::new(t, src, base);
+        // tshark's -T fields prints the data protocol as its octets.
+        let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
+        b.t.push();
+        b.t.label_with(d, |l| {
+            l.push_str("Data (");
+            push_dec(l, s.payload_len);
+            l.push_str(" bytes)");
+        });
+        b.bytes(f::DATA_DATA, po, s.payload_len);
+        b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
+        b.close();
     }
 }
 
