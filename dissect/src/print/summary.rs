@@ -6,6 +6,7 @@ use std::io::Write;
 use colored::Colorize;
 
 use crate::dissector::{Layer, Summary};
+use crate::text;
 use crate::tree::Severity;
 
 /// Appends a summary line to `out`:
@@ -23,21 +24,21 @@ pub fn line(out: &mut Vec<u8>, number: u64, rel_ns: i64, len: u32, s: &Summary, 
         s.protocol
     };
     let mut digits = itoa::Buffer::new();
-    right(out, digits.format(number).as_bytes(), 5);
+    text::push_right(out, digits.format(number), 5);
     out.push(b' ');
     let mut time = [0u8; 32];
-    right(out, rel_time_us(&mut time, rel_ns), 12);
+    text::push_right(out, rel_time_us(&mut time, rel_ns), 12);
     out.push(b' ');
-    right(out, s.src.as_bytes(), 15);
+    text::push_right(out, &s.src, 15);
     out.push(b' ');
     out.extend_from_slice(arrow.as_bytes());
     out.push(b' ');
-    left(out, s.dst.as_bytes(), 15);
+    text::push_left(out, &s.dst, 15);
     out.push(b' ');
     if !color {
-        left(out, proto.as_bytes(), 8);
+        text::push_left(out, proto, 8);
         out.push(b' ');
-        right(out, digits.format(len).as_bytes(), 5);
+        text::push_right(out, digits.format(len), 5);
         out.push(b' ');
         out.extend_from_slice(s.info.as_bytes());
         out.push(b'\n');
@@ -64,7 +65,7 @@ pub fn line(out: &mut Vec<u8>, number: u64, rel_ns: i64, len: u32, s: &Summary, 
 
 /// `[-]seconds.microseconds` (truncated to the microsecond) of `ns`, written at the end of
 /// `buf`; returns the text.
-fn rel_time_us(buf: &mut [u8; 32], ns: i64) -> &[u8] {
+fn rel_time_us(buf: &mut [u8; 32], ns: i64) -> &str {
     let a = ns.unsigned_abs();
     let (mut secs, mut us) = (a / 1_000_000_000, a % 1_000_000_000 / 1000);
     let mut at = buf.len();
@@ -87,31 +88,8 @@ fn rel_time_us(buf: &mut [u8; 32], ns: i64) -> &[u8] {
         at -= 1;
         buf[at] = b'-';
     }
-    &buf[at..]
-}
-
-/// Spaces for padding a column (the widest summary column is 15).
-const SPACES: &[u8; 16] = b"                ";
-
-/// Characters in UTF-8 `s`: octets that do not continue a character.
-fn chars(s: &[u8]) -> usize {
-    if s.is_ascii() {
-        s.len()
-    } else {
-        s.iter().filter(|&&b| (b as i8) >= -0x40).count()
-    }
-}
-
-/// `{:>width$}` of `s` (width at most 16).
-fn right(out: &mut Vec<u8>, s: &[u8], width: usize) {
-    out.extend_from_slice(&SPACES[..width.saturating_sub(chars(s))]);
-    out.extend_from_slice(s);
-}
-
-/// `{:<width$}` of `s` (width at most 16).
-fn left(out: &mut Vec<u8>, s: &[u8], width: usize) {
-    out.extend_from_slice(s);
-    out.extend_from_slice(&SPACES[..width.saturating_sub(chars(s))]);
+    // Digits, '.' and '-' only.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -121,7 +99,7 @@ mod tests {
     #[test]
     fn relative_times_print_as_seconds_to_the_microsecond() {
         let mut b = [0u8; 32];
-        let t = |b: &mut [u8; 32], ns| String::from_utf8(rel_time_us(b, ns).to_vec()).unwrap();
+        let t = |b: &mut [u8; 32], ns| rel_time_us(b, ns).to_string();
         assert_eq!(t(&mut b, 0), "0.000000");
         assert_eq!(t(&mut b, 1_999), "0.000001");
         assert_eq!(t(&mut b, 12_345_678_901), "12.345678");
@@ -144,13 +122,5 @@ mod tests {
             );
             assert_eq!(t(&mut b, ns), want);
         }
-    }
-
-    #[test]
-    fn columns_pad_by_characters_not_octets() {
-        let mut out = Vec::new();
-        right(&mut out, "fe80::1".as_bytes(), 15);
-        left(&mut out, "\u{2192}".as_bytes(), 3);
-        assert_eq!(String::from_utf8(out).unwrap(), "        fe80::1\u{2192}  ");
     }
 }
