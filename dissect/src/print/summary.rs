@@ -121,12 +121,15 @@ fn proto_and_len(out: &mut Vec<u8>, proto: &str, len: u32) {
     out.extend_from_slice(&b[..=end]);
 }
 
+/// A source and destination address.
+type AddrPair = (IpAddr, IpAddr);
+
 /// The address columns, `{src:>15} → {dst:<15} ` (without the arrow when both are empty), of
 /// the last two address pairs: most frames carry the pair of the frame before, or that pair
 /// the other way round.
 #[derive(Debug, Default)]
 pub struct AddrColumns {
-    slots: [(Option<(IpAddr, IpAddr)>, Vec<u8>); 2],
+    slots: [(Option<AddrPair>, Vec<u8>); 2],
     next: usize,
 }
 
