@@ -26,19 +26,45 @@ pub fn line(
     color: bool,
 ) {
     out.reserve(s.info.len() + 160);
-    number_and_time(out, number, rel_ns);
-    addrs.push(out, s);
+    let mut b = [b' '; LINE];
+    let mut start = number_and_time(&mut b, number, rel_ns);
+    let mut at = HEAD;
+    let cols = addrs.get(s);
+    match cols {
+        Some(c) if c.len() <= COLS => {
+            b[at..at + c.len()].copy_from_slice(c);
+            at += c.len();
+        }
+        _ => {
+            out.extend_from_slice(&b[start..at]);
+            match cols {
+                Some(c) => out.extend_from_slice(c),
+                None => addr_columns(out, &s.src, &s.dst),
+            }
+            start = at;
+        }
+    }
     let proto = if s.protocol.is_empty() {
         "Unknown"
     } else {
         s.protocol
     };
     if !color {
-        proto_and_len(out, proto, len);
+        match proto_and_len(&mut b, at, proto, len) {
+            Some(end) => out.extend_from_slice(&b[start..end]),
+            None => {
+                out.extend_from_slice(&b[start..at]);
+                text::push_left(out, proto, 8);
+                out.push(b' ');
+                text::push_right(out, itoa::Buffer::new().format(len), 5);
+                out.push(b' ');
+            }
+        }
         out.extend_from_slice(s.info.as_bytes());
         out.push(b'\n');
         return;
     }
+    out.extend_from_slice(&b[start..at]);
     let proto_c = match s.layer {
         Layer::OneShot => proto.magenta().bold(),
         Layer::Iscsi => proto.cyan(),
@@ -57,6 +83,16 @@ pub fn line(
     // Writing to a Vec cannot fail.
     let _ = writeln!(out, "{proto_c:<8} {len:>5} {info_c}");
 }
+
+/// Where the address columns start in a line's stack buffer: the number and time (at most 20
+/// digits, a space, 18 characters and a space) end there.
+const HEAD: usize = 40;
+/// The longest address columns that go through the stack buffer (two IPv6 addresses and the
+/// arrow take 86 octets).
+const COLS: usize = 96;
+/// The stack buffer: the head, address columns and `{proto:<8} {len:>5} ` (at most 24
+/// octets of protocol, a space, 10 digits and a space).
+const LINE: usize = HEAD + COLS + 40;
 
 /// Two decimal digits of each number below 100.
 const PAIRS: &[u8; 200] = b"\
@@ -85,40 +121,35 @@ fn digits_before(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
     at
 }
 
-/// `{number:>5} {time:>12} `, the time as [`rel_time_us`] writes it.
-fn number_and_time(out: &mut Vec<u8>, number: u64, rel_ns: i64) {
-    // At most 20 digits, a space, 18 characters of time and a space.
-    let mut b = [b' '; 48];
-    let end = b.len() - 1;
-    let at = rel_time_us(&mut b, end, rel_ns).min(end - 12);
+/// Writes `{number:>5} {time:>12} ` into `b`, ending at [`HEAD`] (the spaces are there
+/// already); returns where it starts.
+fn number_and_time(b: &mut [u8; LINE], number: u64, rel_ns: i64) -> usize {
+    let end = HEAD - 1;
+    let at = rel_time_us(b, end, rel_ns).min(end - 12);
     let end = at - 1;
-    let at = digits_before(&mut b, end, number).min(end - 5);
-    out.extend_from_slice(&b[at..]);
+    digits_before(b, end, number).min(end - 5)
 }
 
-/// `{proto:<8} {len:>5} `.
-fn proto_and_len(out: &mut Vec<u8>, proto: &str, len: u32) {
+/// Writes `{proto:<8} {len:>5} ` into `b` from `at` (the spaces are there already); returns
+/// where it ends, or `None` for a protocol name it does not take (over 24 octets or not
+/// ASCII).
+fn proto_and_len(b: &mut [u8; LINE], at: usize, proto: &str, len: u32) -> Option<usize> {
     let p = proto.as_bytes();
-    let mut b = [b' '; 40];
-    if p.len() > 24 || !p.is_ascii() {
-        text::push_left(out, proto, 8);
-        out.push(b' ');
-        text::push_right(out, itoa::Buffer::new().format(len), 5);
-        out.push(b' ');
-        return;
+    if p.len() > 24 || !p.is_ascii() || at > HEAD + COLS {
+        return None;
     }
-    b[..p.len()].copy_from_slice(p);
+    b[at..at + p.len()].copy_from_slice(p);
     // The length's column ends five characters after the protocol's (at least eight) and its
     // space, or where its digits end if they are more.
-    let start = p.len().max(8) + 1;
+    let start = at + p.len().max(8) + 1;
     let digits = if len == 0 {
         1
     } else {
         len.ilog10() as usize + 1
     };
     let end = start + digits.max(5);
-    digits_before(&mut b, end, len.into());
-    out.extend_from_slice(&b[..=end]);
+    digits_before(b, end, len.into());
+    Some(end + 1)
 }
 
 /// A source and destination address.
@@ -134,22 +165,22 @@ pub struct AddrColumns {
 }
 
 impl AddrColumns {
-    /// Appends the address columns of `s`.
-    fn push(&mut self, out: &mut Vec<u8>, s: &Summary) {
-        let Some(key) = s.addrs else {
-            addr_columns(out, &s.src, &s.dst);
-            return;
+    /// The address columns of `s` when it has IP addresses (`None`: write them from its text).
+    fn get(&mut self, s: &Summary) -> Option<&[u8]> {
+        let key = s.addrs?;
+        let i = match self.slots.iter().position(|(k, _)| *k == Some(key)) {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next ^= 1;
+                let (k, t) = &mut self.slots[i];
+                *k = Some(key);
+                t.clear();
+                addr_columns(t, &s.src, &s.dst);
+                i
+            }
         };
-        if let Some((_, t)) = self.slots.iter().find(|(k, _)| *k == Some(key)) {
-            out.extend_from_slice(t);
-            return;
-        }
-        let (k, t) = &mut self.slots[self.next];
-        self.next ^= 1;
-        *k = Some(key);
-        t.clear();
-        addr_columns(t, &s.src, &s.dst);
-        out.extend_from_slice(t);
+        Some(&self.slots[i].1)
     }
 }
 
