@@ -131,6 +131,9 @@ pub struct Summary {
     pub src: String,
     /// Destination address.
     pub dst: String,
+    /// The IP addresses `src` and `dst` are the text of (`None` when they are not IP
+    /// addresses): printers may keep what they make of the text by these.
+    pub addrs: Option<(IpAddr, IpAddr)>,
     /// Info column.
     pub info: String,
     /// The worst expert severity in the frame.
@@ -145,9 +148,46 @@ impl Summary {
         self.protocol = "";
         self.src.clear();
         self.dst.clear();
+        self.addrs = None;
+        self.next_frame();
+    }
+
+    /// Empties all but the addresses (most frames have those of the frame before, or the
+    /// same swapped).
+    fn next_frame(&mut self) {
+        self.protocol = "";
         self.info.clear();
         self.worst = None;
         self.layer = Layer::Tcp;
+    }
+
+    /// Sets the addresses to `s` and `d`, written by `cache`.
+    fn set_ip(&mut self, s: IpAddr, d: IpAddr, cache: &mut text::AddrText) {
+        match self.addrs {
+            Some(k) if k == (s, d) => {}
+            Some(k) if k == (d, s) => {
+                std::mem::swap(&mut self.src, &mut self.dst);
+                self.addrs = Some((s, d));
+            }
+            _ => {
+                self.src.clear();
+                self.dst.clear();
+                cache.push(&mut self.src, s);
+                cache.push(&mut self.dst, d);
+                self.addrs = Some((s, d));
+            }
+        }
+    }
+
+    /// Sets non-IP addresses (or none): MACs when `eth` has them.
+    fn set_other(&mut self, macs: Option<([u8; 6], [u8; 6])>) {
+        self.addrs = None;
+        self.src.clear();
+        self.dst.clear();
+        if let Some((s, d)) = macs {
+            text::push_mac(&mut self.src, &s);
+            text::push_mac(&mut self.dst, &d);
+        }
     }
 }
 
@@ -183,6 +223,8 @@ pub struct Dissector {
     out: FrameOut,
     plain: Vec<u8>,
     addr_text: text::AddrText,
+    /// The Info column's "SRC_PORT > DST_PORT " of the last port pairs.
+    info_ports: text::Recent<(u16, u16)>,
     protocols: Stack,
     pending_total: usize,
     /// Scratch: the order experts are placed in, and one expert's nodes on the move.
@@ -250,6 +292,7 @@ impl Dissector {
             out: FrameOut::default(),
             plain: Vec::new(),
             addr_text: text::AddrText::default(),
+            info_ports: text::Recent::default(),
             protocols: Stack {
                 on: detail != Detail::Off,
                 text: String::new(),
@@ -314,7 +357,7 @@ impl Dissector {
         } else {
             tree::NO_NODE
         };
-        self.summary.clear();
+        self.summary.next_frame();
         let data = pkt.data;
         let lf = link::decode(pkt.link, data);
         match &lf.link_header {
@@ -339,11 +382,6 @@ impl Dissector {
                 build::ethernet(&mut self.tree, eth, padding);
             }
             self.protocols.push("eth:ethertype");
-            // The addresses are the MACs unless IP follows.
-            if self.cfg.summary && fr.ip.is_none() {
-                text::push_mac(&mut self.summary.src, &eth.source());
-                text::push_mac(&mut self.summary.dst, &eth.destination());
-            }
             self.summary.protocol = "Ethernet";
         }
         for v in fr.vlan_tags() {
@@ -378,9 +416,14 @@ impl Dissector {
             }
             None => {}
         }
-        if let (Some((s, d)), true) = (&addrs, self.cfg.summary) {
-            self.addr_text.push(&mut self.summary.src, *s);
-            self.addr_text.push(&mut self.summary.dst, *d);
+        if self.cfg.summary {
+            match addrs {
+                Some((s, d)) => self.summary.set_ip(s, d, &mut self.addr_text),
+                // The addresses are the MACs unless IP follows.
+                None => self
+                    .summary
+                    .set_other(fr.ethernet.as_ref().map(|e| (e.source(), e.destination()))),
+            }
         }
         if let (Some(tcp), Some((sa, da))) = (&fr.tcp, &addrs) {
             self.tcp(pkt, tcp, sa, da, data);
@@ -675,7 +718,8 @@ impl Dissector {
                     proto_mpa = true;
                     let s = build::mpa_frame(&mut self.tree, wsrc, wbase, wire, p.kind);
                     if want_info {
-                        next_info(&mut self.summary.info, &mut infos, tcp).push_str(&s);
+                        let ports = &mut self.info_ports;
+                        next_info(&mut self.summary.info, ports, &mut infos, tcp).push_str(&s);
                     }
                     if layer == Layer::Tcp {
                         layer = Layer::Mpa;
@@ -689,8 +733,9 @@ impl Dissector {
                     if let Ok(bhs) = Bhs::new_checked(wire) {
                         let r = build::iscsi(&mut self.tree, wsrc, wbase, &bhs);
                         if want_info {
-                            next_info(&mut self.summary.info, &mut infos, tcp)
-                                .push_str(&iscsi_info(&bhs, r));
+                            let ports = &mut self.info_ports;
+                            let info = next_info(&mut self.summary.info, ports, &mut infos, tcp);
+                            iscsi_info(info, &bhs, r);
                         }
                         layer = Layer::Iscsi;
                     }
@@ -799,7 +844,8 @@ impl Dissector {
                         layer = l;
                     }
                     if want_info {
-                        let info = next_info(&mut self.summary.info, &mut infos, tcp);
+                        let ports = &mut self.info_ports;
+                        let info = next_info(&mut self.summary.info, ports, &mut infos, tcp);
                         fpdu_info(info, &s, self.cfg.disabled);
                     }
                 }
@@ -1278,13 +1324,21 @@ fn fpdu_info(out: &mut String, s: &FpduSummary, disabled: build::Disabled) {
 
 /// Starts one more PDU's part of the Info column: "SRC_PORT > DST_PORT " before the first
 /// (replacing what was there), "; " before the others. Returns the column to append to.
-fn next_info<'a>(info: &'a mut String, count: &mut usize, tcp: &TcpSlice<'_>) -> &'a mut String {
+fn next_info<'a>(
+    info: &'a mut String,
+    ports: &mut text::Recent<(u16, u16)>,
+    count: &mut usize,
+    tcp: &TcpSlice<'_>,
+) -> &'a mut String {
     if *count == 0 {
         info.clear();
-        text::push_dec(info, tcp.source_port());
-        info.push_str(" > ");
-        text::push_dec(info, tcp.destination_port());
-        info.push(' ');
+        let key = (tcp.source_port(), tcp.destination_port());
+        ports.push(info, key, |t, (s, d)| {
+            text::push_dec(t, s);
+            t.push_str(" > ");
+            text::push_dec(t, d);
+            t.push(' ');
+        });
     } else {
         info.push_str("; ");
     }
@@ -1292,32 +1346,50 @@ fn next_info<'a>(info: &'a mut String, count: &mut usize, tcp: &TcpSlice<'_>) ->
     info
 }
 
-/// The Info column text of an iSCSI PDU over plain TCP.
-fn iscsi_info(b: &Bhs<&[u8]>, (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8)) -> String {
-    let name = IscsiOpcode::from_raw(opc).name();
-    match opc {
-        0x01 => {
-            let rw = match (flags & 0x40 != 0, flags & 0x20 != 0) {
-                (true, true) => " RW",
-                (true, false) => " R",
-                (false, true) => " W",
-                _ => "",
-            };
-            format!("iSCSI {name}{rw} ITT=0x{itt:x} EDTL={edtl}")
-        }
-        0x21 => format!("iSCSI {name} ITT=0x{itt:x} status=0x{status:02x}"),
-        0x31 => format!(
-            "iSCSI {name} ITT=0x{itt:x} R2TSN={} offset={} len={}",
-            b.r2tsn(),
-            b.buffer_offset(),
-            b.desired_len()
-        ),
-        0x05 | 0x25 => format!(
-            "iSCSI {name} ITT=0x{itt:x} DataSN={} offset={} len={}",
-            b.datasn(),
-            b.buffer_offset(),
-            b.data_segment_len()
-        ),
-        _ => format!("iSCSI {name} ITT=0x{itt:x}"),
+/// Appends the Info column text of an iSCSI PDU over plain TCP.
+fn iscsi_info(
+    out: &mut String,
+    b: &Bhs<&[u8]>,
+    (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8),
+) {
+    out.push_str("iSCSI ");
+    out.push_str(IscsiOpcode::from_raw(opc).name());
+    if opc == 0x01 {
+        out.push_str(match (flags & 0x40 != 0, flags & 0x20 != 0) {
+            (true, true) => " RW",
+            (true, false) => " R",
+            (false, true) => " W",
+            _ => "",
+        });
     }
+    out.push_str(" ITT=0x");
+    text::push_hex(out, itt.into(), 0);
+    // " EDTL={edtl}", " status=0x{status:02x}", " R2TSN={} offset={} len={}" or
+    // " DataSN={} offset={} len={}" by opcode.
+    let (sn, offset, len) = match opc {
+        0x01 => {
+            out.push_str(" EDTL=");
+            text::push_dec(out, edtl);
+            return;
+        }
+        0x21 => {
+            out.push_str(" status=0x");
+            text::push_hex(out, status.into(), 2);
+            return;
+        }
+        0x31 => {
+            out.push_str(" R2TSN=");
+            (b.r2tsn(), b.buffer_offset(), b.desired_len())
+        }
+        0x05 | 0x25 => {
+            out.push_str(" DataSN=");
+            (b.datasn(), b.buffer_offset(), b.data_segment_len())
+        }
+        _ => return,
+    };
+    text::push_dec(out, sn);
+    out.push_str(" offset=");
+    text::push_dec(out, offset);
+    out.push_str(" len=");
+    text::push_dec(out, len);
 }

@@ -159,27 +159,48 @@ pub fn push_ip<T: Text + ?Sized>(out: &mut T, a: std::net::IpAddr) {
     }
 }
 
-/// The text of the last two IP addresses written: most packets carry the same two addresses as
-/// the one before, and copying their text is cheaper than formatting them again.
-#[derive(Debug, Default)]
-pub struct AddrText {
-    slots: [(Option<std::net::IpAddr>, String); 2],
+/// The text of the last two keys written: most packets carry the same addresses or ports as
+/// the one before, or those the other way round, and copying their text is cheaper than
+/// formatting them again.
+#[derive(Debug)]
+pub struct Recent<K> {
+    slots: [(Option<K>, String); 2],
     next: usize,
 }
+
+impl<K> Default for Recent<K> {
+    fn default() -> Self {
+        Recent {
+            slots: [(None, String::new()), (None, String::new())],
+            next: 0,
+        }
+    }
+}
+
+impl<K: Copy + PartialEq> Recent<K> {
+    /// Appends the text of `k`, which `write` writes (to an empty string) the first time.
+    pub fn push(&mut self, out: &mut String, k: K, write: impl FnOnce(&mut String, K)) {
+        if let Some((_, t)) = self.slots.iter().find(|(s, _)| *s == Some(k)) {
+            out.push_str(t);
+            return;
+        }
+        let (s, t) = &mut self.slots[self.next];
+        self.next ^= 1;
+        *s = Some(k);
+        t.clear();
+        write(t, k);
+        out.push_str(t);
+    }
+}
+
+/// The text of the last two IP addresses written.
+#[derive(Debug, Default)]
+pub struct AddrText(Recent<std::net::IpAddr>);
 
 impl AddrText {
     /// Appends `{a}`.
     pub fn push(&mut self, out: &mut String, a: std::net::IpAddr) {
-        if let Some((_, t)) = self.slots.iter().find(|(k, _)| *k == Some(a)) {
-            out.push_str(t);
-            return;
-        }
-        let (k, t) = &mut self.slots[self.next];
-        self.next ^= 1;
-        *k = Some(a);
-        t.clear();
-        push_ip(t, a);
-        out.push_str(t);
+        self.0.push(out, a, push_ip);
     }
 }
 
@@ -323,6 +344,33 @@ mod tests {
         for ip in [a, b, a, b, c, a, c, c, b] {
             assert_eq!(with(|s| cache.push(s, ip)), format!("<{ip}"));
         }
+    }
+
+    #[test]
+    fn remembered_text_is_the_text_of_its_key() {
+        let mut cache = Recent::<(u16, u16)>::default();
+        let mut writes = 0;
+        for k in [
+            (1, 2),
+            (2, 1),
+            (1, 2),
+            (3, 4),
+            (3, 4),
+            (2, 1),
+            (1, 2),
+            (3, 4),
+        ] {
+            let got = with(|s| {
+                cache.push(s, k, |t, (a, b)| {
+                    writes += 1;
+                    t.push_str(&format!("{a} > {b} "));
+                })
+            });
+            assert_eq!(got, format!("<{} > {} ", k.0, k.1));
+        }
+        // Written when not among the last two keys: (1, 2), (2, 1), (3, 4), then (1, 2) again
+        // (it had given way to (3, 4)).
+        assert_eq!(writes, 4);
     }
 
     #[test]

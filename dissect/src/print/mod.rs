@@ -45,6 +45,8 @@ pub struct Printer {
     verbose: verbose::Verbose,
     /// Summary or tree text not written yet.
     pending: Vec<u8>,
+    /// The summary lines' address columns of the last address pairs.
+    addr_columns: summary::AddrColumns,
     dump: hex::HexDump,
     fields: Option<fields::FieldsPrinter>,
     json: json::JsonPrinter,
@@ -67,6 +69,7 @@ impl Printer {
             summary_line: opts.summary_line,
             verbose: verbose::Verbose::new(),
             pending: Vec::new(),
+            addr_columns: summary::AddrColumns::default(),
             dump: hex::HexDump::new(),
             color: opts
                 .color
@@ -98,7 +101,8 @@ impl Printer {
                 let text = &mut self.pending;
                 if self.summary_line {
                     let (n, len) = (pkt.number, pkt.orig_len);
-                    summary::line(text, n, rel_ns, len, &d.summary, self.color);
+                    let cols = &mut self.addr_columns;
+                    summary::line(text, cols, n, rel_ns, len, &d.summary, self.color);
                 }
                 if self.hex {
                     self.dump
