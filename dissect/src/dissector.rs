@@ -149,6 +149,16 @@ impl Summary {
         self.worst = None;
         self.layer = Layer::Tcp;
     }
+
+    /// Makes this a copy of `other`, reusing this one's buffers.
+    pub fn copy_from(&mut self, other: &Summary) {
+        self.protocol = other.protocol;
+        self.src.clone_from(&other.src);
+        self.dst.clone_from(&other.dst);
+        self.info.clone_from(&other.info);
+        self.worst = other.worst;
+        self.layer = other.layer;
+    }
 }
 
 /// A TCP conversation.
