@@ -77,6 +77,17 @@ pub struct Hindsight {
 }
 
 impl Hindsight {
+    /// Puts the conversation's values at the end of the capture into `verdict`, as tshark's
+    /// second pass shows them.
+    #[cold]
+    #[inline(never)]
+    fn final_values(&self, stream: u64, verdict: &mut tcp_analysis::Verdict) {
+        if let Some(&(c, irtt)) = self.ends.get(&stream) {
+            verdict.completeness = c;
+            verdict.initial_rtt = irtt;
+        }
+    }
+
     /// The frame that completes the PDU whose octets frame `frame` carries, if a later one.
     fn reassembled_in(&self, stream: u64, dir: usize, frame: u64) -> Option<u64> {
         let v = self.reassembled.get(&(stream, dir))?;
@@ -188,6 +199,17 @@ impl Summary {
             text::push_mac(&mut self.src, &s);
             text::push_mac(&mut self.dst, &d);
         }
+    }
+
+    /// Makes this a copy of `other`, reusing this one's buffers.
+    pub fn copy_from(&mut self, other: &Summary) {
+        self.protocol = other.protocol;
+        self.addrs = other.addrs;
+        self.src.clone_from(&other.src);
+        self.dst.clone_from(&other.dst);
+        self.info.clone_from(&other.info);
+        self.worst = other.worst;
+        self.layer = other.layer;
     }
 }
 
@@ -473,59 +495,26 @@ impl Dissector {
             wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
             sack: tcp_analysis::sack_blocks(&tcp.header_slice()[20..]),
         };
-        let (mut index, mut new) = self.table.get(key);
+        let (index, new) = self.table.get(key);
         // A SYN with a new initial sequence number on known ports starts a new conversation.
-        let reused = !new
-            && self.convs[index]
+        let index = if new
+            || self.convs[index]
                 .as_ref()
-                .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation);
-        if reused {
-            if let Some(old) = self.convs[index].take() {
-                self.learn_end(&old);
-            }
-            index = self.table.renew(key);
-            new = true;
-        }
-        if new {
-            debug_assert_eq!(
-                index,
-                self.convs.len(),
-                "stream indices are handed out in order"
-            );
-            self.convs.push(Some(Conv {
-                index: index as u64,
-                dirs: [Direction::default(), Direction::default()],
-                tcpa: tcp_analysis::Conn::default(),
-                mpa: MpaConv::default(),
-                first_ts: pkt.ts_ns,
-                last_ts: pkt.ts_ns,
-            }));
-        }
+                .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation)
+        {
+            let ports = (tcp.source_port(), tcp.destination_port());
+            self.start_conv(key, index, new, pkt.ts_ns, ports)
+        } else {
+            index
+        };
         let cfg = &self.cfg;
         let Some(conv) = self.convs[index].as_mut() else {
             // The table names a live conversation for every key it returns.
             return;
         };
-        if new && cfg.disabled.mpa {
-            conv.mpa.disable();
-        }
-        if new && !cfg.disabled.mpa {
-            for d in &cfg.decode_as {
-                if d.port == tcp.source_port() || d.port == tcp.destination_port() {
-                    conv.mpa.force(d.forced);
-                }
-            }
-        }
-        if reused {
-            conv.tcpa.reused();
-        }
         let mut verdict = conv.tcpa.segment(dir, &seg);
         if let Some(h) = &cfg.hindsight {
-            // tshark's second pass shows the conversation's final values.
-            if let Some(&(c, irtt)) = h.ends.get(&conv.index) {
-                verdict.completeness = c;
-                verdict.initial_rtt = irtt;
-            }
+            h.final_values(conv.index, &mut verdict);
         }
         let seq = seg.seq;
         if tcp.syn() {
@@ -589,20 +578,10 @@ impl Dissector {
         let stream = conv.index;
         let framed = !matches!(state, DirState::Unknown | DirState::Off);
         if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
-            let frames = self.pieces.iter().map(|p| p.frame).filter(|&f| f != number);
-            if let (Some(first), Some(last)) = (frames.clone().min(), frames.max()) {
-                self.learnt
-                    .reassembled
-                    .entry((stream, self.out.pdus[k].dir))
-                    .or_default()
-                    .push((first, last, number));
-            }
+            self.learn_reassembly(stream, k, number);
         }
-        if let (Some(h), Some(t)) = (&self.cfg.hindsight, view.open) {
-            if let Some(done) = h.reassembled_in(stream, dir, number) {
-                self.payload_items
-                    .insert(t, PayloadItem::ReassembledIn(done));
-            }
+        if let (Some(_), Some(t)) = (&self.cfg.hindsight, view.open) {
+            self.reassembled_later(stream, dir, number, t);
         }
         let info = TcpInfo {
             stream,
@@ -615,24 +594,12 @@ impl Dissector {
         build::tcp(&mut self.tree, tcp, tcp_off, &info);
         self.reassembled_src = None;
         if let Some(k) = view.reassembled {
-            let p = self.out.pdus[k];
-            if let Location::Held(o) = p.at {
-                let (sid, buf) = self.tree.new_source("Reassembled TCP");
-                buf.extend_from_slice(&self.out.held[o..o + p.len]);
-                self.reassembled_src = Some((o, sid));
-                let held = &self.out.held[o..o + p.len];
-                build::tcp_segments(&mut self.tree, &self.pieces, p.seq, sid, held);
-            }
+            self.reassembled_source(k);
         }
         self.protocols.layer("tcp");
         self.summary.protocol = "TCP";
         if let Some(n) = arrival.skipped {
-            self.tree.expert(
-                f::IWARP_MPA_EXPERT_GAP,
-                Severity::Warning,
-                None,
-                format_args!("{n} octets never captured: reassembly skipped them"),
-            );
+            gap_expert(&mut self.tree, n);
         }
         self.upper(pkt, stream, data, tcp, payload.len(), framed, dir);
         if self.cfg.summary {
@@ -675,26 +642,8 @@ impl Dissector {
         let mut proto_iscsi = false;
         let pdus = std::mem::take(&mut self.out.pdus);
         let handshake = self.out.handshake;
-        for (dir, ev) in std::mem::take(&mut self.out.events) {
-            match ev {
-                crate::mpa::Event::Heuristic => {
-                    self.tree.expert(
-                        f::IWARP_MPA_HEURISTIC,
-                        Severity::Note,
-                        None,
-                        format_args!("MPA recognised without the Request/Reply (direction {dir})"),
-                    );
-                }
-                crate::mpa::Event::Resync { skipped } => {
-                    self.tree.expert(
-                        f::IWARP_MPA_EXPERT_RESYNC,
-                        Severity::Warning,
-                        None,
-                        format_args!("Resynchronised: {skipped} octets skipped to the next FPDU"),
-                    );
-                }
-                crate::mpa::Event::Rejected => {}
-            }
+        if !self.out.events.is_empty() {
+            self.framer_events();
         }
         for p in &pdus {
             let wire: &[u8] = self.out.wire(data, p);
@@ -749,15 +698,6 @@ impl Dissector {
                         }
                     }
                     if !p.show {
-                        let disabled = self.cfg.disabled;
-                        let Dissector {
-                            plain,
-                            scratch,
-                            analysis,
-                            tree,
-                            ..
-                        } = self;
-                        let s = analyse_only(plain, scratch, p, wire, settings, disabled);
                         // Shown in an earlier frame: its findings go on this one.
                         let at = crate::analysis::At {
                             stream,
@@ -767,9 +707,18 @@ impl Dissector {
                             seq: p.seq,
                             len: p.len as u32,
                             pass: crate::analysis::Pass::Late,
-                            first_node: tree.nodes.len(),
+                            first_node: self.tree.nodes.len(),
                             handshake,
                         };
+                        let Dissector {
+                            plain,
+                            scratch,
+                            analysis,
+                            tree,
+                            cfg,
+                            ..
+                        } = self;
+                        let s = analyse_only(plain, scratch, p, wire, cfg.settings, cfg.disabled);
                         analysis.fpdu(tree, &at, &s);
                         continue;
                     }
@@ -782,11 +731,7 @@ impl Dissector {
                     // Strip markers into a source of their own.
                     let (plain, psrc, pbase): (&[u8], _, _) = match p.marker_pos {
                         Some(pos) if marker::stripped_len(pos, wire.len()) < wire.len() => {
-                            let n = marker::stripped_len(pos, wire.len());
-                            self.plain.resize(n, 0);
-                            let _ = marker::strip_markers(wire, pos, &mut self.plain);
-                            let (sid, buf) = self.tree.new_source("FPDU without Markers");
-                            buf.extend_from_slice(&self.plain);
+                            let sid = strip_markers(&mut self.tree, &mut self.plain, wire, pos);
                             (&self.plain[..], sid, 0)
                         }
                         _ => (wire, wsrc, wbase),
@@ -853,15 +798,7 @@ impl Dissector {
         }
         if pdus.is_empty() && payload_len > 0 && !framed {
             // Nothing above TCP claims the payload: like tshark, show it as data.
-            let off = offset_in(data, tcp.payload());
-            let mut b = build::B::new(&mut self.tree, FRAME_SOURCE, off);
-            let d = b.v(f::DATA, Value::Bytes, 0, payload_len);
-            b.t.push();
-            b.t.label(d, format_args!("Data ({payload_len} bytes)"));
-            b.bytes(f::DATA_DATA, 0, payload_len);
-            b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
-            b.close();
-            self.protocols.push(":data");
+            self.plain_data(offset_in(data, tcp.payload()), payload_len);
         }
         self.out.pdus = pdus;
         // A FIN or RST ends what one side (or both) can still close.
@@ -961,6 +898,135 @@ impl Dissector {
         self.tree.set_depth(0);
         self.expert_order = order;
         self.expert_nodes = block;
+    }
+
+    /// First pass of `-2`: which frames carried the PDU `k` this frame (`number`) completes.
+    #[cold]
+    #[inline(never)]
+    fn learn_reassembly(&mut self, stream: u64, k: usize, number: u64) {
+        let frames = self.pieces.iter().map(|p| p.frame).filter(|&f| f != number);
+        if let (Some(first), Some(last)) = (frames.clone().min(), frames.max()) {
+            self.learnt
+                .reassembled
+                .entry((stream, self.out.pdus[k].dir))
+                .or_default()
+                .push((first, last, number));
+        }
+    }
+
+    /// Second pass of `-2`: the frame that completes the PDU this frame's open payload item
+    /// `t` begins, when the first pass saw one.
+    #[cold]
+    #[inline(never)]
+    fn reassembled_later(&mut self, stream: u64, dir: usize, number: u64, t: usize) {
+        let Some(h) = &self.cfg.hindsight else { return };
+        if let Some(done) = h.reassembled_in(stream, dir, number) {
+            self.payload_items
+                .insert(t, PayloadItem::ReassembledIn(done));
+        }
+    }
+
+    /// The "Reassembled TCP" source of PDU `k`, which this frame completes from octets held
+    /// over several segments, with TCP's list of those segments.
+    #[cold]
+    #[inline(never)]
+    fn reassembled_source(&mut self, k: usize) {
+        let p = self.out.pdus[k];
+        if let Location::Held(o) = p.at {
+            let (sid, buf) = self.tree.new_source("Reassembled TCP");
+            buf.extend_from_slice(&self.out.held[o..o + p.len]);
+            self.reassembled_src = Some((o, sid));
+            let held = &self.out.held[o..o + p.len];
+            build::tcp_segments(&mut self.tree, &self.pieces, p.seq, sid, held);
+        }
+    }
+
+    /// The framer's events of this frame as expert findings.
+    #[cold]
+    #[inline(never)]
+    fn framer_events(&mut self) {
+        for (dir, ev) in std::mem::take(&mut self.out.events) {
+            match ev {
+                crate::mpa::Event::Heuristic => {
+                    self.tree.expert(
+                        f::IWARP_MPA_HEURISTIC,
+                        Severity::Note,
+                        None,
+                        format_args!("MPA recognised without the Request/Reply (direction {dir})"),
+                    );
+                }
+                crate::mpa::Event::Resync { skipped } => {
+                    self.tree.expert(
+                        f::IWARP_MPA_EXPERT_RESYNC,
+                        Severity::Warning,
+                        None,
+                        format_args!("Resynchronised: {skipped} octets skipped to the next FPDU"),
+                    );
+                }
+                crate::mpa::Event::Rejected => {}
+            }
+        }
+    }
+
+    /// A TCP payload no protocol above claims, as tshark's `data` protocol.
+    #[inline(never)]
+    fn plain_data(&mut self, off: usize, payload_len: usize) {
+        let mut b = build::B::new(&mut self.tree, FRAME_SOURCE, off);
+        let d = b.v(f::DATA, Value::Bytes, 0, payload_len);
+        b.t.push();
+        b.t.label(d, format_args!("Data ({payload_len} bytes)"));
+        b.bytes(f::DATA_DATA, 0, payload_len);
+        b.u(f::DATA_LEN, payload_len as u64, 0, payload_len);
+        b.close();
+        self.protocols.push(":data");
+    }
+
+    /// A new conversation for `key` (`new`: the table just handed out `index`; else the
+    /// conversation at `index` ends, its ports reused); returns its index. Out of the per-frame
+    /// path: it runs once per connection.
+    #[cold]
+    #[inline(never)]
+    fn start_conv(
+        &mut self,
+        key: ConvKey,
+        mut index: usize,
+        new: bool,
+        ts: i64,
+        ports: (u16, u16),
+    ) -> usize {
+        if !new {
+            if let Some(old) = self.convs[index].take() {
+                self.learn_end(&old);
+            }
+            index = self.table.renew(key);
+        }
+        debug_assert_eq!(
+            index,
+            self.convs.len(),
+            "stream indices are handed out in order"
+        );
+        let mut conv = Conv {
+            index: index as u64,
+            dirs: [Direction::default(), Direction::default()],
+            tcpa: tcp_analysis::Conn::default(),
+            mpa: MpaConv::default(),
+            first_ts: ts,
+            last_ts: ts,
+        };
+        if self.cfg.disabled.mpa {
+            conv.mpa.disable();
+        } else {
+            for d in &self.cfg.decode_as {
+                if d.port == ports.0 || d.port == ports.1 {
+                    conv.mpa.force(d.forced);
+                }
+            }
+        }
+        if !new {
+            conv.tcpa.reused();
+        }
+        self.convs.push(Some(conv));
+        index
     }
 
     /// Notes a conversation's final values (first pass of `-2`).
@@ -1171,9 +1237,36 @@ pub(crate) fn group_word(field: crate::field::FieldId) -> &'static str {
     }
 }
 
+/// The FPDU `wire` without its markers (the first at `pos`) in `plain`, and in a source of the
+/// tree of its own, whose id is returned.
+#[cold]
+#[inline(never)]
+fn strip_markers(tree: &mut Tree, plain: &mut Vec<u8>, wire: &[u8], pos: u32) -> tree::SourceId {
+    let n = marker::stripped_len(pos, wire.len());
+    plain.resize(n, 0);
+    let _ = marker::strip_markers(wire, pos, plain);
+    let (sid, buf) = tree.new_source("FPDU without Markers");
+    buf.extend_from_slice(plain);
+    sid
+}
+
+/// The finding for `n` octets that reassembly skipped (never captured).
+#[cold]
+#[inline(never)]
+fn gap_expert(tree: &mut Tree, n: u64) {
+    tree.expert(
+        f::IWARP_MPA_EXPERT_GAP,
+        Severity::Warning,
+        None,
+        format_args!("{n} octets never captured: reassembly skipped them"),
+    );
+}
+
 /// An FPDU shown in an earlier frame (it arrived out of order) that reassembly has now
 /// reached: decoded into the never-built `scratch` tree for its summary, to be analysed in
 /// stream order.
+#[cold]
+#[inline(never)]
 fn analyse_only(
     plain_buf: &mut Vec<u8>,
     scratch: &mut Tree,
