@@ -16,6 +16,9 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::rc::Rc;
 
+// Octets per entry of `BlockSums`: the same grain as the block's prefix CRCs.
+use crate::crc::GRAIN;
+
 use oneshot_codec::etherparse::checksum::Sum16BitWords;
 use oneshot_codec::etherparse::{
     EtherType, Ethernet2Header, IpNumber, Ipv4Header, Ipv6FlowLabel, Ipv6Header, SingleVlanHeader,
@@ -122,17 +125,13 @@ fn segment_checksum(pseudo_header: Sum16BitWords, tcp_header: &[u8], payload: Pa
         .to_be()
 }
 
-/// Octets per entry of [`BlockSums`]: a cache line, so that the table is small and a slice's
-/// ends are read from one or two lines each.
-const GRAIN: usize = 64;
-
 /// The one's complement sum of `s`, folded to 16 bits (in etherparse's word order).
 fn folded(s: &Sum16BitWords) -> u16 {
     !s.ones_complement()
 }
 
-/// Running sums of a data block every 64 octets, so that the sum of any slice of it costs two
-/// look-ups and at most 126 octets summed.
+/// Running sums of a data block every 8 octets, so that the sum of any slice of it costs two
+/// look-ups and at most 14 octets summed.
 #[derive(Debug, Clone, Default)]
 pub struct BlockSums {
     /// `running[k]`: the folded sum of the block's first `k * GRAIN` octets.
