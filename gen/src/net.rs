@@ -215,6 +215,86 @@ impl PayloadSum {
     }
 }
 
+/// The L2-L4 headers of the segments from one end of a connection to the other, serialized by
+/// etherparse once ([`FrameBuf::finish`] on a segment with every per-segment field zero), with
+/// the sums of their fixed words: [`FrameBuf::finish_with`] then writes only the fields that
+/// change from segment to segment (IP length and checksum; TCP sequence and acknowledgment
+/// numbers, flags, window and checksum) where the standards place them in that serialized copy.
+/// Debug builds check every frame's headers against etherparse's whole build.
+#[derive(Debug, Clone)]
+pub struct Headers {
+    src: Endpoint,
+    dst: Endpoint,
+    /// Ethernet (and VLAN), IP and TCP headers of an empty segment with sequence and
+    /// acknowledgment numbers, flags and window zero, and zero length and checksum fields.
+    bytes: Vec<u8>,
+    /// Where the IP header starts in `bytes`.
+    ip_at: usize,
+    /// Where the TCP header starts in `bytes`.
+    tcp_at: usize,
+    /// IPv4: the sum of the IP header's words, length and checksum zero.
+    ip_sum: Sum16BitWords,
+    /// The TCP pseudo-header's words but its length, and the TCP header's fixed words.
+    tcp_sum: Sum16BitWords,
+}
+
+/// Where the fields that change from segment to segment lie: in the IPv4 header (RFC 791) ...
+const IPV4_TOTAL_LEN: Range<usize> = 2..4;
+const IPV4_CHECKSUM: Range<usize> = 10..12;
+/// ... in the IPv6 header (RFC 8200) ...
+const IPV6_PAYLOAD_LEN: Range<usize> = 4..6;
+/// ... and in the TCP header (RFC 9293), besides its checksum.
+const TCP_SEQ: Range<usize> = 4..8;
+const TCP_ACK: Range<usize> = 8..12;
+const TCP_FLAGS: usize = 13;
+const TCP_WINDOW: Range<usize> = 14..16;
+
+impl Headers {
+    /// The headers from `src` to `dst`, as etherparse serializes them.
+    pub fn new(src: &Endpoint, dst: &Endpoint) -> Self {
+        let mut f = FrameBuf::default();
+        f.start(src, false);
+        f.set_payload_sum(PayloadSum::default());
+        let len = f.finish(src, dst, &TcpFields::default());
+        let mut bytes = f.buf[f.frame_start..f.frame_start + len].to_vec();
+        let ip_at = ETH_LEN + if src.vlan.is_some() { VLAN_LEN } else { 0 };
+        let tcp_at = ip_at + if src.ip.is_ipv4() { IPV4_LEN } else { IPV6_LEN };
+        debug_assert_eq!(tcp_at + TCP_LEN, bytes.len());
+        let (ip, tcp) = bytes.split_at_mut(tcp_at);
+        tcp[TCP_CHECKSUM].fill(0);
+        let ip = &mut ip[ip_at..];
+        let pseudo = match (src.ip, dst.ip) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                ip[IPV4_TOTAL_LEN].fill(0);
+                ip[IPV4_CHECKSUM].fill(0);
+                Sum16BitWords::new()
+                    .add_4bytes(s.octets())
+                    .add_4bytes(d.octets())
+                    .add_2bytes([0, IpNumber::TCP.0])
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                ip[IPV6_PAYLOAD_LEN].fill(0);
+                Sum16BitWords::new()
+                    .add_16bytes(s.octets())
+                    .add_16bytes(d.octets())
+                    .add_2bytes([0, IpNumber::TCP.0])
+            }
+            _ => unreachable!("the script checks both ends use one IP version"),
+        };
+        let ip_sum = Sum16BitWords::new().add_slice(ip);
+        let tcp_sum = pseudo.add_slice(tcp);
+        Headers {
+            src: *src,
+            dst: *dst,
+            bytes,
+            ip_at,
+            tcp_at,
+            ip_sum,
+            tcp_sum,
+        }
+    }
+}
+
 /// Octets of L2-L4 headers in front of the payload for `src` sending to `dst`.
 pub fn header_len(src: &Endpoint, with_mss: bool) -> usize {
     ETH_LEN
@@ -452,6 +532,78 @@ impl FrameBuf {
         tcp_bytes[TCP_CHECKSUM].copy_from_slice(&t.checksum.to_be_bytes());
         debug_assert_eq!(tcp_bytes, t.to_bytes());
         head[at..at + tcp_len].copy_from_slice(&tcp_bytes);
+        self.header_len + payload_len
+    }
+
+    /// [`FrameBuf::finish`] for a segment without TCP options from `h`'s end to its peer:
+    /// the same octets, from the headers serialized once.
+    pub fn finish_with(&mut self, h: &Headers, tcp: &TcpFields) -> usize {
+        debug_assert!(tcp.mss.is_none(), "finish_with writes no TCP options");
+        if cfg!(debug_assertions) {
+            let sum = self.payload_sum.clone();
+            self.finish(&h.src, &h.dst, tcp);
+            let whole = self.buf[self.frame_start..self.frame_start + self.header_len].to_vec();
+            self.payload_sum = sum;
+            let len = self.fill_headers(h, tcp);
+            debug_assert_eq!(
+                self.buf[self.frame_start..self.frame_start + self.header_len],
+                whole[..],
+                "headers from the serialized copy"
+            );
+            return len;
+        }
+        self.fill_headers(h, tcp)
+    }
+
+    /// Writes `h`'s headers with `tcp`'s fields in front of the payload; returns the frame's
+    /// length.
+    fn fill_headers(&mut self, h: &Headers, tcp: &TcpFields) -> usize {
+        let payload_len = self.payload_len();
+        let payload = match self.payload_sum.take() {
+            Some(p) => p,
+            None if payload_len == 0 => PayloadSum::default(),
+            None => {
+                let mut p = PayloadSum::default();
+                p.add(&self.payload_vec(), 0);
+                p
+            }
+        };
+        let l4_len = TCP_LEN + payload_len;
+        let head = &mut self.buf[self.frame_start..self.frame_start + self.header_len];
+        head.copy_from_slice(&h.bytes);
+        let (ip, t) = head.split_at_mut(h.tcp_at);
+        let ip = &mut ip[h.ip_at..];
+        let pseudo = if h.src.ip.is_ipv4() {
+            let total = ((IPV4_LEN + l4_len) as u16).to_be_bytes();
+            ip[IPV4_TOTAL_LEN].copy_from_slice(&total);
+            let checksum = h.ip_sum.clone().add_2bytes(total).ones_complement().to_be();
+            ip[IPV4_CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
+            h.tcp_sum.clone().add_2bytes((l4_len as u16).to_be_bytes())
+        } else {
+            ip[IPV6_PAYLOAD_LEN].copy_from_slice(&(l4_len as u16).to_be_bytes());
+            h.tcp_sum.clone().add_4bytes((l4_len as u32).to_be_bytes())
+        };
+        let ack_no = if tcp.ack { tcp.ack_no } else { 0 };
+        let flags = u8::from(tcp.fin)
+            | u8::from(tcp.syn) << 1
+            | u8::from(tcp.rst) << 2
+            | u8::from(tcp.psh) << 3
+            | u8::from(tcp.ack) << 4;
+        t[TCP_SEQ].copy_from_slice(&tcp.seq.to_be_bytes());
+        t[TCP_ACK].copy_from_slice(&ack_no.to_be_bytes());
+        t[TCP_FLAGS] = flags;
+        t[TCP_WINDOW].copy_from_slice(&tcp.window.to_be_bytes());
+        // The fixed words are in `pseudo` already: add the changing ones.
+        let mut pseudo = pseudo;
+        let checksum = pseudo
+            .add_4bytes(tcp.seq.to_be_bytes())
+            .add_4bytes(ack_no.to_be_bytes())
+            .add_2bytes([0, flags])
+            .add_2bytes(tcp.window.to_be_bytes())
+            .add_2bytes(folded(&payload.0).to_ne_bytes())
+            .ones_complement()
+            .to_be();
+        t[TCP_CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
         self.header_len + payload_len
     }
 
