@@ -28,6 +28,8 @@ pub struct EventQueue<E> {
     free_slots: Vec<usize>,
     /// Events in time order of their own, per lane (see [`EventQueue::push_in_lane`]).
     lanes: Vec<VecDeque<(Time, u64, E)>>,
+    /// The earliest of the lanes' first events: (time, order, lane).
+    lanes_first: Option<(Time, u64, usize)>,
     /// Scheduling order, for ties.
     order: u64,
 }
@@ -40,6 +42,7 @@ impl<E> Default for EventQueue<E> {
             slots: Vec::new(),
             free_slots: Vec::new(),
             lanes: Vec::new(),
+            lanes_first: None,
             order: 0,
         }
     }
@@ -88,8 +91,30 @@ impl<E> EventQueue<E> {
         let q = &mut self.lanes[lane];
         match q.back() {
             Some(&(t, o, _)) if (at, order) < (t, o) => self.push_reserved(at, order, ev),
-            _ => q.push_back((at, order, ev)),
+            Some(_) => q.push_back((at, order, ev)),
+            None => {
+                q.push_back((at, order, ev));
+                if self
+                    .lanes_first
+                    .is_none_or(|(t, o, _)| (at, order) < (t, o))
+                {
+                    self.lanes_first = Some((at, order, lane));
+                }
+            }
         }
+    }
+
+    /// The earliest of the lanes' first events, found again after one was popped.
+    fn find_lanes_first(&self) -> Option<(Time, u64, usize)> {
+        let mut best: Option<(Time, u64, usize)> = None;
+        for (i, q) in self.lanes.iter().enumerate() {
+            if let Some(&(t, o, _)) = q.front() {
+                if best.is_none_or(|(bt, bo, _)| (t, o) < (bt, bo)) {
+                    best = Some((t, o, i));
+                }
+            }
+        }
+        best
     }
 
     /// The earliest event and its time.
@@ -100,18 +125,12 @@ impl<E> EventQueue<E> {
             (None, Some(Reverse((t, o, _)))) => Some((*t, *o)),
             (None, None) => None,
         };
-        let mut lane = None;
-        let mut best = rest;
-        for (i, q) in self.lanes.iter().enumerate() {
-            if let Some(&(t, o, _)) = q.front() {
-                if best.is_none_or(|b| (t, o) < b) {
-                    best = Some((t, o));
-                    lane = Some(i);
-                }
+        if let Some((t, o, i)) = self.lanes_first {
+            if rest.is_none_or(|r| (t, o) < r) {
+                let popped = self.lanes[i].pop_front().map(|(t, _, ev)| (t, ev));
+                self.lanes_first = self.find_lanes_first();
+                return popped;
             }
-        }
-        if let Some(i) = lane {
-            return self.lanes[i].pop_front().map(|(t, _, ev)| (t, ev));
         }
         if let Some((t, _, ev)) = self.first.take() {
             return Some((t, ev));
