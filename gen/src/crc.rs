@@ -1,19 +1,24 @@
 //! CRC-32C of FPDUs whose payload is a slice of the run's random data block, without reading
-//! the slice: the crc32c crate computes every CRC over actual octets; this module only combines
-//! CRCs, which CRC-32C's linearity over GF(2) allows.
+//! the slice: every CRC over actual octets is the crc32c crate's; this module combines CRCs, which CRC-32C's linearity over GF(2) allows.
 //!
 //! For a CRC with the usual pre- and post-inversion (CRC-32C as MPA uses it), the CRC of `A`
 //! followed by `B` is `zeros(crc(A), |B|) ^ crc(B)`, where `zeros(c, n)` is what the CRC
 //! register `c` becomes after `n` zero octets: multiplication by x^(8n) modulo the polynomial,
-//! a linear map of the 32-bit register. So, with `C[k]` the CRC of the block's first `64 k`
-//! octets, the CRC of the block's octets `64 i .. 64 j` is `C[j] ^ zeros(C[i], 64 (j - i))`,
-//! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 64 (j - i)) ^ C[j]`.
-//! [`BlockCrcs::append`] does that, with the crate for the at most 63 octets at either end.
+//! a linear map of the 32-bit register. So, with `C[k]` the CRC of the block's first `8 k`
+//! octets, the CRC of the block's octets `8 i .. 8 j` is `C[j] ^ zeros(C[i], 8 (j - i))`,
+//! and appending them to a running CRC `c` gives `zeros(c ^ C[i], 8 (j - i)) ^ C[j]`.
+//! [`BlockCrcs::append`] does that, reading only the at most 7 octets at either end.
 //!
 //! `zeros` is a handful of table look-ups (`ZeroTables`): for every power of two `2^p`
 //! octets, a table of what each value of each register octet becomes after `2^p` zero octets;
 //! `zeros(c, n)` applies the tables of the bits set in `n`.
+//!
+//! The few octets left at a slice's ends, and an FPDU's header, are short runs: a call to the
+//! crc32c crate costs about 120 instructions whatever the length (feature check, alignment
+//! split, its parallel loops set up), more than the run itself, so [`Crc`] gathers the runs
+//! that follow one another and makes one call for them.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// CRC-32C's polynomial, bit-reflected (as the register holds it).
@@ -91,7 +96,8 @@ pub fn combine(crc_a: u32, crc_b: u32, n: usize) -> u32 {
 }
 
 /// A running CRC-32C that gathers short pieces of octets and hands them to the crc32c crate in
-/// one call: a call costs far more than the few octets of a header.
+/// one call: a call costs about 120 instructions whatever the length (feature check,
+/// alignment split, its parallel loops set up), far more than the few octets of a header.
 #[derive(Clone)]
 pub struct Crc {
     /// The CRC of the octets handed to the crate so far.
@@ -151,17 +157,68 @@ impl Crc {
     }
 }
 
-/// Octets per entry of [`BlockCrcs`]: a cache line, so that the table is small and a slice's
-/// ends are read from one or two lines each.
-const GRAIN: usize = 64;
+/// Octets per entry of [`BlockCrcs`] (and of [`crate::net::BlockSums`]): eight, so that a
+/// slice's ends leave at most 7 octets each to take in (or to sum), where 64 left up to 63; the tables take 4 and 2 octets per 8 of the block (0.8 MiB for the 1 MiB block).
+pub const GRAIN: usize = 8;
 
-/// The CRC-32C of every prefix of a data block that ends on a 64-octet boundary, so that a
+/// The CRC-32C of every prefix of a data block that ends on an 8-octet boundary, so that a
 /// running CRC can take in any slice of the block with two look-ups, one [`combine`] and at most
-/// 126 octets through the crc32c crate.
+/// 14 octets read.
 #[derive(Debug, Clone, Default)]
 pub struct BlockCrcs {
     /// `prefix[k]`: CRC-32C of the block's first `k * GRAIN` octets.
     prefix: Vec<u32>,
+    /// Tables for the runs of zeros that recur (see [`ZerosCache`]).
+    zeros: RefCell<ZerosCache>,
+}
+
+/// What the register becomes after `n` zero octets, as one table (four look-ups) for the few
+/// `n` that recur: a message's FPDUs mostly carry slices of one length, and a slice's whole
+/// grains span one of two lengths depending on its alignment. Any other `n` goes through
+/// [`ZeroTables`] (a table per bit set in `n`); an `n` gets a table of its own the second
+/// time it is seen among the last [`ZerosCache::RECENT`] others, so that lengths met once cost
+/// no table.
+#[derive(Debug, Clone, Default)]
+struct ZerosCache {
+    /// (`n`, its table), at most [`ZerosCache::TABLES`].
+    tables: Vec<(usize, Box<[[u32; 256]; 4]>)>,
+    /// The table replaced next when they are all in use.
+    next_table: usize,
+    /// `n` seen lately without a table of their own.
+    recent: [usize; ZerosCache::RECENT],
+    next_recent: usize,
+}
+
+impl ZerosCache {
+    const TABLES: usize = 8;
+    const RECENT: usize = 8;
+
+    /// The register `c` after `n` zero octets.
+    fn zeros(&mut self, c: u32, n: usize) -> u32 {
+        if let Some((_, t)) = self.tables.iter().find(|(m, _)| *m == n) {
+            return apply(t, c);
+        }
+        let z = ZeroTables::get();
+        if n == 0 || !self.recent.contains(&n) {
+            self.recent[self.next_recent] = n;
+            self.next_recent = (self.next_recent + 1) % Self::RECENT;
+            return z.zeros(c, n);
+        }
+        let mut t = Box::new([[0u32; 256]; 4]);
+        for (k, row) in t.iter_mut().enumerate() {
+            for (v, slot) in row.iter_mut().enumerate() {
+                *slot = z.zeros((v as u32) << (8 * k), n);
+            }
+        }
+        let value = apply(&t, c);
+        if self.tables.len() < Self::TABLES {
+            self.tables.push((n, t));
+        } else {
+            self.tables[self.next_table] = (n, t);
+            self.next_table = (self.next_table + 1) % Self::TABLES;
+        }
+        value
+    }
 }
 
 impl BlockCrcs {
@@ -174,7 +231,10 @@ impl BlockCrcs {
             c = crc32c::crc32c_append(c, grain);
             prefix.push(c);
         }
-        BlockCrcs { prefix }
+        BlockCrcs {
+            prefix,
+            zeros: RefCell::default(),
+        }
     }
 
     /// The entry that [`BlockCrcs::append`] reads for a slice ending at `at` (zero past the
@@ -192,8 +252,8 @@ impl BlockCrcs {
             (Some(&upto_a), Some(&upto_b)) if first < last => {
                 let (a, b) = (first * GRAIN, last * GRAIN);
                 crc.push(&block[from..a]);
-                let c = crc.value();
-                crc.crc = ZeroTables::get().zeros(c ^ upto_a, b - a) ^ upto_b;
+                crc.flush();
+                crc.crc = self.zeros.borrow_mut().zeros(crc.crc ^ upto_a, b - a) ^ upto_b;
                 crc.push(&block[b..to]);
             }
             _ => crc.push(&block[range]),
@@ -234,6 +294,55 @@ mod tests {
                 crc32c::crc32c_combine(crc32c::crc32c(x), crc32c::crc32c(y), b)
             );
         }
+    }
+
+    /// Pieces gathered, long pieces past the gathering buffer, and a block slice's combine in
+    /// between: the running CRC agrees with the crate's over the same octets.
+    #[test]
+    fn running_crc_matches_the_crate() {
+        let mut data = vec![0u8; 2000];
+        Rng::new(9, 1).fill(&mut data);
+        let mut rng = Rng::new(10, 1);
+        for _ in 0..500 {
+            let mut c = Crc::new();
+            let mut whole = Vec::new();
+            for _ in 0..rng.below(6) {
+                let from = rng.below(data.len() as u64) as usize;
+                let most = if rng.below(2) == 0 { 40 } else { 600 };
+                let len = rng.below(most) as usize;
+                let piece = &data[from..(from + len).min(data.len())];
+                c.push(piece);
+                whole.extend_from_slice(piece);
+            }
+            assert_eq!(c.value(), crc32c::crc32c(&whole));
+        }
+        // RFC 3720 B.4: 32 octets of 0xFF have CRC-32C 43 ab a8 62 (0x62a8ab43), in pieces.
+        let mut c = Crc::new();
+        c.push(&[0xFF; 5]);
+        c.push(&[0xFF; 27]);
+        assert_eq!(c.value(), 0x62a8_ab43);
+    }
+
+    /// Lengths that recur get tables of their own, more than fit, mixed with lengths met once:
+    /// the register after them is what the per-bit tables give.
+    #[test]
+    fn recurring_zero_runs_from_their_own_tables() {
+        let mut cache = ZerosCache::default();
+        let z = ZeroTables::get();
+        let mut rng = Rng::new(10, 1);
+        let lengths = [
+            0usize, 8, 1432, 1440, 728, 736, 64, 4096, 65536, 131_072, 200_000,
+        ];
+        for i in 0..5000 {
+            let n = if i % 3 == 0 {
+                rng.next_u32() as usize % 70_000
+            } else {
+                lengths[rng.below(lengths.len() as u64) as usize]
+            };
+            let c = rng.next_u32();
+            assert_eq!(cache.zeros(c, n), z.zeros(c, n), "{n} zero octets");
+        }
+        assert_eq!(cache.tables.len(), ZerosCache::TABLES);
     }
 
     #[test]

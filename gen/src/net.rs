@@ -16,6 +16,9 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::rc::Rc;
 
+// Octets per entry of `BlockSums`: the same grain as the block's prefix CRCs.
+use crate::crc::GRAIN;
+
 use oneshot_codec::etherparse::checksum::Sum16BitWords;
 use oneshot_codec::etherparse::{
     EtherType, Ethernet2Header, IpNumber, Ipv4Header, Ipv6FlowLabel, Ipv6Header, SingleVlanHeader,
@@ -122,17 +125,13 @@ fn segment_checksum(pseudo_header: Sum16BitWords, tcp_header: &[u8], payload: Pa
         .to_be()
 }
 
-/// Octets per entry of [`BlockSums`]: a cache line, so that the table is small and a slice's
-/// ends are read from one or two lines each.
-const GRAIN: usize = 64;
-
 /// The one's complement sum of `s`, folded to 16 bits (in etherparse's word order).
 fn folded(s: &Sum16BitWords) -> u16 {
     !s.ones_complement()
 }
 
-/// Running sums of a data block every 64 octets, so that the sum of any slice of it costs two
-/// look-ups and at most 126 octets summed.
+/// Running sums of a data block every 8 octets, so that the sum of any slice of it costs two
+/// look-ups and at most 14 octets summed.
 #[derive(Debug, Clone, Default)]
 pub struct BlockSums {
     /// `running[k]`: the folded sum of the block's first `k * GRAIN` octets.
@@ -163,9 +162,47 @@ impl BlockSums {
     /// The folded sum of `block[range]`, as if it started at an even offset, `block` being the
     /// block these sums were made of.
     pub fn slice_sum(&self, block: &[u8], range: Range<usize>) -> u16 {
+        if let Some(sum) = self.slice_sum_by_words(block, range.clone()) {
+            return sum;
+        }
         let mut s = PayloadSum::default();
         s.add_block(block, self, range, 0);
         folded(&s.0)
+    }
+
+    /// [`BlockSums::slice_sum`] from two running sums and the 8-octet words at the slice's
+    /// ends, masked to its octets, summed as four 16-bit words each: all in the block's word
+    /// order (big-endian words from its first octet), turned round at the end when the slice
+    /// starts at an odd offset, then into etherparse's word order. One's complement sums do not
+    /// depend on how the words are grouped or which way round their octets are, as long as all
+    /// are the same way round (RFC 1071 §2), so this is the same value. `None` for a slice
+    /// within a grain or one whose last word runs past the block.
+    fn slice_sum_by_words(&self, block: &[u8], range: Range<usize>) -> Option<u16> {
+        let (from, to) = (range.start, range.end);
+        let (first, last) = (from.div_ceil(GRAIN), to / GRAIN);
+        if first >= last {
+            return None;
+        }
+        let (a, b) = (first * GRAIN, last * GRAIN);
+        let in_block_order = |folded: u16| u64::from(u16::from_be_bytes(folded.to_ne_bytes()));
+        let words = |x: u64| (x >> 48) + ((x >> 32) & 0xFFFF) + ((x >> 16) & 0xFFFF) + (x & 0xFFFF);
+        // The whole grains: the running sum to `b` less the one to `a` (adding the complement).
+        let mut sum =
+            in_block_order(*self.running.get(last)?) + in_block_order(!*self.running.get(first)?);
+        if from < a {
+            let w: [u8; 8] = block.get(a - GRAIN..a)?.try_into().ok()?;
+            sum += words(u64::from_be_bytes(w) & (u64::MAX >> (8 * (from + GRAIN - a))));
+        }
+        if to > b {
+            let w: [u8; 8] = block.get(b..b + GRAIN)?.try_into().ok()?;
+            sum += words(u64::from_be_bytes(w) & !(u64::MAX >> (8 * (to - b))));
+        }
+        while sum > 0xFFFF {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+        let sum = sum as u16;
+        let sum = if from % 2 == 1 { sum.swap_bytes() } else { sum };
+        Some(u16::from_ne_bytes(sum.to_be_bytes()))
     }
 }
 
@@ -212,6 +249,86 @@ impl PayloadSum {
                 self.add(&block[b..to], at + b - from);
             }
             _ => self.add(&block[range], at),
+        }
+    }
+}
+
+/// The L2-L4 headers of the segments from one end of a connection to the other, serialized by
+/// etherparse once ([`FrameBuf::finish`] on a segment with every per-segment field zero), with
+/// the sums of their fixed words: [`FrameBuf::finish_with`] then writes only the fields that
+/// change from segment to segment (IP length and checksum; TCP sequence and acknowledgment
+/// numbers, flags, window and checksum) where the standards place them in that serialized copy.
+/// Debug builds check every frame's headers against etherparse's whole build.
+#[derive(Debug, Clone)]
+pub struct Headers {
+    src: Endpoint,
+    dst: Endpoint,
+    /// Ethernet (and VLAN), IP and TCP headers of an empty segment with sequence and
+    /// acknowledgment numbers, flags and window zero, and zero length and checksum fields.
+    bytes: Vec<u8>,
+    /// Where the IP header starts in `bytes`.
+    ip_at: usize,
+    /// Where the TCP header starts in `bytes`.
+    tcp_at: usize,
+    /// IPv4: the sum of the IP header's words, length and checksum zero.
+    ip_sum: Sum16BitWords,
+    /// The TCP pseudo-header's words but its length, and the TCP header's fixed words.
+    tcp_sum: Sum16BitWords,
+}
+
+/// Where the fields that change from segment to segment lie: in the IPv4 header (RFC 791) ...
+const IPV4_TOTAL_LEN: Range<usize> = 2..4;
+const IPV4_CHECKSUM: Range<usize> = 10..12;
+/// ... in the IPv6 header (RFC 8200) ...
+const IPV6_PAYLOAD_LEN: Range<usize> = 4..6;
+/// ... and in the TCP header (RFC 9293), besides its checksum.
+const TCP_SEQ: Range<usize> = 4..8;
+const TCP_ACK: Range<usize> = 8..12;
+const TCP_FLAGS: usize = 13;
+const TCP_WINDOW: Range<usize> = 14..16;
+
+impl Headers {
+    /// The headers from `src` to `dst`, as etherparse serializes them.
+    pub fn new(src: &Endpoint, dst: &Endpoint) -> Self {
+        let mut f = FrameBuf::default();
+        f.start(src, false);
+        f.set_payload_sum(PayloadSum::default());
+        let len = f.finish(src, dst, &TcpFields::default());
+        let mut bytes = f.buf[f.frame_start..f.frame_start + len].to_vec();
+        let ip_at = ETH_LEN + if src.vlan.is_some() { VLAN_LEN } else { 0 };
+        let tcp_at = ip_at + if src.ip.is_ipv4() { IPV4_LEN } else { IPV6_LEN };
+        debug_assert_eq!(tcp_at + TCP_LEN, bytes.len());
+        let (ip, tcp) = bytes.split_at_mut(tcp_at);
+        tcp[TCP_CHECKSUM].fill(0);
+        let ip = &mut ip[ip_at..];
+        let pseudo = match (src.ip, dst.ip) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                ip[IPV4_TOTAL_LEN].fill(0);
+                ip[IPV4_CHECKSUM].fill(0);
+                Sum16BitWords::new()
+                    .add_4bytes(s.octets())
+                    .add_4bytes(d.octets())
+                    .add_2bytes([0, IpNumber::TCP.0])
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                ip[IPV6_PAYLOAD_LEN].fill(0);
+                Sum16BitWords::new()
+                    .add_16bytes(s.octets())
+                    .add_16bytes(d.octets())
+                    .add_2bytes([0, IpNumber::TCP.0])
+            }
+            _ => unreachable!("the script checks both ends use one IP version"),
+        };
+        let ip_sum = Sum16BitWords::new().add_slice(ip);
+        let tcp_sum = pseudo.add_slice(tcp);
+        Headers {
+            src: *src,
+            dst: *dst,
+            bytes,
+            ip_at,
+            tcp_at,
+            ip_sum,
+            tcp_sum,
         }
     }
 }
@@ -456,6 +573,78 @@ impl FrameBuf {
         self.header_len + payload_len
     }
 
+    /// [`FrameBuf::finish`] for a segment without TCP options from `h`'s end to its peer:
+    /// the same octets, from the headers serialized once.
+    pub fn finish_with(&mut self, h: &Headers, tcp: &TcpFields) -> usize {
+        debug_assert!(tcp.mss.is_none(), "finish_with writes no TCP options");
+        if cfg!(debug_assertions) {
+            let sum = self.payload_sum.clone();
+            self.finish(&h.src, &h.dst, tcp);
+            let whole = self.buf[self.frame_start..self.frame_start + self.header_len].to_vec();
+            self.payload_sum = sum;
+            let len = self.fill_headers(h, tcp);
+            debug_assert_eq!(
+                self.buf[self.frame_start..self.frame_start + self.header_len],
+                whole[..],
+                "headers from the serialized copy"
+            );
+            return len;
+        }
+        self.fill_headers(h, tcp)
+    }
+
+    /// Writes `h`'s headers with `tcp`'s fields in front of the payload; returns the frame's
+    /// length.
+    fn fill_headers(&mut self, h: &Headers, tcp: &TcpFields) -> usize {
+        let payload_len = self.payload_len();
+        let payload = match self.payload_sum.take() {
+            Some(p) => p,
+            None if payload_len == 0 => PayloadSum::default(),
+            None => {
+                let mut p = PayloadSum::default();
+                p.add(&self.payload_vec(), 0);
+                p
+            }
+        };
+        let l4_len = TCP_LEN + payload_len;
+        let head = &mut self.buf[self.frame_start..self.frame_start + self.header_len];
+        head.copy_from_slice(&h.bytes);
+        let (ip, t) = head.split_at_mut(h.tcp_at);
+        let ip = &mut ip[h.ip_at..];
+        let pseudo = if h.src.ip.is_ipv4() {
+            let total = ((IPV4_LEN + l4_len) as u16).to_be_bytes();
+            ip[IPV4_TOTAL_LEN].copy_from_slice(&total);
+            let checksum = h.ip_sum.clone().add_2bytes(total).ones_complement().to_be();
+            ip[IPV4_CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
+            h.tcp_sum.clone().add_2bytes((l4_len as u16).to_be_bytes())
+        } else {
+            ip[IPV6_PAYLOAD_LEN].copy_from_slice(&(l4_len as u16).to_be_bytes());
+            h.tcp_sum.clone().add_4bytes((l4_len as u32).to_be_bytes())
+        };
+        let ack_no = if tcp.ack { tcp.ack_no } else { 0 };
+        let flags = u8::from(tcp.fin)
+            | u8::from(tcp.syn) << 1
+            | u8::from(tcp.rst) << 2
+            | u8::from(tcp.psh) << 3
+            | u8::from(tcp.ack) << 4;
+        t[TCP_SEQ].copy_from_slice(&tcp.seq.to_be_bytes());
+        t[TCP_ACK].copy_from_slice(&ack_no.to_be_bytes());
+        t[TCP_FLAGS] = flags;
+        t[TCP_WINDOW].copy_from_slice(&tcp.window.to_be_bytes());
+        // The fixed words are in `pseudo` already: add the changing ones.
+        let mut pseudo = pseudo;
+        let checksum = pseudo
+            .add_4bytes(tcp.seq.to_be_bytes())
+            .add_4bytes(ack_no.to_be_bytes())
+            .add_2bytes([0, flags])
+            .add_2bytes(tcp.window.to_be_bytes())
+            .add_2bytes(folded(&payload.0).to_ne_bytes())
+            .ones_complement()
+            .to_be();
+        t[TCP_CHECKSUM].copy_from_slice(&checksum.to_be_bytes());
+        self.header_len + payload_len
+    }
+
     /// The frame as last finished, when it lies whole in the buffer (nothing spliced by
     /// reference).
     pub fn frame(&self) -> &[u8] {
@@ -533,6 +722,32 @@ impl FrameBuf {
 mod tests {
     use super::*;
     use oneshot_codec::Frame;
+
+    /// The sum of a slice from its end words and the running sums is the one summed piece by
+    /// piece, bit for bit, for every slice of small blocks of random, zero and all-ones octets.
+    #[test]
+    fn slice_sums_by_words_match_the_pieces() {
+        let mut random = vec![0u8; 200];
+        crate::rng::Rng::new(11, 1).fill(&mut random);
+        for block in [random, vec![0u8; 200], vec![0xFF; 200], vec![0x80; 200]] {
+            let sums = BlockSums::new(&block);
+            let mut by_words = 0;
+            for from in 0..block.len() {
+                for to in from..=block.len() {
+                    let mut s = PayloadSum::default();
+                    s.add_block(&block, &sums, from..to, 0);
+                    let want = folded(&s.0);
+                    assert_eq!(sums.slice_sum(&block, from..to), want, "{from}..{to}");
+                    // etherparse's sum of the octets, up to the two zeros of one's complement
+                    // (0 and 0xFFFF, which add the same to a checksum that has other words).
+                    let direct = folded(&Sum16BitWords::new().add_slice(&block[from..to]));
+                    assert_eq!(want % 0xFFFF, direct % 0xFFFF, "{from}..{to}");
+                    by_words += usize::from(sums.slice_sum_by_words(&block, from..to).is_some());
+                }
+            }
+            assert!(by_words > 15_000, "{by_words} slices summed by words");
+        }
+    }
 
     fn ep(ip: &str, vlan: Option<u16>, port: u16) -> Endpoint {
         Endpoint {

@@ -141,7 +141,7 @@ pub struct Block<'a> {
 }
 
 /// The most octets read at either end of a slice of the block, besides whole grains.
-const GRAIN_END: usize = 63;
+const GRAIN_END: usize = crate::crc::GRAIN - 1;
 
 impl Block<'_> {
     /// Reads, in one tight loop, what preparing chunks with the data `slices` will read from

@@ -21,7 +21,7 @@ use oneshot_codec::mpa::{self, Enhanced, MpaFrameRepr};
 use crate::crc::BlockCrcs;
 use crate::error::GenError;
 use crate::model::{Conn, ConnKind, Fault, Markers, RateFault, Scenario, Step};
-use crate::net::{BlockSums, Endpoint, FrameBuf, PayloadSum, TcpFields};
+use crate::net::{BlockSums, Endpoint, FrameBuf, Headers, PayloadSum, TcpFields};
 use crate::rng::Rng;
 use crate::sink::{Captured, Sink};
 
@@ -215,6 +215,8 @@ pub(crate) enum Reaction {
 struct ConnState<'s> {
     conn: &'s Conn,
     ep: [Endpoint; 2],
+    /// The headers of each end's segments to the other, serialized once.
+    headers: [Headers; 2],
     host: [usize; 2],
     ends: [End; 2],
     phase: Phase,
@@ -370,6 +372,7 @@ impl<'s, 'o> Engine<'s, 'o> {
                 };
                 ConnState {
                     conn: c,
+                    headers: [Headers::new(&ep[0], &ep[1]), Headers::new(&ep[1], &ep[0])],
                     ep,
                     host: [c.initiator, c.target],
                     ends,
@@ -1321,8 +1324,11 @@ impl<'s, 'o> Engine<'s, 'o> {
         if !has_payload {
             self.frame.start(&c.ep[end], fields.mss.is_some());
         }
-        let (src, dst) = (c.ep[end], c.ep[1 - end]);
-        let orig_len = self.frame.finish(&src, &dst, &fields);
+        let orig_len = if fields.mss.is_some() {
+            self.frame.finish(&c.ep[end], &c.ep[1 - end], &fields)
+        } else {
+            self.frame.finish_with(&c.headers[end], &fields)
+        };
         let cap = snaplen
             .or(self.sc.snaplen)
             .map_or(orig_len, |s| (s as usize).min(orig_len));
@@ -1364,7 +1370,10 @@ impl<'s, 'o> Engine<'s, 'o> {
         let txt = self.serialization(host, orig_len);
         self.link_free[host] = self.now + txt;
         let arrive = self.now + txt + self.sc.hosts[host].latency.as_nanos() as u64;
-        self.schedule(
+        // A host's frames arrive in the order it sent them (one link, one latency): a lane of
+        // their own keeps them out of the heap.
+        self.events.push_in_lane(
+            host,
             arrive,
             Ev::Arrive {
                 conn,
