@@ -1,8 +1,6 @@
 //! How a node's value is written, the way tshark 4.0 writes it in `-T fields` (and, with small
 //! differences, in JSON and `-V`).
 
-use std::fmt::Write as _;
-
 use crate::field::{Base, Ftype};
 use crate::text::{self, Text};
 use crate::tree::{Node, Tree, Value};
@@ -61,17 +59,73 @@ pub fn write_abs_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
 pub fn write_rel_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
+    // Assembled on the stack and appended once: `-T fields` writes one for most frames.
+    let mut buf = [0u8; 32];
+    let mut n = 0;
     if ns < 0 {
-        out.push_ascii(b'-');
+        buf[0] = b'-';
+        n = 1;
     }
     let a = ns.unsigned_abs();
-    text::push_dec(out, a / 1_000_000_000);
-    out.push_ascii(b'.');
-    text::push_dec_zero(out, a % 1_000_000_000, 9);
+    let mut digits = itoa::Buffer::new();
+    for &d in digits.format(a / 1_000_000_000).as_bytes() {
+        buf[n] = d;
+        n += 1;
+    }
+    buf[n] = b'.';
+    n += 1;
+    // The nine digits of the fraction, zeros first: those of 10^9 + fraction after its "1".
+    let frac = digits.format(a % 1_000_000_000 + 1_000_000_000).as_bytes();
+    buf[n..n + 9].copy_from_slice(&frac[1..10]);
+    n += 9;
+    out.push_ascii_bytes(&buf[..n]);
+}
+
+/// `0x{:0width$x}` of an unsigned integer (`width` at most 16): how `-T fields` writes a
+/// hexadecimal field.
+#[inline]
+pub fn push_0x_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
+    let mut buf = [0u8; 18];
+    let digits = (64 - v.leading_zeros()).div_ceil(4) as usize;
+    let digits = digits.max(width).clamp(1, 16);
+    buf[0] = b'0';
+    buf[1] = b'x';
+    for (k, b) in buf[2..2 + digits].iter_mut().enumerate() {
+        *b = text::HEX[(v >> (4 * (digits - 1 - k))) as usize & 0xf];
+    }
+    out.push_ascii_bytes(&buf[..2 + digits]);
+}
+
+/// `bytes` in hex, with `sep` between octets (as [`super::hex::push_hex`] writes them).
+fn push_octets<T: Text + ?Sized>(out: &mut T, bytes: &[u8], sep: Option<u8>) {
+    let mut buf = [0u8; 96];
+    let mut first = true;
+    for chunk in bytes.chunks(32) {
+        let mut n = 0;
+        for &b in chunk {
+            if let Some(c) = sep {
+                if !first {
+                    buf[n] = c;
+                    n += 1;
+                }
+            }
+            first = false;
+            buf[n] = text::HEX[usize::from(b >> 4)];
+            buf[n + 1] = text::HEX[usize::from(b & 0xf)];
+            n += 2;
+        }
+        out.push_ascii_bytes(&buf[..n]);
+    }
 }
 
 /// Writes `n`'s value to `out`.
-pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style: Style) {
+pub fn write_value<T: Text + ?Sized>(
+    out: &mut T,
+    tree: &Tree,
+    frame: &[u8],
+    n: &Node,
+    style: Style,
+) {
     let def = n.field.def();
     match n.value {
         Value::None => {
@@ -81,37 +135,28 @@ pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style:
                     None => out.push_str(def.abbrev),
                 }
             } else {
-                out.push('1');
+                out.push_ascii(b'1');
             }
         }
-        Value::Bool(b) => out.push(if b { '1' } else { '0' }),
+        Value::Bool(b) => out.push_ascii(if b { b'1' } else { b'0' }),
         Value::Uint(v) => match def.base {
-            Base::Hex | Base::HexDec => {
-                out.push_str("0x");
-                text::push_hex(out, v, def.ftype.hex_width().max(1));
-            }
-            Base::Oct => {
-                let _ = write!(out, "0{v:o}");
-            }
+            Base::Hex | Base::HexDec => push_0x_hex(out, v, def.ftype.hex_width()),
+            Base::Oct => out.push_fmt(format_args!("0{v:o}")),
             _ => text::push_dec(out, v),
         },
         Value::Int(v) => text::push_dec(out, v),
         Value::Bytes => {
             let sep = (style == Style::Json).then_some(b':');
-            super::hex::push_hex(out, tree.node_bytes(frame, n), sep);
+            push_octets(out, tree.node_bytes(frame, n), sep);
         }
         Value::Ether(m) => text::push_mac(out, &m),
         Value::Ipv4(a) => text::push_ipv4(out, a),
-        Value::Ipv6(a) => {
-            let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
-        }
+        Value::Ipv6(a) => out.push_fmt(format_args!("{}", std::net::Ipv6Addr::from(a))),
         Value::Str(s) => out.push_str(s),
         Value::Text(a, b) => out.push_str(tree.arena_str((a, b))),
         Value::AbsTime(ns) => write_abs_time(out, ns),
         Value::RelTime(ns) => write_rel_time(out, ns),
-        Value::Double(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Double(d) => out.push_fmt(format_args!("{d}")),
     }
 }
 
