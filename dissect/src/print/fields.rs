@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::value::{Style, push_0x_hex, write_rel_time, write_value};
+use super::value::{Style, dec_text, hex_0x_text, ipv4_text, rel_time_text, write_value};
 use crate::capture::Packet;
 use crate::dissector::Summary;
 use crate::field::{self, Base, FieldId};
@@ -126,6 +126,8 @@ pub struct FieldsPrinter {
     /// Scratch: (column, node) of the nodes after the first of a column, in tree order.
     more: Vec<(u16, u32)>,
     line: Vec<u8>,
+    /// The separator's octets.
+    sep: Vec<u8>,
     header_done: bool,
     /// The last two IPv6 addresses written and their text (most packets carry those of the
     /// one before).
@@ -173,8 +175,9 @@ impl FieldsPrinter {
             cols,
             col_of,
             more: Vec::new(),
-            opts,
             line: Vec::new(),
+            sep: opts.separator.as_bytes().to_vec(),
+            opts,
             header_done: false,
             v6: V6Text::default(),
         }
@@ -233,7 +236,10 @@ impl FieldsPrinter {
         let occurrence = self.opts.occurrence;
         for (i, c) in self.cols.iter().enumerate() {
             if i > 0 {
-                line.extend_from_slice(self.opts.separator.as_bytes());
+                match self.sep.as_slice() {
+                    &[b] => line.push(b),
+                    sep => line.extend_from_slice(sep),
+                }
             }
             // As tshark: a value is quoted, an empty column is not.
             if let Some(q) = self.opts.quote {
@@ -275,9 +281,9 @@ impl FieldsPrinter {
                         }
                     }
                 }
-                Column::Number => text::push_dec(line, pkt.number),
+                Column::Number => push_fixed(line, dec_text(pkt.number)),
                 Column::Time => {
-                    write_rel_time(line, rel_ns);
+                    push_fixed(line, rel_time_text(rel_ns));
                     // tshark's column shows microseconds.
                     line.truncate(line.len() - 3);
                 }
@@ -298,6 +304,14 @@ impl FieldsPrinter {
         self.line.push(b'\n');
         out.write_all(&self.line)
     }
+}
+
+/// Appends the first `n` octets of `buf`: the whole buffer, a copy of known size the compiler
+/// makes in a few moves, then the rest cut off (cheaper than a copy of unknown size).
+#[inline(always)]
+fn push_fixed<const N: usize>(line: &mut Vec<u8>, (buf, n): ([u8; N], usize)) {
+    line.extend_from_slice(&buf);
+    line.truncate(line.len() - N.saturating_sub(n));
 }
 
 /// The text of the last two IPv6 addresses written.
@@ -324,11 +338,11 @@ impl V6Text {
 #[inline]
 fn push_node(line: &mut Vec<u8>, v6: &mut V6Text, fmt: Fmt, tree: &Tree, frame: &[u8], n: &Node) {
     match (n.value, fmt) {
-        (Value::Uint(v), Fmt::Hex(w)) => push_0x_hex(line, v, usize::from(w)),
-        (Value::Uint(v), Fmt::Dec) => text::push_dec(line, v),
-        (Value::Ipv4(a), _) => text::push_ipv4(line, a),
+        (Value::Uint(v), Fmt::Hex(w)) => push_fixed(line, hex_0x_text(v, usize::from(w))),
+        (Value::Uint(v), Fmt::Dec) => push_fixed(line, dec_text(v)),
+        (Value::Ipv4(a), _) => push_fixed(line, ipv4_text(a)),
         (Value::Ipv6(a), _) => v6.push(line, a),
-        (Value::RelTime(ns), _) => write_rel_time(line, ns),
+        (Value::RelTime(ns), _) => push_fixed(line, rel_time_text(ns)),
         _ => write_value(line, tree, frame, n, Style::Fields),
     }
 }

@@ -58,33 +58,75 @@ pub fn write_abs_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
 }
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
+#[inline]
 pub fn write_rel_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
-    // Assembled on the stack and appended once: `-T fields` writes one for most frames.
-    let mut buf = [0u8; 32];
-    let mut n = 0;
-    if ns < 0 {
-        buf[0] = b'-';
-        n = 1;
-    }
-    let a = ns.unsigned_abs();
-    let mut digits = itoa::Buffer::new();
-    for &d in digits.format(a / 1_000_000_000).as_bytes() {
-        buf[n] = d;
-        n += 1;
-    }
-    buf[n] = b'.';
-    n += 1;
-    // The nine digits of the fraction, zeros first: those of 10^9 + fraction after its "1".
-    let frac = digits.format(a % 1_000_000_000 + 1_000_000_000).as_bytes();
-    buf[n..n + 9].copy_from_slice(&frac[1..10]);
-    n += 9;
+    let (buf, n) = rel_time_text(ns);
     out.push_ascii_bytes(&buf[..n]);
+}
+
+/// Octets the text of [`rel_time_text`] can take.
+pub const REL_TIME_MAX: usize = 32;
+
+/// [`write_rel_time`]'s text at the start of a buffer, and its length: assembled on the stack
+/// so that a printer can append it in one copy of a known size.
+#[inline]
+pub fn rel_time_text(ns: i64) -> ([u8; REL_TIME_MAX], usize) {
+    let mut buf = [0u8; REL_TIME_MAX];
+    let neg = usize::from(ns < 0);
+    buf[0] = b'-';
+    let a = ns.unsigned_abs();
+    let (secs, n) = dec_text(a / 1_000_000_000);
+    buf[neg..neg + 20].copy_from_slice(&secs);
+    let at = neg + n;
+    buf[at] = b'.';
+    // The nine digits of the fraction, zeros first: those of 10^9 + fraction after its "1".
+    let (frac, _) = dec_text(a % 1_000_000_000 + 1_000_000_000);
+    buf[at + 1..at + 10].copy_from_slice(&frac[1..10]);
+    (buf, at + 10)
+}
+
+/// Two decimal digits by value.
+const DIGITS2: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// `{}` of `v` at the start of a buffer, and its length (a printer appends the whole buffer,
+/// a copy of known size, then cuts it to the length).
+#[inline]
+pub fn dec_text(v: u64) -> ([u8; 20], usize) {
+    let mut buf = [b'0'; 20];
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut v = v;
+    let mut i = n;
+    while v >= 100 && i >= 2 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGITS2[d..d + 2]);
+    }
+    if v >= 10 && i >= 2 {
+        let d = v as usize * 2;
+        buf[i - 2..i].copy_from_slice(&DIGITS2[d..d + 2]);
+    } else if i >= 1 {
+        buf[i - 1] = b'0' + v as u8;
+    }
+    (buf, n)
 }
 
 /// `0x{:0width$x}` of an unsigned integer (`width` at most 16): how `-T fields` writes a
 /// hexadecimal field.
 #[inline]
 pub fn push_0x_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
+    let (buf, n) = hex_0x_text(v, width);
+    out.push_ascii_bytes(&buf[..n]);
+}
+
+/// [`push_0x_hex`]'s text at the start of a buffer, and its length.
+#[inline]
+pub fn hex_0x_text(v: u64, width: usize) -> ([u8; 18], usize) {
     let mut buf = [0u8; 18];
     let digits = (64 - v.leading_zeros()).div_ceil(4) as usize;
     let digits = digits.max(width).clamp(1, 16);
@@ -93,7 +135,31 @@ pub fn push_0x_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
     for (k, b) in buf[2..2 + digits].iter_mut().enumerate() {
         *b = text::HEX[(v >> (4 * (digits - 1 - k))) as usize & 0xf];
     }
-    out.push_ascii_bytes(&buf[..2 + digits]);
+    (buf, 2 + digits)
+}
+
+/// `{}` of an IPv4 address at the start of a buffer, and its length.
+#[inline]
+pub fn ipv4_text(a: [u8; 4]) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for (i, &x) in a.iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if x >= 100 {
+            buf[n] = b'0' + x / 100;
+            n += 1;
+        }
+        if x >= 10 {
+            buf[n] = b'0' + x / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + x % 10;
+        n += 1;
+    }
+    (buf, n)
 }
 
 /// `bytes` in hex, with `sep` between octets (as [`super::hex::push_hex`] writes them).
@@ -184,5 +250,44 @@ mod tests {
         s.clear();
         write_rel_time(&mut s, -1);
         assert_eq!(s, "-0.000000001");
+        s.clear();
+        write_rel_time(&mut s, i64::MIN);
+        assert_eq!(
+            s,
+            format!(
+                "-{}.{:09}",
+                i64::MIN.unsigned_abs() / 1_000_000_000,
+                i64::MIN.unsigned_abs() % 1_000_000_000
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_print_like_core_fmt() {
+        let mut cases: Vec<u64> =
+            vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            cases.extend([p - 1, p, p + 1, p.wrapping_mul(7) / 3]);
+        }
+        for v in cases {
+            let (b, n) = dec_text(v);
+            assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), v.to_string());
+            for w in [0, 1, 2, 4, 8, 16] {
+                let (b, n) = hex_0x_text(v, w);
+                let want = format!("0x{:0w$x}", v, w = w.max(1));
+                assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), want);
+            }
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [10, 0, 0, 1],
+            [255, 255, 255, 255],
+            [1, 20, 100, 9],
+        ] {
+            let (b, n) = ipv4_text(a);
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), want);
+        }
     }
 }
