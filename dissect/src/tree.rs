@@ -154,6 +154,9 @@ pub struct Tree {
     built: FieldBits,
     /// By field id, whether its nodes take a custom label ([`Tree::label_with`]).
     labelled: FieldBits,
+    /// By protocol field id, whether a field of its registry rows (up to the next protocol's)
+    /// is built: when not, a builder can add the protocol's node alone.
+    within: FieldBits,
 }
 
 /// One bit per field id.
@@ -225,6 +228,16 @@ impl Tree {
             Detail::Values => def.ftype == Ftype::Protocol && kept(i),
             Detail::Labels => kept(i),
         });
+        let mut within = FieldBits([0; FIELD_WORDS]);
+        let mut proto = None;
+        for (i, def) in crate::field::FIELDS.iter().enumerate() {
+            if def.ftype == Ftype::Protocol {
+                proto = Some(i);
+            } else if let Some(p) = proto.filter(|_| self.built.get(FieldId(i as u16))) {
+                within.0[(p >> 6) & (FIELD_WORDS - 1)] |= 1 << (p & 63);
+            }
+        }
+        self.within = within;
     }
 
     /// Builds only the nodes of `fields`, and the protocol nodes (subtrees and findings hang
@@ -245,6 +258,14 @@ impl Tree {
     #[inline(always)]
     pub fn builds(&self, field: FieldId) -> bool {
         self.built.get(field)
+    }
+
+    /// Whether a node of a field registered under protocol `proto` (a field of its rows in
+    /// the registry, not a protocol) can be built: when not, a builder may add `proto`'s node
+    /// (and the protocol nodes under it) and skip the rest, with the same tree as a result.
+    #[inline(always)]
+    pub fn builds_within(&self, proto: FieldId) -> bool {
+        self.within.get(proto)
     }
 
     /// True when every node's `-V` text is wanted (builders skip costly labels otherwise).
