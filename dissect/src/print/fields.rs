@@ -132,6 +132,8 @@ pub struct FieldsPrinter {
     /// The last two IPv6 addresses written and their text (most packets carry those of the
     /// one before).
     v6: V6Text,
+    /// The same for IPv4.
+    v4: V4Text,
 }
 
 impl FieldsPrinter {
@@ -180,6 +182,7 @@ impl FieldsPrinter {
             opts,
             header_done: false,
             v6: V6Text::default(),
+            v4: V4Text::default(),
         }
     }
 
@@ -258,7 +261,7 @@ impl FieldsPrinter {
                                 | Occurrence::Nth(1)
                         ) {
                             let n = &tree.nodes[c.first as usize];
-                            push_node(line, &mut self.v6, c.fmt, tree, pkt.data, n);
+                            push_node(line, (&mut self.v4, &mut self.v6), c.fmt, tree, pkt.data, n);
                         }
                     } else if c.count > 1 {
                         let more = self.more.iter().filter(|m| usize::from(m.0) == i);
@@ -277,7 +280,7 @@ impl FieldsPrinter {
                                 line.extend_from_slice(self.opts.aggregator.as_bytes());
                             }
                             let n = &tree.nodes[k as usize];
-                            push_node(line, &mut self.v6, c.fmt, tree, pkt.data, n);
+                            push_node(line, (&mut self.v4, &mut self.v6), c.fmt, tree, pkt.data, n);
                         }
                     }
                 }
@@ -314,6 +317,30 @@ fn push_fixed<const N: usize>(line: &mut Vec<u8>, (buf, n): ([u8; N], usize)) {
     line.truncate(line.len() - N.saturating_sub(n));
 }
 
+/// The text of the last two IPv4 addresses written.
+#[derive(Debug, Default)]
+struct V4Text {
+    slots: [([u8; 4], ([u8; 16], usize)); 2],
+    next: usize,
+}
+
+impl V4Text {
+    /// `a`'s text, as [`ipv4_text`] writes it.
+    #[inline]
+    fn text(&mut self, a: [u8; 4]) -> ([u8; 16], usize) {
+        for (k, t) in &self.slots {
+            // An empty slot's length is 0: never a match.
+            if *k == a && t.1 > 0 {
+                return *t;
+            }
+        }
+        let t = ipv4_text(a);
+        self.slots[self.next & 1] = (a, t);
+        self.next ^= 1;
+        t
+    }
+}
+
 /// The text of the last two IPv6 addresses written.
 #[derive(Debug, Default)]
 struct V6Text {
@@ -336,11 +363,18 @@ impl V6Text {
 
 /// Writes node `n`'s value, in the column's format when it has one for the value.
 #[inline]
-fn push_node(line: &mut Vec<u8>, v6: &mut V6Text, fmt: Fmt, tree: &Tree, frame: &[u8], n: &Node) {
+fn push_node(
+    line: &mut Vec<u8>,
+    (v4, v6): (&mut V4Text, &mut V6Text),
+    fmt: Fmt,
+    tree: &Tree,
+    frame: &[u8],
+    n: &Node,
+) {
     match (n.value, fmt) {
         (Value::Uint(v), Fmt::Hex(w)) => push_fixed(line, hex_0x_text(v, usize::from(w))),
         (Value::Uint(v), Fmt::Dec) => push_fixed(line, dec_text(v)),
-        (Value::Ipv4(a), _) => push_fixed(line, ipv4_text(a)),
+        (Value::Ipv4(a), _) => push_fixed(line, v4.text(a)),
         (Value::Ipv6(a), _) => v6.push(line, a),
         (Value::RelTime(ns), _) => push_fixed(line, rel_time_text(ns)),
         _ => write_value(line, tree, frame, n, Style::Fields),

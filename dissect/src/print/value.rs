@@ -127,15 +127,29 @@ pub fn push_0x_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
 /// [`push_0x_hex`]'s text at the start of a buffer, and its length.
 #[inline]
 pub fn hex_0x_text(v: u64, width: usize) -> ([u8; 18], usize) {
-    let mut buf = [0u8; 18];
     let digits = (64 - v.leading_zeros()).div_ceil(4) as usize;
     let digits = digits.max(width).clamp(1, 16);
+    // All sixteen digits at once (each nibble spread to an octet, then made a digit), moved
+    // to the front of the buffer by a shift of the whole.
+    let all = u128::from(hex_digits(v >> 32)) << 64 | u128::from(hex_digits(v & 0xffff_ffff));
+    let front = (all << (8 * (16 - digits))).to_be_bytes();
+    let mut buf = [0u8; 18];
     buf[0] = b'0';
     buf[1] = b'x';
-    for (k, b) in buf[2..2 + digits].iter_mut().enumerate() {
-        *b = text::HEX[(v >> (4 * (digits - 1 - k))) as usize & 0xf];
-    }
+    buf[2..].copy_from_slice(&front);
     (buf, 2 + digits)
+}
+
+/// The eight lower-case hex digits of the low 32 bits of `x`, most significant in the most
+/// significant octet.
+#[inline]
+fn hex_digits(x: u64) -> u64 {
+    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each octet whose nibble is 10 or more (a letter).
+    let letters = (x + 0x0606_0606_0606_0606) >> 4 & 0x0101_0101_0101_0101;
+    x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
 }
 
 /// `{}` of an IPv4 address at the start of a buffer, and its length.
