@@ -264,24 +264,11 @@ impl FieldsPrinter {
                             push_node(line, (&mut self.v4, &mut self.v6), c.fmt, tree, pkt.data, n);
                         }
                     } else if c.count > 1 {
-                        let more = self.more.iter().filter(|m| usize::from(m.0) == i);
-                        let all = std::iter::once(c.first).chain(more.map(|m| m.1));
-                        for (nth, k) in (1..).zip(all) {
-                            let keep = match occurrence {
-                                Occurrence::All => true,
-                                Occurrence::First => nth == 1,
-                                Occurrence::Last => nth == c.count as usize,
-                                Occurrence::Nth(x) => nth == x,
-                            };
-                            if !keep {
-                                continue;
-                            }
-                            if line.len() > opened {
-                                line.extend_from_slice(self.opts.aggregator.as_bytes());
-                            }
-                            let n = &tree.nodes[k as usize];
-                            push_node(line, (&mut self.v4, &mut self.v6), c.fmt, tree, pkt.data, n);
-                        }
+                        let addrs = (&mut self.v4, &mut self.v6);
+                        let agg = self.opts.aggregator.as_bytes();
+                        push_nodes(
+                            line, addrs, agg, occurrence, c, i, &self.more, tree, pkt.data,
+                        );
                     }
                 }
                 Column::Number => push_fixed(line, dec_text(pkt.number)),
@@ -361,8 +348,44 @@ impl V6Text {
     }
 }
 
+/// Writes column `i`'s values when its field has several nodes: `c.first`, then its nodes in
+/// `more`, those `occurrence` picks, joined by `agg`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn push_nodes(
+    line: &mut Vec<u8>,
+    (v4, v6): (&mut V4Text, &mut V6Text),
+    agg: &[u8],
+    occurrence: Occurrence,
+    c: &Col,
+    i: usize,
+    more: &[(u16, u32)],
+    tree: &Tree,
+    frame: &[u8],
+) {
+    let opened = line.len();
+    let more = more.iter().filter(|m| usize::from(m.0) == i);
+    let all = std::iter::once(c.first).chain(more.map(|m| m.1));
+    for (nth, k) in (1..).zip(all) {
+        let keep = match occurrence {
+            Occurrence::All => true,
+            Occurrence::First => nth == 1,
+            Occurrence::Last => nth == c.count as usize,
+            Occurrence::Nth(x) => nth == x,
+        };
+        if !keep {
+            continue;
+        }
+        if line.len() > opened {
+            line.extend_from_slice(agg);
+        }
+        let n = &tree.nodes[k as usize];
+        push_node(line, (&mut *v4, &mut *v6), c.fmt, tree, frame, n);
+    }
+}
+
 /// Writes node `n`'s value, in the column's format when it has one for the value.
-#[inline]
+#[inline(always)]
 fn push_node(
     line: &mut Vec<u8>,
     (v4, v6): (&mut V4Text, &mut V6Text),
