@@ -304,17 +304,20 @@ fn push_fixed<const N: usize>(line: &mut Vec<u8>, (buf, n): ([u8; N], usize)) {
     line.truncate(line.len() - N.saturating_sub(n));
 }
 
+/// An IPv4 address's text at the start of a buffer, and its length (as [`ipv4_text`]).
+type Ipv4Text = ([u8; 16], usize);
+
 /// The text of the last two IPv4 addresses written.
 #[derive(Debug, Default)]
 struct V4Text {
-    slots: [([u8; 4], ([u8; 16], usize)); 2],
+    slots: [([u8; 4], Ipv4Text); 2],
     next: usize,
 }
 
 impl V4Text {
     /// `a`'s text, as [`ipv4_text`] writes it.
     #[inline]
-    fn text(&mut self, a: [u8; 4]) -> ([u8; 16], usize) {
+    fn text(&mut self, a: [u8; 4]) -> Ipv4Text {
         for (k, t) in &self.slots {
             // An empty slot's length is 0: never a match.
             if *k == a && t.1 > 0 {

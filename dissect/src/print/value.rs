@@ -112,7 +112,7 @@ const POW10: [u64; 20] = {
 pub fn dec_text(v: u64) -> ([u8; 20], usize) {
     let mut buf = [b'0'; 20];
     // Digits: log10 estimated from the bit length (1233 / 4096 ~ log10 2), then corrected.
-    let t = ((64 - (v | 1).leading_zeros()) as usize * 1233 >> 12).min(19);
+    let t = (((64 - (v | 1).leading_zeros()) as usize * 1233) >> 12).min(19);
     let n = t + usize::from(v >= POW10[t]);
     let mut v = v;
     let mut i = n;
@@ -146,7 +146,7 @@ pub fn hex_0x_text(v: u64, width: usize) -> ([u8; 18], usize) {
     let digits = digits.max(width).clamp(1, 16);
     // All sixteen digits at once (each nibble spread to an octet, then made a digit), moved
     // to the front of the buffer by a shift of the whole.
-    let all = u128::from(hex_digits(v >> 32)) << 64 | u128::from(hex_digits(v & 0xffff_ffff));
+    let all = (u128::from(hex_digits(v >> 32)) << 64) | u128::from(hex_digits(v & 0xffff_ffff));
     let front = (all << (8 * (16 - digits))).to_be_bytes();
     let mut buf = [0u8; 18];
     buf[0] = b'0';
@@ -159,11 +159,11 @@ pub fn hex_0x_text(v: u64, width: usize) -> ([u8; 18], usize) {
 /// significant octet.
 #[inline]
 fn hex_digits(x: u64) -> u64 {
-    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
-    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
-    let x = (x | x << 4) & 0x0f0f_0f0f_0f0f_0f0f;
+    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    let x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
     // 1 in each octet whose nibble is 10 or more (a letter).
-    let letters = (x + 0x0606_0606_0606_0606) >> 4 & 0x0101_0101_0101_0101;
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
     x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
 }
 
