@@ -149,8 +149,49 @@ pub struct Tree {
     detail: Detail,
     /// Set by [`Tree::keep_only`]: by field id, whether it is one of the fields asked for.
     kept: Option<Vec<bool>>,
-    /// Set with `kept`: by field id, whether its nodes are built (asked for, or a protocol).
-    built: Option<Vec<bool>>,
+    /// By field id, whether its nodes are built: `detail` and `kept` folded into one bit that
+    /// every [`Tree::add`] tests (a constant field id makes it one load and one test).
+    built: FieldBits,
+    /// By field id, whether its nodes take a custom label ([`Tree::label_with`]).
+    labelled: FieldBits,
+    /// By protocol field id, whether a field of its registry rows (up to the next protocol's)
+    /// is built: when not, a builder can add the protocol's node alone.
+    within: FieldBits,
+}
+
+/// One bit per field id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FieldBits([u64; FIELD_WORDS]);
+
+/// Words of a [`FieldBits`]: room for 1024 fields (the registry has fewer; a test checks).
+const FIELD_WORDS: usize = 16;
+
+impl Default for FieldBits {
+    /// Every bit set: a new tree builds every node with its label.
+    fn default() -> Self {
+        FieldBits([u64::MAX; FIELD_WORDS])
+    }
+}
+
+impl FieldBits {
+    /// Whether `field`'s bit is set.
+    #[inline(always)]
+    fn get(&self, field: FieldId) -> bool {
+        let i = usize::from(field.0);
+        // The mask keeps the index in range whatever the id (no bounds check to panic).
+        self.0[(i >> 6) & (FIELD_WORDS - 1)] >> (i & 63) & 1 != 0
+    }
+
+    /// The bits of the fields `pred` is true for.
+    fn from_fn(mut pred: impl FnMut(usize, &crate::field::FieldDef) -> bool) -> Self {
+        let mut b = FieldBits([0; FIELD_WORDS]);
+        for (i, def) in crate::field::FIELDS.iter().enumerate() {
+            if pred(i, def) {
+                b.0[(i >> 6) & (FIELD_WORDS - 1)] |= 1 << (i & 63);
+            }
+        }
+        b
+    }
 }
 
 impl Tree {
@@ -171,6 +212,32 @@ impl Tree {
     /// Sets how much is built (from the next node on; call between frames).
     pub fn set_detail(&mut self, d: Detail) {
         self.detail = d;
+        self.fold();
+    }
+
+    /// Recomputes the per-field bits from `detail` and `kept`.
+    fn fold(&mut self) {
+        let detail = self.detail;
+        let kept = self.kept.as_deref();
+        let kept = |i: usize| kept.is_none_or(|k| k.get(i).copied().unwrap_or(false));
+        self.built = FieldBits::from_fn(|i, def| {
+            detail != Detail::Off && (kept(i) || def.ftype == Ftype::Protocol)
+        });
+        self.labelled = FieldBits::from_fn(|i, def| match detail {
+            Detail::Off => false,
+            Detail::Values => def.ftype == Ftype::Protocol && kept(i),
+            Detail::Labels => kept(i),
+        });
+        let mut within = FieldBits([0; FIELD_WORDS]);
+        let mut proto = None;
+        for (i, def) in crate::field::FIELDS.iter().enumerate() {
+            if def.ftype == Ftype::Protocol {
+                proto = Some(i);
+            } else if let Some(p) = proto.filter(|_| self.built.get(FieldId(i as u16))) {
+                within.0[(p >> 6) & (FIELD_WORDS - 1)] |= 1 << (p & 63);
+            }
+        }
+        self.within = within;
     }
 
     /// Builds only the nodes of `fields`, and the protocol nodes (subtrees and findings hang
@@ -183,25 +250,22 @@ impl Tree {
         for f in fields {
             kept[usize::from(f.0)] = true;
         }
-        let built = crate::field::FIELDS
-            .iter()
-            .zip(&kept)
-            .map(|(def, &k)| k || def.ftype == Ftype::Protocol)
-            .collect();
         self.kept = Some(kept);
-        self.built = Some(built);
+        self.fold();
     }
 
     /// Whether [`Tree::add`] builds a node of `field` (callers can skip computing its value).
     #[inline(always)]
     pub fn builds(&self, field: FieldId) -> bool {
-        self.detail != Detail::Off && self.keeps(field)
+        self.built.get(field)
     }
 
-    /// Whether nodes of `field` are built.
+    /// Whether a node of a field registered under protocol `proto` (a field of its rows in
+    /// the registry, not a protocol) can be built: when not, a builder may add `proto`'s node
+    /// (and the protocol nodes under it) and skip the rest, with the same tree as a result.
     #[inline(always)]
-    fn keeps(&self, field: FieldId) -> bool {
-        self.built.as_ref().is_none_or(|k| k[usize::from(field.0)])
+    pub fn builds_within(&self, proto: FieldId) -> bool {
+        self.within.get(proto)
     }
 
     /// True when every node's `-V` text is wanted (builders skip costly labels otherwise).
@@ -359,15 +423,11 @@ impl Tree {
     }
 
     /// Whether node `i` exists and gets a label at this level of detail.
-    #[inline(never)]
+    #[inline(always)]
     fn takes_label(&self, i: u32) -> bool {
-        let Some(n) = self.nodes.get(i as usize) else {
-            return false;
-        };
-        if self.detail == Detail::Values && n.field.def().ftype != Ftype::Protocol {
-            return false;
-        }
-        self.kept.as_ref().is_none_or(|k| k[usize::from(n.field.0)])
+        self.nodes
+            .get(i as usize)
+            .is_some_and(|n| self.labelled.get(n.field))
     }
 
     /// Gives node `i` a `-V` label already in the arena (text shared with another node or
@@ -467,5 +527,45 @@ impl Tree {
     /// True when the field's type has octets to show as bytes.
     pub fn is_bytes(field: FieldId) -> bool {
         field.def().ftype == Ftype::Bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::f;
+
+    #[test]
+    fn field_bits_have_room_for_every_field() {
+        assert!(crate::field::FIELDS.len() <= FIELD_WORDS * 64);
+    }
+
+    #[test]
+    fn keep_only_builds_the_fields_asked_for_and_protocols() {
+        let mut t = Tree::default();
+        t.set_detail(Detail::Values);
+        t.keep_only(&[f::TCP_SEQ]);
+        assert!(t.builds(f::TCP_SEQ));
+        assert!(t.builds(f::TCP), "protocols are built");
+        assert!(!t.builds(f::TCP_ACK));
+        let p = t.add(f::TCP, Value::None, FRAME_SOURCE, 0, 20);
+        let s = t.add(f::TCP_SEQ, Value::Uint(1), FRAME_SOURCE, 4, 4);
+        assert_eq!(
+            t.add(f::TCP_ACK, Value::Uint(1), FRAME_SOURCE, 8, 4),
+            NO_NODE
+        );
+        // -T fields prints a protocol's label, so it is kept when the protocol is asked for.
+        t.label(p, format_args!("TCP"));
+        t.label(s, format_args!("Sequence"));
+        assert_eq!(t.nodes[0].label, None);
+        assert_eq!(t.nodes[1].label, None);
+        t.keep_only(&[f::TCP]);
+        t.label(p, format_args!("TCP"));
+        assert_eq!(t.nodes[0].label.map(|l| t.arena_str(l)), Some("TCP"));
+        t.set_detail(Detail::Off);
+        assert!(!t.builds(f::TCP));
+        t.set_detail(Detail::Labels);
+        t.label(s, format_args!("Sequence"));
+        assert_eq!(t.nodes[1].label, None, "not asked for");
     }
 }

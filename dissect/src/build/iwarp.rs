@@ -11,7 +11,7 @@ use super::B;
 use crate::mpa::{CrcStatus, PduKind};
 use crate::registry::f;
 use crate::text::{push_bin, push_dec, push_hex};
-use crate::tree::{Detail, Severity, SourceId, Tree, Value};
+use crate::tree::{Detail, NO_NODE, Severity, SourceId, Tree, Value};
 
 /// An MPA Request, Reply, or a start-up frame with an impossible PD_Length, at `base` of `src`.
 /// Returns the frame's summary for the Info column.
@@ -497,6 +497,40 @@ fn ddp_rdmap(
     // untagged, the 4 octets after it; the payload is the `data` protocol's.
     let headers = m.payload_offset().min(ulpdu.len());
     b.open(f::IWARP_DDP_RDMAP, 0, headers);
+    if b.t.builds_within(f::IWARP_DDP_RDMAP) {
+        ddp_rdmap_fields(&mut b, ulpdu, headers, m, off);
+    } else if let Header::Terminate(tm) = &m.header {
+        // No field of it is wanted (`-T fields`): the protocol node alone, and the finding.
+        terminate_expert(b.t, Some(NO_NODE), tm);
+    }
+    b.close();
+    if s.data {
+        // The payload tshark hands to its data dissector.
+        let po = m.payload_offset();
+        let mut b = B::new(t, src, base);
+        // tshark's -T fields prints the data protocol as its octets.
+        let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
+        b.t.push();
+        b.t.label_with(d, |l| {
+            l.push_str("Data (");
+            push_dec(l, s.payload_len);
+            l.push_str(" bytes)");
+        });
+        b.bytes(f::DATA_DATA, po, s.payload_len);
+        b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
+        b.close();
+    }
+}
+
+/// The fields of `iwarp_ddp_rdmap` under its protocol node: the DDP header, the RDMAP header,
+/// and the header the opcode adds.
+fn ddp_rdmap_fields(
+    b: &mut B<'_>,
+    ulpdu: &[u8],
+    headers: usize,
+    m: &Message<'_>,
+    off: super::Disabled,
+) {
     let c = m.ddp.control();
     let dd = b.open(f::IWARP_DDP, 0, headers);
     b.t.label(dd, format_args!("DDP header"));
@@ -709,23 +743,6 @@ fn ddp_rdmap(
         Header::OneShotStag(_) | Header::None => {}
     }
     b.close();
-    b.close();
-    if s.data {
-        // The payload tshark hands to its data dissector.
-        let po = m.payload_offset();
-        let mut b = B::new(t, src, base);
-        // tshark's -T fields prints the data protocol as its octets.
-        let d = b.v(f::DATA, Value::Bytes, po, s.payload_len);
-        b.t.push();
-        b.t.label_with(d, |l| {
-            l.push_str("Data (");
-            push_dec(l, s.payload_len);
-            l.push_str(" bytes)");
-        });
-        b.bytes(f::DATA_DATA, po, s.payload_len);
-        b.u(f::DATA_LEN, s.payload_len as u64, po, 0);
-        b.close();
-    }
 }
 
 /// The `oneshot` protocol and its findings.

@@ -240,6 +240,11 @@ pub fn ethernet(t: &mut Tree, e: &Ethernet2Slice<'_>, padding: Option<(usize, us
         push_mac(s, &dst);
         s.push(')');
     });
+    if !b.t.builds_within(f::ETH) {
+        // No field of it is wanted (`-T fields`): the protocol node alone.
+        b.close();
+        return;
+    }
     for (addr, off, fa, lg, ig) in [
         (dst, 0, f::ETH_DST, f::ETH_DST_LG, f::ETH_DST_IG),
         (src, 6, f::ETH_SRC, f::ETH_SRC_LG, f::ETH_SRC_IG),

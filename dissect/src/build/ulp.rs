@@ -12,6 +12,11 @@ pub fn iser(t: &mut Tree, src: SourceId, base: usize, h: &IserHeader<&[u8]>) {
     let mut b = B::new(t, src, base);
     let top = b.open(f::ISER, 0, 28);
     b.t.label(top, format_args!("iSCSI Extensions for RDMA"));
+    if !b.t.builds_within(f::ISER) {
+        // No field of it is wanted (`-T fields`): the protocol node alone.
+        b.close();
+        return;
+    }
     let fl = u64::from(h.flags());
     b.u(f::ISER_FLAGS, fl, 0, 1);
     b.t.push();
@@ -34,6 +39,20 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
     let op = h.opcode();
     let top = b.open(f::ISCSI, 0, 48);
     b.t.label(top, format_args!("iSCSI ({})", op.name()));
+    let t = &b.t;
+    if !(t.builds_within(f::ISCSI) || t.builds_within(f::SCSI) || t.builds_within(f::SCSI_SBC)) {
+        // No field of these protocols is wanted (`-T fields`): their nodes alone.
+        if op == IscsiOpcode::ScsiCommand {
+            scsi(&mut b);
+            b.close();
+            if let Some((sop, _, _)) = cdb_rw10_fields(&h.cdb()) {
+                scsi_sbc(&mut b, sop);
+                b.close();
+            }
+        }
+        b.close();
+        return iscsi_values(h);
+    }
     let o0 = u64::from(h.opcode_byte());
     b.bits(f::ISCSI_I, o0, 0, 1);
     b.bits(f::ISCSI_OPCODE, o0, 0, 1);
@@ -73,8 +92,7 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
     let itt = h.itt();
     match op {
         IscsiOpcode::ScsiCommand => {
-            let s = b.open(f::SCSI, 8, 8);
-            b.t.label(s, format_args!("SCSI"));
+            scsi(&mut b);
             b.u(f::SCSI_LUN, (h.lun() >> 48) & 0xFFFF, 8, 2);
             b.close();
             b.u(f::ISCSI_INITIATORTASKTAG, u64::from(itt), 16, 4);
@@ -90,14 +108,7 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
             b.bytes(f::ISCSI_CDB, 32, 16);
             let cdb = h.cdb();
             if let Some((sop, lba, blocks)) = cdb_rw10_fields(&cdb) {
-                let s = b.open(f::SCSI_SBC, 32, 16);
-                b.t.label(
-                    s,
-                    format_args!(
-                        "SCSI Command: {}",
-                        if sop == 0x28 { "Read(10)" } else { "Write(10)" }
-                    ),
-                );
+                scsi_sbc(&mut b, sop);
                 b.u(f::SCSI_SBC_OPCODE, u64::from(sop), 32, 1);
                 b.u(f::SCSI_SBC_RDWR10_LBA, u64::from(lba), 34, 4);
                 b.u(f::SCSI_SBC_RDWR10_XFERLEN, u64::from(blocks), 39, 2);
@@ -178,6 +189,24 @@ pub fn iscsi(t: &mut Tree, src: SourceId, base: usize, h: &Bhs<&[u8]>) -> (u8, u
     }
     b.close();
     iscsi_values(h)
+}
+
+/// Opens the `scsi` node of a SCSI Command.
+fn scsi(b: &mut B<'_>) {
+    let s = b.open(f::SCSI, 8, 8);
+    b.t.label(s, format_args!("SCSI"));
+}
+
+/// Opens the `scsi_sbc` node of a SCSI Command's Read(10) or Write(10) CDB.
+fn scsi_sbc(b: &mut B<'_>, sop: u8) {
+    let s = b.open(f::SCSI_SBC, 32, 16);
+    b.t.label(
+        s,
+        format_args!(
+            "SCSI Command: {}",
+            if sop == 0x28 { "Read(10)" } else { "Write(10)" }
+        ),
+    );
 }
 
 /// (opcode, ITT, EDTL of a SCSI Command, flags, status of a SCSI Response or Data-In) of a

@@ -3,12 +3,12 @@
 
 use std::io::{self, Write};
 
-use super::value::{Style, write_rel_time, write_value};
+use super::value::{Style, dec_text, hex_0x_text, ipv4_text, rel_time_text, write_value};
 use crate::capture::Packet;
 use crate::dissector::Summary;
-use crate::field::{self, FieldId};
-use crate::text;
-use crate::tree::{Tree, Value};
+use crate::field::{self, Base, FieldId};
+use crate::text::{self, Text};
+use crate::tree::{Node, Tree, Value};
 
 /// No node.
 const NONE: u32 = u32::MAX;
@@ -90,45 +90,99 @@ impl Default for FieldOptions {
     }
 }
 
+/// How a column writes its field's unsigned values (decided once, from the field's base).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fmt {
+    /// `0x` and this many hex digits at least.
+    Hex(u8),
+    /// Decimal.
+    Dec,
+    /// As [`write_value`] writes it.
+    Other,
+}
+
+/// No column.
+const NO_COL: u16 = u16::MAX;
+
+/// A column and what a frame puts in it.
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    col: Column,
+    fmt: Fmt,
+    /// The next column of the same field ([`NO_COL`]: none).
+    next_same: u16,
+    /// Scratch: the first node it prints ([`NONE`] if none), and how many.
+    first: u32,
+    count: u32,
+}
+
 /// The `-T fields` printer.
 pub struct FieldsPrinter {
     names: Vec<String>,
-    cols: Vec<Column>,
-    /// For each field id, the columns that print it.
-    by_field: Vec<Vec<u16>>,
+    cols: Vec<Col>,
+    /// By field id, the first column that prints it ([`NO_COL`]: none).
+    col_of: Vec<u16>,
     opts: FieldOptions,
-    /// Scratch: by column, the first node it prints ([`NONE`] if none).
-    first: Vec<u32>,
-    /// Scratch: (column, node) of the further nodes columns print, in tree order.
+    /// Scratch: (column, node) of the nodes after the first of a column, in tree order.
     more: Vec<(u16, u32)>,
-    line: String,
+    line: Vec<u8>,
+    /// The separator's octets.
+    sep: Vec<u8>,
     header_done: bool,
-    addrs: text::AddrText,
+    /// The last two IPv6 addresses written and their text (most packets carry those of the
+    /// one before).
+    v6: V6Text,
+    /// The same for IPv4.
+    v4: V4Text,
 }
 
 impl FieldsPrinter {
     /// A printer for `names` (already validated with [`Column::parse`]).
     pub fn new(names: &[String], opts: FieldOptions) -> Self {
-        let cols: Vec<Column> = names
+        let mut cols: Vec<Col> = names
             .iter()
-            .map(|n| Column::parse(n).expect("validated by the caller"))
+            .map(|n| {
+                let col = Column::parse(n).expect("validated by the caller");
+                let fmt = match col {
+                    Column::Field(f) => {
+                        let def = f.def();
+                        match def.base {
+                            Base::Hex | Base::HexDec => Fmt::Hex(def.ftype.hex_width() as u8),
+                            Base::Oct => Fmt::Other,
+                            _ => Fmt::Dec,
+                        }
+                    }
+                    _ => Fmt::Other,
+                };
+                Col {
+                    col,
+                    fmt,
+                    next_same: NO_COL,
+                    first: NONE,
+                    count: 0,
+                }
+            })
             .collect();
-        let mut by_field = vec![Vec::new(); field::FIELDS.len()];
-        for (i, c) in cols.iter().enumerate() {
-            if let Column::Field(f) = c {
-                by_field[usize::from(f.0)].push(i as u16);
+        let mut col_of = vec![NO_COL; field::FIELDS.len()];
+        // Chained from the last column back, so that each field's chain is in column order.
+        for i in (0..cols.len()).rev() {
+            if let Column::Field(f) = cols[i].col {
+                let slot = &mut col_of[usize::from(f.0)];
+                cols[i].next_same = *slot;
+                *slot = i as u16;
             }
         }
         FieldsPrinter {
             names: names.to_vec(),
-            first: vec![NONE; cols.len()],
-            more: Vec::new(),
             cols,
-            by_field,
+            col_of,
+            more: Vec::new(),
+            line: Vec::new(),
+            sep: opts.separator.as_bytes().to_vec(),
             opts,
-            line: String::new(),
             header_done: false,
-            addrs: text::AddrText::default(),
+            v6: V6Text::default(),
+            v4: V4Text::default(),
         }
     }
 
@@ -136,8 +190,8 @@ impl FieldsPrinter {
     pub fn fields(&self) -> Vec<FieldId> {
         self.cols
             .iter()
-            .filter_map(|c| match c {
-                Column::Field(f) => Some(*f),
+            .filter_map(|c| match c.col {
+                Column::Field(f) => Some(f),
                 _ => None,
             })
             .collect()
@@ -159,62 +213,67 @@ impl FieldsPrinter {
         }
         // Each column's nodes in tree order (the first apart: most columns have one), then each
         // column's values written straight into the line.
-        self.first.iter_mut().for_each(|f| *f = NONE);
+        for c in &mut self.cols {
+            c.first = NONE;
+            c.count = 0;
+        }
         self.more.clear();
         for (i, n) in tree.nodes.iter().enumerate() {
-            for &c in &self.by_field[usize::from(n.field.0)] {
-                match &mut self.first[usize::from(c)] {
-                    f if *f == NONE => *f = i as u32,
-                    _ => self.more.push((c, i as u32)),
+            let mut k = self
+                .col_of
+                .get(usize::from(n.field.0))
+                .copied()
+                .unwrap_or(NO_COL);
+            while let Some(c) = self.cols.get_mut(usize::from(k)) {
+                if c.count == 0 {
+                    c.first = i as u32;
+                } else {
+                    self.more.push((k, i as u32));
                 }
+                c.count += 1;
+                k = c.next_same;
             }
         }
         self.line.clear();
         let line = &mut self.line;
+        let occurrence = self.opts.occurrence;
         for (i, c) in self.cols.iter().enumerate() {
             if i > 0 {
-                line.push_str(&self.opts.separator);
+                match self.sep.as_slice() {
+                    &[b] => line.push(b),
+                    sep => line.extend_from_slice(sep),
+                }
             }
             // As tshark: a value is quoted, an empty column is not.
             if let Some(q) = self.opts.quote {
-                line.push(q);
+                line.push_str(q.encode_utf8(&mut [0; 4]));
             }
             let opened = line.len();
-            match c {
+            match c.col {
                 Column::Field(_) => {
-                    let first = self.first[i];
-                    let more = self.more.iter().filter(|m| usize::from(m.0) == i);
-                    let all = std::iter::once(first)
-                        .filter(|&k| k != NONE)
-                        .chain(more.map(|m| m.1));
-                    let count = match self.opts.occurrence {
-                        Occurrence::Last => all.clone().count(),
-                        _ => 0,
-                    };
-                    for (nth, k) in (1..).zip(all) {
-                        let keep = match self.opts.occurrence {
-                            Occurrence::All => true,
-                            Occurrence::First => nth == 1,
-                            Occurrence::Last => nth == count,
-                            Occurrence::Nth(x) => nth == x,
-                        };
-                        if !keep {
-                            continue;
+                    if c.count == 1 {
+                        // The one node is the first, the last and the 1st.
+                        if matches!(
+                            occurrence,
+                            Occurrence::All
+                                | Occurrence::First
+                                | Occurrence::Last
+                                | Occurrence::Nth(1)
+                        ) {
+                            let n = &tree.nodes[c.first as usize];
+                            push_node(line, (&mut self.v4, &mut self.v6), c.fmt, tree, pkt.data, n);
                         }
-                        if line.len() > opened {
-                            line.push_str(&self.opts.aggregator);
-                        }
-                        let n = &tree.nodes[k as usize];
-                        match n.value {
-                            Value::Ipv4(a) => self.addrs.push(line, a.into()),
-                            Value::Ipv6(a) => self.addrs.push(line, a.into()),
-                            _ => write_value(line, tree, pkt.data, n, Style::Fields),
-                        }
+                    } else if c.count > 1 {
+                        let addrs = (&mut self.v4, &mut self.v6);
+                        let agg = self.opts.aggregator.as_bytes();
+                        push_nodes(
+                            line, addrs, agg, occurrence, c, i, &self.more, tree, pkt.data,
+                        );
                     }
                 }
-                Column::Number => text::push_dec(line, pkt.number),
+                Column::Number => push_fixed(line, dec_text(pkt.number)),
                 Column::Time => {
-                    write_rel_time(line, rel_ns);
+                    push_fixed(line, rel_time_text(rel_ns));
                     // tshark's column shows microseconds.
                     line.truncate(line.len() - 3);
                 }
@@ -226,14 +285,125 @@ impl FieldsPrinter {
             }
             if let Some(q) = self.opts.quote {
                 if line.len() == opened {
-                    line.pop();
+                    line.truncate(opened - q.len_utf8());
                 } else {
-                    line.push(q);
+                    line.push_str(q.encode_utf8(&mut [0; 4]));
                 }
             }
         }
-        self.line.push('\n');
-        out.write_all(self.line.as_bytes())
+        self.line.push(b'\n');
+        out.write_all(&self.line)
+    }
+}
+
+/// Appends the first `n` octets of `buf`: the whole buffer, a copy of known size the compiler
+/// makes in a few moves, then the rest cut off (cheaper than a copy of unknown size).
+#[inline(always)]
+fn push_fixed<const N: usize>(line: &mut Vec<u8>, (buf, n): ([u8; N], usize)) {
+    line.extend_from_slice(&buf);
+    line.truncate(line.len() - N.saturating_sub(n));
+}
+
+/// An IPv4 address's text at the start of a buffer, and its length (as [`ipv4_text`]).
+type Ipv4Text = ([u8; 16], usize);
+
+/// The text of the last two IPv4 addresses written.
+#[derive(Debug, Default)]
+struct V4Text {
+    slots: [([u8; 4], Ipv4Text); 2],
+    next: usize,
+}
+
+impl V4Text {
+    /// `a`'s text, as [`ipv4_text`] writes it.
+    #[inline]
+    fn text(&mut self, a: [u8; 4]) -> Ipv4Text {
+        for (k, t) in &self.slots {
+            // An empty slot's length is 0: never a match.
+            if *k == a && t.1 > 0 {
+                return *t;
+            }
+        }
+        let t = ipv4_text(a);
+        self.slots[self.next & 1] = (a, t);
+        self.next ^= 1;
+        t
+    }
+}
+
+/// The text of the last two IPv6 addresses written.
+#[derive(Debug, Default)]
+struct V6Text {
+    slots: [Option<([u8; 16], String)>; 2],
+    next: usize,
+}
+
+impl V6Text {
+    /// Appends `a` as `{}` of an `Ipv6Addr` writes it.
+    fn push(&mut self, line: &mut Vec<u8>, a: [u8; 16]) {
+        if let Some((_, t)) = self.slots.iter().flatten().find(|(k, _)| *k == a) {
+            return line.push_str(t);
+        }
+        let t = std::net::Ipv6Addr::from(a).to_string();
+        line.push_str(&t);
+        self.slots[self.next & 1] = Some((a, t));
+        self.next ^= 1;
+    }
+}
+
+/// Writes column `i`'s values when its field has several nodes: `c.first`, then its nodes in
+/// `more`, those `occurrence` picks, joined by `agg`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn push_nodes(
+    line: &mut Vec<u8>,
+    (v4, v6): (&mut V4Text, &mut V6Text),
+    agg: &[u8],
+    occurrence: Occurrence,
+    c: &Col,
+    i: usize,
+    more: &[(u16, u32)],
+    tree: &Tree,
+    frame: &[u8],
+) {
+    let opened = line.len();
+    let more = more.iter().filter(|m| usize::from(m.0) == i);
+    let all = std::iter::once(c.first).chain(more.map(|m| m.1));
+    for (nth, k) in (1..).zip(all) {
+        let keep = match occurrence {
+            Occurrence::All => true,
+            Occurrence::First => nth == 1,
+            Occurrence::Last => nth == c.count as usize,
+            Occurrence::Nth(x) => nth == x,
+        };
+        if !keep {
+            continue;
+        }
+        if line.len() > opened {
+            line.extend_from_slice(agg);
+        }
+        let n = &tree.nodes[k as usize];
+        push_node(line, (&mut *v4, &mut *v6), c.fmt, tree, frame, n);
+    }
+}
+
+/// Writes node `n`'s value, in the column's format when it has one for the value.
+#[inline(always)]
+fn push_node(
+    line: &mut Vec<u8>,
+    (v4, v6): (&mut V4Text, &mut V6Text),
+    fmt: Fmt,
+    tree: &Tree,
+    frame: &[u8],
+    n: &Node,
+) {
+    match (n.value, fmt) {
+        (Value::Uint(v), Fmt::Hex(w)) => push_fixed(line, hex_0x_text(v, usize::from(w))),
+        (Value::Uint(v), Fmt::Dec) => push_fixed(line, dec_text(v)),
+        (Value::Ipv4(a), _) => push_fixed(line, v4.text(a)),
+        (Value::Ipv6(a), _) => v6.push(line, a),
+        (Value::RelTime(ns), _) => push_fixed(line, rel_time_text(ns)),
+        _ => write_value(line, tree, frame, n, Style::Fields),
     }
 }
 

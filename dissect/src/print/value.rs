@@ -1,8 +1,6 @@
 //! How a node's value is written, the way tshark 4.0 writes it in `-T fields` (and, with small
 //! differences, in JSON and `-V`).
 
-use std::fmt::Write as _;
-
 use crate::field::{Base, Ftype};
 use crate::text::{self, Text};
 use crate::tree::{Node, Tree, Value};
@@ -60,18 +58,169 @@ pub fn write_abs_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
 }
 
 /// `seconds.nanoseconds`, as tshark prints relative times.
+#[inline]
 pub fn write_rel_time<T: Text + ?Sized>(out: &mut T, ns: i64) {
-    if ns < 0 {
-        out.push_ascii(b'-');
-    }
+    let (buf, n) = rel_time_text(ns);
+    out.push_ascii_bytes(&buf[..n]);
+}
+
+/// Octets the text of [`rel_time_text`] can take.
+pub const REL_TIME_MAX: usize = 32;
+
+/// [`write_rel_time`]'s text at the start of a buffer, and its length: assembled on the stack
+/// so that a printer can append it in one copy of a known size.
+#[inline]
+pub fn rel_time_text(ns: i64) -> ([u8; REL_TIME_MAX], usize) {
+    let mut buf = [0u8; REL_TIME_MAX];
+    let neg = usize::from(ns < 0);
+    buf[0] = b'-';
     let a = ns.unsigned_abs();
-    text::push_dec(out, a / 1_000_000_000);
-    out.push_ascii(b'.');
-    text::push_dec_zero(out, a % 1_000_000_000, 9);
+    let (secs, n) = dec_text(a / 1_000_000_000);
+    buf[neg..neg + 20].copy_from_slice(&secs);
+    let at = neg + n;
+    buf[at] = b'.';
+    // The nine digits of the fraction, zeros first: those of 10^9 + fraction after its "1".
+    let (frac, _) = dec_text(a % 1_000_000_000 + 1_000_000_000);
+    buf[at + 1..at + 10].copy_from_slice(&frac[1..10]);
+    (buf, at + 10)
+}
+
+/// Two decimal digits by value.
+const DIGITS2: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Powers of ten a `u64` holds; the first is 0 so that 0 has one digit.
+const POW10: [u64; 20] = {
+    let mut p = [0u64; 20];
+    let mut i = 1;
+    let mut x = 10u64;
+    while i < 20 {
+        p[i] = x;
+        x = x.wrapping_mul(10);
+        i += 1;
+    }
+    p
+};
+
+/// `{}` of `v` at the start of a buffer, and its length (a printer appends the whole buffer,
+/// a copy of known size, then cuts it to the length).
+#[inline]
+pub fn dec_text(v: u64) -> ([u8; 20], usize) {
+    let mut buf = [b'0'; 20];
+    // Digits: log10 estimated from the bit length (1233 / 4096 ~ log10 2), then corrected.
+    let t = (((64 - (v | 1).leading_zeros()) as usize * 1233) >> 12).min(19);
+    let n = t + usize::from(v >= POW10[t]);
+    let mut v = v;
+    let mut i = n;
+    while v >= 100 && i >= 2 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGITS2[d..d + 2]);
+    }
+    if v >= 10 && i >= 2 {
+        let d = v as usize * 2;
+        buf[i - 2..i].copy_from_slice(&DIGITS2[d..d + 2]);
+    } else if i >= 1 {
+        buf[i - 1] = b'0' + v as u8;
+    }
+    (buf, n)
+}
+
+/// `0x{:0width$x}` of an unsigned integer (`width` at most 16): how `-T fields` writes a
+/// hexadecimal field.
+#[inline]
+pub fn push_0x_hex<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
+    let (buf, n) = hex_0x_text(v, width);
+    out.push_ascii_bytes(&buf[..n]);
+}
+
+/// [`push_0x_hex`]'s text at the start of a buffer, and its length.
+#[inline]
+pub fn hex_0x_text(v: u64, width: usize) -> ([u8; 18], usize) {
+    let digits = (64 - v.leading_zeros()).div_ceil(4) as usize;
+    let digits = digits.max(width).clamp(1, 16);
+    // All sixteen digits at once (each nibble spread to an octet, then made a digit), moved
+    // to the front of the buffer by a shift of the whole.
+    let all = (u128::from(hex_digits(v >> 32)) << 64) | u128::from(hex_digits(v & 0xffff_ffff));
+    let front = (all << (8 * (16 - digits))).to_be_bytes();
+    let mut buf = [0u8; 18];
+    buf[0] = b'0';
+    buf[1] = b'x';
+    buf[2..].copy_from_slice(&front);
+    (buf, 2 + digits)
+}
+
+/// The eight lower-case hex digits of the low 32 bits of `x`, most significant in the most
+/// significant octet.
+#[inline]
+fn hex_digits(x: u64) -> u64 {
+    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff;
+    let x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // 1 in each octet whose nibble is 10 or more (a letter).
+    let letters = ((x + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
+}
+
+/// `{}` of an IPv4 address at the start of a buffer, and its length.
+#[inline]
+pub fn ipv4_text(a: [u8; 4]) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for (i, &x) in a.iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if x >= 100 {
+            buf[n] = b'0' + x / 100;
+            n += 1;
+        }
+        if x >= 10 {
+            buf[n] = b'0' + x / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + x % 10;
+        n += 1;
+    }
+    (buf, n)
+}
+
+/// `bytes` in hex, with `sep` between octets (as [`super::hex::push_hex`] writes them).
+fn push_octets<T: Text + ?Sized>(out: &mut T, bytes: &[u8], sep: Option<u8>) {
+    let mut buf = [0u8; 96];
+    let mut first = true;
+    for chunk in bytes.chunks(32) {
+        let mut n = 0;
+        for &b in chunk {
+            if let Some(c) = sep {
+                if !first {
+                    buf[n] = c;
+                    n += 1;
+                }
+            }
+            first = false;
+            buf[n] = text::HEX[usize::from(b >> 4)];
+            buf[n + 1] = text::HEX[usize::from(b & 0xf)];
+            n += 2;
+        }
+        out.push_ascii_bytes(&buf[..n]);
+    }
 }
 
 /// Writes `n`'s value to `out`.
-pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style: Style) {
+pub fn write_value<T: Text + ?Sized>(
+    out: &mut T,
+    tree: &Tree,
+    frame: &[u8],
+    n: &Node,
+    style: Style,
+) {
     let def = n.field.def();
     match n.value {
         Value::None => {
@@ -81,37 +230,28 @@ pub fn write_value(out: &mut String, tree: &Tree, frame: &[u8], n: &Node, style:
                     None => out.push_str(def.abbrev),
                 }
             } else {
-                out.push('1');
+                out.push_ascii(b'1');
             }
         }
-        Value::Bool(b) => out.push(if b { '1' } else { '0' }),
+        Value::Bool(b) => out.push_ascii(if b { b'1' } else { b'0' }),
         Value::Uint(v) => match def.base {
-            Base::Hex | Base::HexDec => {
-                out.push_str("0x");
-                text::push_hex(out, v, def.ftype.hex_width().max(1));
-            }
-            Base::Oct => {
-                let _ = write!(out, "0{v:o}");
-            }
+            Base::Hex | Base::HexDec => push_0x_hex(out, v, def.ftype.hex_width()),
+            Base::Oct => out.push_fmt(format_args!("0{v:o}")),
             _ => text::push_dec(out, v),
         },
         Value::Int(v) => text::push_dec(out, v),
         Value::Bytes => {
             let sep = (style == Style::Json).then_some(b':');
-            super::hex::push_hex(out, tree.node_bytes(frame, n), sep);
+            push_octets(out, tree.node_bytes(frame, n), sep);
         }
         Value::Ether(m) => text::push_mac(out, &m),
         Value::Ipv4(a) => text::push_ipv4(out, a),
-        Value::Ipv6(a) => {
-            let _ = write!(out, "{}", std::net::Ipv6Addr::from(a));
-        }
+        Value::Ipv6(a) => out.push_fmt(format_args!("{}", std::net::Ipv6Addr::from(a))),
         Value::Str(s) => out.push_str(s),
         Value::Text(a, b) => out.push_str(tree.arena_str((a, b))),
         Value::AbsTime(ns) => write_abs_time(out, ns),
         Value::RelTime(ns) => write_rel_time(out, ns),
-        Value::Double(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Double(d) => out.push_fmt(format_args!("{d}")),
     }
 }
 
@@ -139,5 +279,44 @@ mod tests {
         s.clear();
         write_rel_time(&mut s, -1);
         assert_eq!(s, "-0.000000001");
+        s.clear();
+        write_rel_time(&mut s, i64::MIN);
+        assert_eq!(
+            s,
+            format!(
+                "-{}.{:09}",
+                i64::MIN.unsigned_abs() / 1_000_000_000,
+                i64::MIN.unsigned_abs() % 1_000_000_000
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_print_like_core_fmt() {
+        let mut cases: Vec<u64> =
+            vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            cases.extend([p - 1, p, p + 1, p.wrapping_mul(7) / 3]);
+        }
+        for v in cases {
+            let (b, n) = dec_text(v);
+            assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), v.to_string());
+            for w in [0, 1, 2, 4, 8, 16] {
+                let (b, n) = hex_0x_text(v, w);
+                let want = format!("0x{:0w$x}", v, w = w.max(1));
+                assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), want);
+            }
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [10, 0, 0, 1],
+            [255, 255, 255, 255],
+            [1, 20, 100, 9],
+        ] {
+            let (b, n) = ipv4_text(a);
+            let want = std::net::Ipv4Addr::from(a).to_string();
+            assert_eq!(std::str::from_utf8(&b[..n]).unwrap(), want);
+        }
     }
 }
