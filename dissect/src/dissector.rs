@@ -200,17 +200,6 @@ impl Summary {
             text::push_mac(&mut self.dst, &d);
         }
     }
-
-    /// Makes this a copy of `other`, reusing this one's buffers.
-    pub fn copy_from(&mut self, other: &Summary) {
-        self.protocol = other.protocol;
-        self.addrs = other.addrs;
-        self.src.clone_from(&other.src);
-        self.dst.clone_from(&other.dst);
-        self.info.clone_from(&other.info);
-        self.worst = other.worst;
-        self.layer = other.layer;
-    }
 }
 
 /// A TCP conversation.

@@ -24,7 +24,7 @@ use std::io::{self, Write};
 
 use crate::capture::Packet;
 use crate::cli::{Mode, Options};
-use crate::dissector::{Dissector, Summary};
+use crate::dissector::Dissector;
 use crate::field::FieldId;
 use crate::filter::Filter;
 
@@ -53,26 +53,6 @@ pub struct Printer {
     /// Fields whose octets the hex dump marks (those the display filter names).
     marked: Vec<FieldId>,
     frames: u64,
-    /// Summary lines not yet formatted (see [`BATCH`]).
-    batch: Vec<Batched>,
-    /// How many entries of `batch` are in use.
-    batched: usize,
-}
-
-/// Frames whose summary lines are formatted together. Formatting a line right after its frame
-/// is dissected runs the line's code after the dissector's has evicted it from the instruction
-/// cache; a few lines in a row share one warm-up (measured with cachegrind on 16,000 small
-/// frames: instruction-cache misses 4.16M -> 3.00M at 16; beyond 16 the copies start to miss the
-/// data cache).
-const BATCH: usize = 16;
-
-/// A frame's summary, kept until its batch is written.
-#[derive(Default)]
-struct Batched {
-    number: u64,
-    rel_ns: i64,
-    len: u32,
-    summary: Summary,
 }
 
 impl Printer {
@@ -97,8 +77,6 @@ impl Printer {
             fields,
             marked: filter.map(|f| f.fields()).unwrap_or_default(),
             frames: 0,
-            batch: Vec::new(),
-            batched: 0,
         }
     }
 
@@ -119,20 +97,6 @@ impl Printer {
         let t = &d.tree;
         match &self.mode {
             Mode::Quiet => return Ok(()),
-            Mode::Summary if !self.hex => {
-                if self.batched == self.batch.len() {
-                    self.batch.push(Batched::default());
-                }
-                let b = &mut self.batch[self.batched];
-                b.number = pkt.number;
-                b.rel_ns = rel_ns;
-                b.len = pkt.orig_len;
-                b.summary.copy_from(&d.summary);
-                self.batched += 1;
-                if self.batched == BATCH {
-                    self.flush_batch(out)?;
-                }
-            }
             Mode::Summary => {
                 let text = &mut self.pending;
                 if self.summary_line {
@@ -167,23 +131,8 @@ impl Printer {
         Ok(())
     }
 
-    /// Formats the batched summary lines.
-    fn flush_batch(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        for b in &self.batch[..self.batched] {
-            let text = &mut self.pending;
-            let cols = &mut self.addr_columns;
-            summary::line(
-                text, cols, b.number, b.rel_ns, b.len, &b.summary, self.color,
-            );
-            write_if_full(out, text)?;
-        }
-        self.batched = 0;
-        Ok(())
-    }
-
     /// Writes what is gathered and closes what the format opened (the JSON array).
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.flush_batch(out)?;
         out.write_all(&self.pending)?;
         self.pending.clear();
         if self.mode == Mode::Json {
