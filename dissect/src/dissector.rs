@@ -1378,18 +1378,8 @@ fn fpdu_info(out: &mut String, s: &FpduSummary, disabled: build::Disabled) {
         // " [iSCSI {name}{rw} ITT=0x{itt:x} EDTL={edtl}]" for a SCSI Command,
         // " [iSCSI {name} ITT=0x{itt:x} status=0x{status:02x}]" for a SCSI Response,
         // " [iSCSI {name} ITT=0x{itt:x}]" for the others.
-        out.push_str(" [iSCSI ");
-        out.push_str(IscsiOpcode::from_raw(opc).name());
-        if opc == 0x01 {
-            out.push_str(match (flags & 0x40 != 0, flags & 0x20 != 0) {
-                (true, true) => " RW",
-                (true, false) => " R",
-                (false, true) => " W",
-                _ => "",
-            });
-        }
-        out.push_str(" ITT=0x");
-        text::push_hex(out, itt.into(), 0);
+        out.push_str(" [");
+        iscsi_head(out, opc, flags, itt);
         if opc == 0x01 {
             out.push_str(" EDTL=");
             text::push_dec(out, edtl);
@@ -1428,12 +1418,9 @@ fn next_info<'a>(
     info
 }
 
-/// Appends the Info column text of an iSCSI PDU over plain TCP.
-fn iscsi_info(
-    out: &mut String,
-    b: &Bhs<&[u8]>,
-    (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8),
-) {
+/// "iSCSI {name}{ R| W| RW} ITT=0x{itt:x}", the start of an iSCSI PDU's Info text (the
+/// direction for a SCSI Command only).
+fn iscsi_head(out: &mut String, opc: u8, flags: u8, itt: u32) {
     out.push_str("iSCSI ");
     out.push_str(IscsiOpcode::from_raw(opc).name());
     if opc == 0x01 {
@@ -1446,6 +1433,15 @@ fn iscsi_info(
     }
     out.push_str(" ITT=0x");
     text::push_hex(out, itt.into(), 0);
+}
+
+/// Appends the Info column text of an iSCSI PDU over plain TCP.
+fn iscsi_info(
+    out: &mut String,
+    b: &Bhs<&[u8]>,
+    (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8),
+) {
+    iscsi_head(out, opc, flags, itt);
     // " EDTL={edtl}", " status=0x{status:02x}", " R2TSN={} offset={} len={}" or
     // " DataSN={} offset={} len={}" by opcode.
     let (sn, offset, len) = match opc {

@@ -127,10 +127,10 @@ pub fn push_mac<T: Text + ?Sized>(out: &mut T, mac: &[u8]) {
     }
 }
 
-/// `{}` of an IPv4 address.
-pub fn push_ipv4<T: Text + ?Sized>(out: &mut T, a: [u8; 4]) {
-    // Assembled on the stack and appended once: every summary line has two.
-    let mut buf = [0u8; 15];
+/// `{}` of an IPv4 address at the start of a buffer, and its length.
+#[inline]
+pub fn ipv4_text(a: [u8; 4]) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
     let mut n = 0;
     for (i, &x) in a.iter().enumerate() {
         if i > 0 {
@@ -148,6 +148,13 @@ pub fn push_ipv4<T: Text + ?Sized>(out: &mut T, a: [u8; 4]) {
         buf[n] = b'0' + x % 10;
         n += 1;
     }
+    (buf, n)
+}
+
+/// `{}` of an IPv4 address.
+pub fn push_ipv4<T: Text + ?Sized>(out: &mut T, a: [u8; 4]) {
+    // Assembled on the stack and appended once: every summary line has two.
+    let (buf, n) = ipv4_text(a);
     out.push_ascii_bytes(&buf[..n]);
 }
 

@@ -22,7 +22,7 @@ const RESET: &str = "\x1b[0m";
 
 /// Appends `bytes` in hex, with `sep` between octets (`aa:bb:cc` for JSON, none for `-T
 /// fields`), assembling chunks in a stack buffer.
-pub fn push_hex(out: &mut String, bytes: &[u8], sep: Option<u8>) {
+pub fn push_hex<T: Text + ?Sized>(out: &mut T, bytes: &[u8], sep: Option<u8>) {
     let mut buf = [0u8; 96];
     let step = if sep.is_some() { 3 } else { 2 };
     let mut first = true;

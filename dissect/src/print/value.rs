@@ -167,51 +167,7 @@ fn hex_digits(x: u64) -> u64 {
     x + 0x3030_3030_3030_3030 + letters * u64::from(b'a' - b'0' - 10)
 }
 
-/// `{}` of an IPv4 address at the start of a buffer, and its length.
-#[inline]
-pub fn ipv4_text(a: [u8; 4]) -> ([u8; 16], usize) {
-    let mut buf = [0u8; 16];
-    let mut n = 0;
-    for (i, &x) in a.iter().enumerate() {
-        if i > 0 {
-            buf[n] = b'.';
-            n += 1;
-        }
-        if x >= 100 {
-            buf[n] = b'0' + x / 100;
-            n += 1;
-        }
-        if x >= 10 {
-            buf[n] = b'0' + x / 10 % 10;
-            n += 1;
-        }
-        buf[n] = b'0' + x % 10;
-        n += 1;
-    }
-    (buf, n)
-}
-
-/// `bytes` in hex, with `sep` between octets (as [`super::hex::push_hex`] writes them).
-fn push_octets<T: Text + ?Sized>(out: &mut T, bytes: &[u8], sep: Option<u8>) {
-    let mut buf = [0u8; 96];
-    let mut first = true;
-    for chunk in bytes.chunks(32) {
-        let mut n = 0;
-        for &b in chunk {
-            if let Some(c) = sep {
-                if !first {
-                    buf[n] = c;
-                    n += 1;
-                }
-            }
-            first = false;
-            buf[n] = text::HEX[usize::from(b >> 4)];
-            buf[n + 1] = text::HEX[usize::from(b & 0xf)];
-            n += 2;
-        }
-        out.push_ascii_bytes(&buf[..n]);
-    }
-}
+pub use crate::text::ipv4_text;
 
 /// Writes `n`'s value to `out`.
 pub fn write_value<T: Text + ?Sized>(
@@ -242,7 +198,7 @@ pub fn write_value<T: Text + ?Sized>(
         Value::Int(v) => text::push_dec(out, v),
         Value::Bytes => {
             let sep = (style == Style::Json).then_some(b':');
-            push_octets(out, tree.node_bytes(frame, n), sep);
+            super::hex::push_hex(out, tree.node_bytes(frame, n), sep);
         }
         Value::Ether(m) => text::push_mac(out, &m),
         Value::Ipv4(a) => text::push_ipv4(out, a),
