@@ -750,6 +750,20 @@ fn read_response(me: &mut Dir, peer: &mut Dir, t: &mut Tree, at: &At, s: &FpduSu
 
 /// The exchange a close completes, as a subtree of the close's `oneshot` protocol node.
 fn exchange_tree(t: &mut Tree, first_node: usize, ex: &Exchange) {
+    // Nothing to add when no node of the subtree is built (`-q`, summary lines, `-T fields`
+    // without these fields): spare the look-ups, the text and the moves.
+    const FIELDS: [FieldId; 7] = [
+        f::ONESHOT_EXCHANGE,
+        f::ONESHOT_EXCHANGE_ITT,
+        f::ONESHOT_EXCHANGE_DIRECTION,
+        f::ONESHOT_EXCHANGE_ADVERTISE_FRAME,
+        f::ONESHOT_EXCHANGE_CLOSE_FRAME,
+        f::ONESHOT_EXCHANGE_BYTES,
+        f::ONESHOT_EXCHANGE_DURATION,
+    ];
+    if !FIELDS.iter().any(|&x| t.builds(x)) {
+        return;
+    }
     let from = first_node.min(t.nodes.len());
     let Some(proto) = t.nodes[from..]
         .iter()
