@@ -166,37 +166,51 @@ pub fn push_ip<T: Text + ?Sized>(out: &mut T, a: std::net::IpAddr) {
     }
 }
 
-/// The text of the last two keys written: most packets carry the same addresses or ports as
-/// the one before, or those the other way round, and copying their text is cheaper than
-/// formatting them again.
+/// What was made of the last two keys (their text, mostly): most packets carry the same
+/// addresses or ports as the one before, or those the other way round, and keeping what was
+/// made of them is cheaper than making it again.
 #[derive(Debug)]
-pub struct Recent<K> {
-    slots: [(Option<K>, String); 2],
+pub struct Recent<K, V = String> {
+    slots: [(Option<K>, V); 2],
     next: usize,
 }
 
-impl<K> Default for Recent<K> {
+impl<K, V: Default> Default for Recent<K, V> {
     fn default() -> Self {
         Recent {
-            slots: [(None, String::new()), (None, String::new())],
+            slots: [(None, V::default()), (None, V::default())],
             next: 0,
         }
     }
 }
 
-impl<K: Copy + PartialEq> Recent<K> {
+impl<K: Copy + PartialEq, V> Recent<K, V> {
+    /// What was made of `k`; `fill` makes it (over what was made of an older key) when `k` is
+    /// not among the last two.
+    #[inline]
+    pub fn get(&mut self, k: K, fill: impl FnOnce(&mut V, K)) -> &V {
+        let i = match self.slots.iter().position(|(s, _)| *s == Some(k)) {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next ^= 1;
+                let (s, v) = &mut self.slots[i];
+                *s = Some(k);
+                fill(v, k);
+                i
+            }
+        };
+        &self.slots[i].1
+    }
+}
+
+impl<K: Copy + PartialEq> Recent<K, String> {
     /// Appends the text of `k`, which `write` writes (to an empty string) the first time.
     pub fn push(&mut self, out: &mut String, k: K, write: impl FnOnce(&mut String, K)) {
-        if let Some((_, t)) = self.slots.iter().find(|(s, _)| *s == Some(k)) {
-            out.push_str(t);
-            return;
-        }
-        let (s, t) = &mut self.slots[self.next];
-        self.next ^= 1;
-        *s = Some(k);
-        t.clear();
-        write(t, k);
-        out.push_str(t);
+        out.push_str(self.get(k, |t, k| {
+            t.clear();
+            write(t, k);
+        }));
     }
 }
 

@@ -309,45 +309,28 @@ type Ipv4Text = ([u8; 16], usize);
 
 /// The text of the last two IPv4 addresses written.
 #[derive(Debug, Default)]
-struct V4Text {
-    slots: [([u8; 4], Ipv4Text); 2],
-    next: usize,
-}
+struct V4Text(text::Recent<[u8; 4], Ipv4Text>);
 
 impl V4Text {
     /// `a`'s text, as [`ipv4_text`] writes it.
     #[inline]
     fn text(&mut self, a: [u8; 4]) -> Ipv4Text {
-        for (k, t) in &self.slots {
-            // An empty slot's length is 0: never a match.
-            if *k == a && t.1 > 0 {
-                return *t;
-            }
-        }
-        let t = ipv4_text(a);
-        self.slots[self.next & 1] = (a, t);
-        self.next ^= 1;
-        t
+        *self.0.get(a, |t, a| *t = ipv4_text(a))
     }
 }
 
 /// The text of the last two IPv6 addresses written.
 #[derive(Debug, Default)]
-struct V6Text {
-    slots: [Option<([u8; 16], String)>; 2],
-    next: usize,
-}
+struct V6Text(text::Recent<[u8; 16]>);
 
 impl V6Text {
     /// Appends `a` as `{}` of an `Ipv6Addr` writes it.
     fn push(&mut self, line: &mut Vec<u8>, a: [u8; 16]) {
-        if let Some((_, t)) = self.slots.iter().flatten().find(|(k, _)| *k == a) {
-            return line.push_str(t);
-        }
-        let t = std::net::Ipv6Addr::from(a).to_string();
-        line.push_str(&t);
-        self.slots[self.next & 1] = Some((a, t));
-        self.next ^= 1;
+        let t = self.0.get(a, |t, a| {
+            t.clear();
+            t.push_fmt(format_args!("{}", std::net::Ipv6Addr::from(a)));
+        });
+        line.push_str(t);
     }
 }
 

@@ -159,28 +159,16 @@ type AddrPair = (IpAddr, IpAddr);
 /// the last two address pairs: most frames carry the pair of the frame before, or that pair
 /// the other way round.
 #[derive(Debug, Default)]
-pub struct AddrColumns {
-    slots: [(Option<AddrPair>, Vec<u8>); 2],
-    next: usize,
-}
+pub struct AddrColumns(text::Recent<AddrPair, Vec<u8>>);
 
 impl AddrColumns {
     /// The address columns of `s` when it has IP addresses (`None`: write them from its text).
     fn get(&mut self, s: &Summary) -> Option<&[u8]> {
         let key = s.addrs?;
-        let i = match self.slots.iter().position(|(k, _)| *k == Some(key)) {
-            Some(i) => i,
-            None => {
-                let i = self.next;
-                self.next ^= 1;
-                let (k, t) = &mut self.slots[i];
-                *k = Some(key);
-                t.clear();
-                addr_columns(t, &s.src, &s.dst);
-                i
-            }
-        };
-        Some(&self.slots[i].1)
+        Some(self.0.get(key, |t, _| {
+            t.clear();
+            addr_columns(t, &s.src, &s.dst);
+        }))
     }
 }
 
