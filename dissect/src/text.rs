@@ -83,6 +83,14 @@ pub fn push_dec_zero<T: Text + ?Sized>(out: &mut T, v: u64, width: usize) {
     out.push_str(s);
 }
 
+/// The two decimal digits of each number below 100, by twice the number.
+pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Lower-case hex digits by value.
 pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 

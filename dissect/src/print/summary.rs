@@ -94,26 +94,18 @@ const COLS: usize = 96;
 /// octets of protocol, a space, 10 digits and a space).
 const LINE: usize = HEAD + COLS + 40;
 
-/// Two decimal digits of each number below 100.
-const PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
-
 /// Writes the decimal digits of `v` into `buf` ending before `at`; returns where they start.
 fn digits_before(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
     while v >= 100 {
         let r = (v % 100) as usize * 2;
         v /= 100;
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        buf[at..at + 2].copy_from_slice(&text::DIGIT_PAIRS[r..r + 2]);
     }
     if v >= 10 {
         let r = v as usize * 2;
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        buf[at..at + 2].copy_from_slice(&text::DIGIT_PAIRS[r..r + 2]);
     } else {
         at -= 1;
         buf[at] = b'0' + v as u8;
@@ -197,7 +189,7 @@ fn rel_time_us(buf: &mut [u8], at: usize, ns: i64) -> usize {
         let r = us % 100 * 2;
         us /= 100;
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        buf[at..at + 2].copy_from_slice(&text::DIGIT_PAIRS[r..r + 2]);
     }
     at -= 1;
     buf[at] = b'.';

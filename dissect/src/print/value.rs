@@ -85,14 +85,6 @@ pub fn rel_time_text(ns: i64) -> ([u8; REL_TIME_MAX], usize) {
     (buf, at + 10)
 }
 
-/// Two decimal digits by value.
-const DIGITS2: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
 /// Powers of ten a `u64` holds; the first is 0 so that 0 has one digit.
 const POW10: [u64; 20] = {
     let mut p = [0u64; 20];
@@ -120,11 +112,11 @@ pub fn dec_text(v: u64) -> ([u8; 20], usize) {
         let d = (v % 100) as usize * 2;
         v /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGITS2[d..d + 2]);
+        buf[i..i + 2].copy_from_slice(&text::DIGIT_PAIRS[d..d + 2]);
     }
     if v >= 10 && i >= 2 {
         let d = v as usize * 2;
-        buf[i - 2..i].copy_from_slice(&DIGITS2[d..d + 2]);
+        buf[i - 2..i].copy_from_slice(&text::DIGIT_PAIRS[d..d + 2]);
     } else if i >= 1 {
         buf[i - 1] = b'0' + v as u8;
     }
