@@ -1374,19 +1374,9 @@ fn fpdu_info(out: &mut String, s: &FpduSummary, disabled: build::Disabled) {
     if let Some((l, e, c)) = s.terminate {
         let _ = write!(out, " layer={l} etype={e} code=0x{c:02x}");
     }
-    if let Some((opc, itt, edtl, flags, status)) = s.iscsi {
-        // " [iSCSI {name}{rw} ITT=0x{itt:x} EDTL={edtl}]" for a SCSI Command,
-        // " [iSCSI {name} ITT=0x{itt:x} status=0x{status:02x}]" for a SCSI Response,
-        // " [iSCSI {name} ITT=0x{itt:x}]" for the others.
+    if let Some(values) = s.iscsi {
         out.push_str(" [");
-        iscsi_head(out, opc, flags, itt);
-        if opc == 0x01 {
-            out.push_str(" EDTL=");
-            text::push_dec(out, edtl);
-        } else if opc == 0x21 {
-            out.push_str(" status=0x");
-            text::push_hex(out, status.into(), 2);
-        }
+        iscsi_head(out, values);
         out.push(']');
     }
     if s.crc == Some(crate::mpa::CrcStatus::Bad) {
@@ -1418,9 +1408,10 @@ fn next_info<'a>(
     info
 }
 
-/// "iSCSI {name}{ R| W| RW} ITT=0x{itt:x}", the start of an iSCSI PDU's Info text (the
-/// direction for a SCSI Command only).
-fn iscsi_head(out: &mut String, opc: u8, flags: u8, itt: u32) {
+/// "iSCSI {name}{ R| W| RW} ITT=0x{itt:x}", then " EDTL={edtl}" for a SCSI Command or
+/// " status=0x{status:02x}" for a SCSI Response: an iSCSI PDU's Info text from the values
+/// both its transports know (the direction for a SCSI Command only).
+fn iscsi_head(out: &mut String, (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8)) {
     out.push_str("iSCSI ");
     out.push_str(IscsiOpcode::from_raw(opc).name());
     if opc == 0x01 {
@@ -1433,28 +1424,20 @@ fn iscsi_head(out: &mut String, opc: u8, flags: u8, itt: u32) {
     }
     out.push_str(" ITT=0x");
     text::push_hex(out, itt.into(), 0);
+    if opc == 0x01 {
+        out.push_str(" EDTL=");
+        text::push_dec(out, edtl);
+    } else if opc == 0x21 {
+        out.push_str(" status=0x");
+        text::push_hex(out, status.into(), 2);
+    }
 }
 
 /// Appends the Info column text of an iSCSI PDU over plain TCP.
-fn iscsi_info(
-    out: &mut String,
-    b: &Bhs<&[u8]>,
-    (opc, itt, edtl, flags, status): (u8, u32, u32, u8, u8),
-) {
-    iscsi_head(out, opc, flags, itt);
-    // " EDTL={edtl}", " status=0x{status:02x}", " R2TSN={} offset={} len={}" or
-    // " DataSN={} offset={} len={}" by opcode.
-    let (sn, offset, len) = match opc {
-        0x01 => {
-            out.push_str(" EDTL=");
-            text::push_dec(out, edtl);
-            return;
-        }
-        0x21 => {
-            out.push_str(" status=0x");
-            text::push_hex(out, status.into(), 2);
-            return;
-        }
+fn iscsi_info(out: &mut String, b: &Bhs<&[u8]>, values: (u8, u32, u32, u8, u8)) {
+    iscsi_head(out, values);
+    // Then " R2TSN={} offset={} len={}" or " DataSN={} offset={} len={}" by opcode.
+    let (sn, offset, len) = match values.0 {
         0x31 => {
             out.push_str(" R2TSN=");
             (b.r2tsn(), b.buffer_offset(), b.desired_len())

@@ -182,12 +182,17 @@ impl FieldBits {
         self.0[(i >> 6) & (FIELD_WORDS - 1)] >> (i & 63) & 1 != 0
     }
 
+    /// Sets the bit of field id `i`.
+    fn set(&mut self, i: usize) {
+        self.0[(i >> 6) & (FIELD_WORDS - 1)] |= 1 << (i & 63);
+    }
+
     /// The bits of the fields `pred` is true for.
     fn from_fn(mut pred: impl FnMut(usize, &crate::field::FieldDef) -> bool) -> Self {
         let mut b = FieldBits([0; FIELD_WORDS]);
         for (i, def) in crate::field::FIELDS.iter().enumerate() {
             if pred(i, def) {
-                b.0[(i >> 6) & (FIELD_WORDS - 1)] |= 1 << (i & 63);
+                b.set(i);
             }
         }
         b
@@ -234,7 +239,7 @@ impl Tree {
             if def.ftype == Ftype::Protocol {
                 proto = Some(i);
             } else if let Some(p) = proto.filter(|_| self.built.get(FieldId(i as u16))) {
-                within.0[(p >> 6) & (FIELD_WORDS - 1)] |= 1 << (p & 63);
+                within.set(p);
             }
         }
         self.within = within;
