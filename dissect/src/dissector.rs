@@ -470,6 +470,8 @@ impl Dissector {
     }
 
     /// TCP: conversation, sequence analysis, reassembly, MPA and everything above.
+    // Not inlined into `dissect`: merged there it measured ~70 instructions a frame dearer.
+    #[inline(never)]
     fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: &IpAddr, da: &IpAddr, data: &[u8]) {
         let (key, dir) = ConvKey::of((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
