@@ -19,7 +19,10 @@
 #      times (tshark), keeping the best wall time; everything pinned to one core (taskset -c 0)
 #      and writing to /dev/null. Peak RSS from /usr/bin/time -v.
 #   3. Prints, per capture and mode: seconds, MB/s, peak RSS for both, and the ratio
-#      tshark-time / our-time next to the target; -q also against `cat`.
+#      tshark-time / our-time next to the target; -q also against `cat`. Under the B and A
+#      summary rows, a "floor" row: dissect/bench/floor.rs (reads, slices, verifies every CRC
+#      and writes a line per frame, but no reassembly, analysis or tree) against the same tshark
+#      time, i.e. the most any dissector could reach on this machine; likewise its -q under `cat`.
 #   4. Runs ours with -q on A/4 and A (and B) to show that peak RSS does not grow with the size.
 #
 # Settings (environment): A_WRITES (16384 → ~1.17 GB), B_CMDS (160000 → ~210 MB), RUNS (3),
@@ -38,9 +41,11 @@ SKIP_V=${SKIP_V:-0}
 KEEP=${KEEP:-0}
 GEN=$PWD/target/release/oneshot-gen
 OURS=$PWD/target/release/oneshot-dissect
+FLOOR=$PWD/target/release/examples/floor
 
 echo "== building (release)"
 cargo build --release -p oneshot-gen -p oneshot-dissect 2>&1 | tail -n 1
+cargo build --release -p oneshot-dissect --example floor 2>&1 | tail -n 1
 
 DIR=${TMPDIR:-/tmp}/dissect-bench
 mkdir -p "$DIR"
@@ -124,12 +129,25 @@ row() { # cap file mode target args...
     "${ts[0]}" "$(echo "$size / ${ts[0]} / 1000000" | bc -l)" "$(echo "${ts[1]} / 1024" | bc -l)" \
     "${os[0]}" "$(echo "$size / ${os[0]} / 1000000" | bc -l)" "$(echo "${os[1]} / 1024" | bc -l)" \
     "$(echo "${ts[0]} / ${os[0]}" | bc -l)" "$target"
+  TSHARK_LAST=${ts[0]}
+}
+# The floor (dissect/bench/floor.rs: read, slice, verify CRCs, write a line; no reassembly, no
+# analysis, no tree) against the tshark time of the row above: the most any dissector could reach.
+floor_row() { # cap file
+  local size fs
+  size=$(stat -c %s "$2")
+  fs=($(time_best "$RUNS" "$FLOOR" "$2"))
+  printf '%-4s %-10s %10s %10s %9s | %10.3f %10.1f %9.1f | %7.1fx %7s\n' "$1" floor "" "" "" \
+    "${fs[0]}" "$(echo "$size / ${fs[0]} / 1000000" | bc -l)" "$(echo "${fs[1]} / 1024" | bc -l)" \
+    "$(echo "$TSHARK_LAST / ${fs[0]}" | bc -l)" "(bound)"
 }
 
 cat "$A" "$B" > /dev/null
 row B "$B" summary 100
+floor_row B "$B"
 row B "$B" fields 100 -T fields "${FIELDS[@]}"
 row A "$A" summary 20
+floor_row A "$A"
 row A "$A" fields 30 -T fields "${FIELDS[@]}"
 [[ $SKIP_V == 1 ]] || row A "$A" -V 10 -V
 
@@ -143,5 +161,8 @@ for f in "$A4" "$A" "$B"; do
 done
 c=($(time_best "$RUNS" cat "$A"))
 printf '%-22s %10d %10.3f %10.2f %9.1f   (baseline: page-cache read)\n' "cat $(basename "$A")" \
+  "$(stat -c %s "$A")" "${c[0]}" "$(echo "$(stat -c %s "$A") / ${c[0]} / 1000000000" | bc -l)" "$(echo "${c[1]} / 1024" | bc -l)"
+c=($(time_best "$RUNS" "$FLOOR" "$A" -q))
+printf '%-22s %10d %10.3f %10.2f %9.1f   (bound: floor.rs -q, read + slice + CRC only)\n' "floor -q $(basename "$A")" \
   "$(stat -c %s "$A")" "${c[0]}" "$(echo "$(stat -c %s "$A") / ${c[0]} / 1000000000" | bc -l)" "$(echo "${c[1]} / 1024" | bc -l)"
 echo "targets: -q >= 2 GB/s; RSS flat from a4 to a"
