@@ -15,6 +15,11 @@
 
 use std::collections::VecDeque;
 
+use std::collections::hash_map::Entry;
+
+// foldhash rather than std's SipHash: it hashes these u32/u64 keys in a few instructions, and
+// the resistance to HashDoS it gives up is not needed by an offline dissector (the capture is
+// its only input, and a slow run the worst a crafted one could cause).
 use foldhash::HashMap;
 
 use oneshot_codec::oneshot::Op;
@@ -29,7 +34,7 @@ mod order;
 #[cfg(test)]
 mod tests;
 
-use order::{Order, Seg, seq_after};
+use order::{Order, seq_after};
 
 /// Closed STags, iSER STags and unexplained uses remembered per direction. A use of an STag
 /// closed more than this many closes ago reads as a use before any advertise. Kept small enough
@@ -189,23 +194,34 @@ impl<V> Recent<V> {
         self.order.push_back((k, self.next));
         while self.order.len() > RECENT {
             if let Some((old, generation)) = self.order.pop_front() {
-                if self.map.get(&old).is_some_and(|(_, g)| *g == generation) {
-                    self.map.remove(&old);
+                // One look-up: forget `old` unless it was inserted again since.
+                if let Entry::Occupied(e) = self.map.entry(old) {
+                    if e.get().1 == generation {
+                        e.remove();
+                    }
                 }
             }
         }
     }
 
+    // Most of these maps are empty on a clean capture (no unexplained uses, no iSER): the
+    // emptiness test spares hashing the key.
     fn get(&self, k: u32) -> Option<&V> {
+        if self.map.is_empty() {
+            return None;
+        }
         self.map.get(&k).map(|(v, _)| v)
     }
 
     fn remove(&mut self, k: u32) -> Option<V> {
+        if self.map.is_empty() {
+            return None;
+        }
         self.map.remove(&k).map(|(v, _)| v)
     }
 
     fn contains(&self, k: u32) -> bool {
-        self.map.contains_key(&k)
+        !self.map.is_empty() && self.map.contains_key(&k)
     }
 }
 
@@ -337,7 +353,7 @@ impl Analysis {
         };
         if at.pass != Pass::Early {
             me.next_seq = Some(end);
-            me.order.fpdu(Seg::of(s, at), t, at.first_node);
+            me.order.fpdu(s, at.frame, t, at.first_node);
         }
         if !s.ok || !first_sight {
             return;
@@ -510,7 +526,21 @@ fn advertise(me: &mut Dir, t: &mut Tree, at: &At, s: &FpduSummary, stag: u32, n:
         Some((_, itt, ..)) => (Some(itt), None, "-"),
         None => (None, None, "-"),
     };
-    if let Some(prev) = me.advertised.get(&stag) {
+    // The new advertisement replaces an open one (one look-up for both).
+    let prev = me.advertised.insert(
+        stag,
+        Adv {
+            itt,
+            edtl,
+            direction: dir,
+            frame: at.frame,
+            ts: at.ts,
+            bytes: 0,
+            requested: 0,
+            edtl_warned: false,
+        },
+    );
+    if let Some(prev) = prev {
         t.expert(
             f::ONESHOT_EXPERT_READVERTISED,
             Severity::Warning,
@@ -535,19 +565,6 @@ fn advertise(me: &mut Dir, t: &mut Tree, at: &At, s: &FpduSummary, stag: u32, n:
         );
     }
     me.closed.remove(stag);
-    me.advertised.insert(
-        stag,
-        Adv {
-            itt,
-            edtl,
-            direction: dir,
-            frame: at.frame,
-            ts: at.ts,
-            bytes: 0,
-            requested: 0,
-            edtl_warned: false,
-        },
-    );
 }
 
 /// `close(S)` sent by `me`, for an STag `peer` should own. Returns the completed exchange.
@@ -685,13 +702,23 @@ fn used<'d>(
     t: &mut Tree,
     n: Option<u32>,
 ) -> Option<&'d mut Adv> {
-    if owner.advertised.contains_key(&stag) {
-        return owner.advertised.get_mut(&stag);
+    // Borrowed field by field, so that the open advertisement can be returned from the one
+    // look-up while the other maps are still usable.
+    let Dir {
+        advertised,
+        iser,
+        closed,
+        unexplained,
+        uses_oneshot,
+        ..
+    } = owner;
+    if let Some(adv) = advertised.get_mut(&stag) {
+        return Some(adv);
     }
-    if owner.iser.contains(stag) {
+    if iser.contains(stag) {
         return None;
     }
-    if let Some(c) = owner.closed.get(stag) {
+    if let Some(c) = closed.get(stag) {
         t.expert(
             f::ONESHOT_EXPERT_USE_AFTER_CLOSE,
             Severity::Error,
@@ -703,15 +730,15 @@ fn used<'d>(
                 itt_also(c.itt)
             ),
         );
-    } else if owner.uses_oneshot {
+    } else if *uses_oneshot {
         t.expert(
             f::ONESHOT_EXPERT_USE_BEFORE_ADVERTISE,
             Severity::Error,
             n,
             format_args!("{what} uses STag 0x{stag:08x}, which the peer has not advertised"),
         );
-    } else if !owner.unexplained.contains(stag) {
-        owner.unexplained.insert(stag, (frame, what));
+    } else if !unexplained.contains(stag) {
+        unexplained.insert(stag, (frame, what));
     }
     None
 }

@@ -4,7 +4,7 @@
 
 use oneshot_codec::oneshot::Op;
 
-use super::{At, node};
+use super::node;
 use crate::build::FpduSummary;
 use crate::registry::f;
 use crate::tree::{Severity, Tree};
@@ -12,21 +12,6 @@ use crate::tree::{Severity, Tree};
 /// `a` is after `b` in sequence space.
 pub(super) fn seq_after(a: u32, b: u32) -> bool {
     a != b && a.wrapping_sub(b) < 0x8000_0000
-}
-
-/// What the ordering checks need of one FPDU.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Seg {
-    frame: u64,
-    /// Untagged with a queue the checks follow.
-    queued: bool,
-    qn: u32,
-    msn: u32,
-    mo: u32,
-    payload_len: u64,
-    last: bool,
-    qualifier: Option<(Op, u32)>,
-    oneshot_stag: Option<u32>,
 }
 
 /// A message being received segment by segment on one queue.
@@ -52,26 +37,17 @@ pub(super) struct Order {
     queues: [Queue; 4],
 }
 
-impl Seg {
-    pub(super) fn of(s: &FpduSummary, at: &At) -> Seg {
-        Seg {
-            frame: at.frame,
-            queued: s.ok && !s.tagged && s.qn < 4,
-            qn: s.qn,
-            msn: s.msn,
-            mo: s.mo,
-            payload_len: s.payload_len as u64,
-            last: s.last,
-            qualifier: s.qualifier,
-            oneshot_stag: s.oneshot_stag,
-        }
-    }
-}
-
 /// MSN, MO and L of one untagged segment, in stream order; findings point at the fields of
 /// the FPDU whose nodes start at `first_node`.
-fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, first_node: usize) {
-    if !g.queued {
+fn check_order(
+    queues: &mut [Queue; 4],
+    g: &FpduSummary,
+    frame: u64,
+    t: &mut Tree,
+    first_node: usize,
+) {
+    // Untagged, on a queue the checks follow.
+    if !(g.ok && !g.tagged && g.qn < 4) {
         return;
     }
     let q = g.qn as usize;
@@ -158,7 +134,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, first_node: usize
         }
     }
     // The next segment continues this one (after a finding, the checks follow the wire).
-    let next_mo = u64::from(g.mo) + g.payload_len;
+    let next_mo = u64::from(g.mo) + g.payload_len as u64;
     let first = match queue.current {
         Some(cur) if cur.msn == g.msn => cur,
         _ => InProgress {
@@ -166,7 +142,7 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, first_node: usize
             next_mo: 0,
             qualifier: g.qualifier,
             stag: g.oneshot_stag,
-            frame: g.frame,
+            frame,
         },
     };
     queue.next_msn = Some(g.msn.wrapping_add(1));
@@ -174,8 +150,8 @@ fn check_order(queues: &mut [Queue; 4], g: &Seg, t: &mut Tree, first_node: usize
 }
 
 impl Order {
-    /// Checks one FPDU, the next in its direction's stream.
-    pub(super) fn fpdu(&mut self, g: Seg, t: &mut Tree, first_node: usize) {
-        check_order(&mut self.queues, &g, t, first_node);
+    /// Checks one FPDU (`g`, in `frame`), the next in its direction's stream.
+    pub(super) fn fpdu(&mut self, g: &FpduSummary, frame: u64, t: &mut Tree, first_node: usize) {
+        check_order(&mut self.queues, g, frame, t, first_node);
     }
 }

@@ -326,7 +326,9 @@ fn fpdu_findings(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
     if let Header::Terminate(tm) = &m.header {
         terminate_expert(t, None, tm);
     }
-    if !c.disabled.oneshot {
+    // Without nodes, the `oneshot` protocol leaves only its findings: none on a well-formed
+    // message, the common case.
+    if !c.disabled.oneshot && (m.oneshot.is_malformed() || m.oneshot.maybe_immediate) {
         let ub = c.plain_base + mpa::fpdu::field::ULPDU;
         oneshot_fields(t, c.plain_src, ub, &m);
     }
