@@ -315,14 +315,17 @@ fn fpdu_findings(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
         let crc_wire = u32::from_be_bytes(crc_bytes(c, &fp));
         bad_crc(t, None, crc_wire, crc_expected(c, &fp));
     }
-    let m = match Message::decode(fp.ulpdu_ref(), c.settings) {
+    // Looked at where decode left it: moving the message out of the `Result` cost ~25
+    // instructions an FPDU.
+    let decoded = Message::decode(fp.ulpdu_ref(), c.settings);
+    let m = match &decoded {
         Ok(m) => m,
         Err(e) => {
-            malformed(t, None, &e);
+            malformed(t, None, e);
             return s;
         }
     };
-    summarize(&m, &mut s, c.disabled);
+    summarize(m, &mut s, c.disabled);
     if let Header::Terminate(tm) = &m.header {
         terminate_expert(t, None, tm);
     }
@@ -330,7 +333,7 @@ fn fpdu_findings(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
     // message, the common case.
     if !c.disabled.oneshot && (m.oneshot.is_malformed() || m.oneshot.maybe_immediate) {
         let ub = c.plain_base + mpa::fpdu::field::ULPDU;
-        oneshot_fields(t, c.plain_src, ub, &m);
+        oneshot_fields(t, c.plain_src, ub, m);
     }
     s
 }
