@@ -275,22 +275,23 @@ pub fn fpdu(t: &mut Tree, c: &FpduCtx<'_>) -> FpduSummary {
     // DDP / RDMAP from the plain FPDU.
     let ulpdu = fp.ulpdu_ref();
     let ub = c.plain_base + mpa::fpdu::field::ULPDU;
-    let m = match Message::decode(ulpdu, c.settings) {
+    let decoded = Message::decode(ulpdu, c.settings);
+    let m = match &decoded {
         Ok(m) => m,
         Err(e) => {
             let mut b = B::new(t, c.plain_src, ub);
             let i = b.open(f::IWARP_DDP_RDMAP, 0, ulpdu.len());
             b.close();
-            malformed(t, Some(i), &e);
+            malformed(t, Some(i), e);
             return s;
         }
     };
-    summarize(&m, &mut s, c.disabled);
-    ddp_rdmap(t, c.plain_src, ub, ulpdu, &m, &s, c.disabled);
+    summarize(m, &mut s, c.disabled);
+    ddp_rdmap(t, c.plain_src, ub, ulpdu, m, &s, c.disabled);
     if !c.disabled.oneshot {
-        oneshot_fields(t, c.plain_src, ub, &m);
+        oneshot_fields(t, c.plain_src, ub, m);
     }
-    ulp(t, c.plain_src, ub, &m, c.disabled);
+    ulp(t, c.plain_src, ub, m, c.disabled);
     s
 }
 
