@@ -759,6 +759,19 @@ fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>) {
     }
     let mut b = B::new(t, src, base);
     let top = b.open(f::ONESHOT, 0, m.payload_offset());
+    if !b.t.builds_within(f::ONESHOT) {
+        // No field of it is wanted (`-T fields`, summary lines, `-q`): the protocol node and
+        // the findings, on the nodes the full subtree gives them (none for the unbuilt bits).
+        if info.field.is_some_and(|fl| fl.op.is_none()) {
+            both_bits(b.t, NO_NODE);
+        }
+        if info.stray_bits != 0 {
+            stray_bits(b.t, NO_NODE, m);
+        }
+        oneshot_notes(b.t, top, m);
+        b.close();
+        return;
+    }
     let raw = u64::from(m.ddp.control().0);
     if let Some(fl) = info.field {
         let stag_at = match fl.placement {
@@ -775,14 +788,7 @@ fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>) {
             }
             None => {
                 let i = b.bits(f::ONESHOT_RAW_BITS, raw, 0, 1);
-                b.t.expert(
-                    f::ONESHOT_EXPERT_BOTH_BITS,
-                    Severity::Error,
-                    Some(i),
-                    format_args!(
-                        "Both one-shot bits set (advertise and close): malformed (ONESHOT.md §2.2)"
-                    ),
-                );
+                both_bits(b.t, i);
             }
         }
         b.u(f::ONESHOT_STAG, u64::from(fl.stag), stag_at.0, stag_at.1);
@@ -796,18 +802,39 @@ fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>) {
     }
     if info.stray_bits != 0 {
         let i = b.bits(f::ONESHOT_RAW_BITS, raw, 0, 1);
-        b.t.expert(
-            f::ONESHOT_EXPERT_STRAY_BITS,
-            Severity::Error,
-            Some(i),
-            format_args!(
-                "One-shot bit(s) 0x{:02x} on {}: only Send and Send with SE may carry them",
-                info.stray_bits, m.opcode
-            ),
-        );
+        stray_bits(b.t, i, m);
     }
-    if info.tagged_opcode {
-        b.t.expert(
+    oneshot_notes(b.t, top, m);
+    b.close();
+}
+
+/// Both one-shot DDP bits set (`node`: the raw bits).
+fn both_bits(t: &mut Tree, node: u32) {
+    t.expert(
+        f::ONESHOT_EXPERT_BOTH_BITS,
+        Severity::Error,
+        Some(node),
+        format_args!("Both one-shot bits set (advertise and close): malformed (ONESHOT.md §2.2)"),
+    );
+}
+
+/// One-shot DDP bits where they may not be (`node`: the raw bits).
+fn stray_bits(t: &mut Tree, node: u32, m: &Message<'_>) {
+    t.expert(
+        f::ONESHOT_EXPERT_STRAY_BITS,
+        Severity::Error,
+        Some(node),
+        format_args!(
+            "One-shot bit(s) 0x{:02x} on {}: only Send and Send with SE may carry them",
+            m.oneshot.stray_bits, m.opcode
+        ),
+    );
+}
+
+/// The findings about the whole `oneshot` protocol node `top`.
+fn oneshot_notes(t: &mut Tree, top: u32, m: &Message<'_>) {
+    if m.oneshot.tagged_opcode {
+        t.expert(
             f::ONESHOT_EXPERT_TAGGED_OPCODE,
             Severity::Error,
             Some(top),
@@ -817,15 +844,14 @@ fn oneshot_fields(t: &mut Tree, src: SourceId, base: usize, m: &Message<'_>) {
             ),
         );
     }
-    if info.maybe_immediate {
-        b.t.expert(
+    if m.oneshot.maybe_immediate {
+        t.expert(
             f::ONESHOT_EXPERT_MAYBE_IMMEDIATE,
             Severity::Note,
             Some(top),
             format_args!("Could be RFC 7306 Immediate Data (try --profile rfc7306)"),
         );
     }
-    b.close();
 }
 
 /// iSER and iSCSI in the payload of a Send.
