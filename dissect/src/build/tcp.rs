@@ -214,15 +214,31 @@ fn expert(t: &mut Tree, field: FieldId, sev: Severity, at: u32, args: std::fmt::
 }
 
 /// TCP at `off`; returns the offset of the payload in the frame.
+#[inline(always)]
 pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
+    let raw = tcp.header_slice();
+    // Without nodes (summary lines, -q) only findings are added, and most segments have
+    // none: no options, no analysis flag (the analysis subtree adds findings only under its
+    // flags) and a header none of `header_findings`' conditions hold for. Decided here, where
+    // it is inlined, so that those segments cost a few comparisons rather than a call.
+    if t.detail() == Detail::Off && raw.len() == 20 && info.analysis.flags == 0 && quiet_header(raw)
+    {
+        return off + 20;
+    }
+    tcp_tree(t, tcp, off, info)
+}
+
+/// [`tcp`] of a segment with something to show.
+#[inline(never)]
+fn tcp_tree(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
     let raw = tcp.header_slice();
     let hl = raw.len();
     let len = tcp.payload().len();
     let v = &info.analysis;
     let fl = raw_flags(tcp);
     if t.detail() == Detail::Off {
-        // No nodes (summary lines, -q): only the findings (of the header, the options, the
-        // analysis), in the order the full tree adds them.
+        // No nodes: only the findings (of the header, the options, the analysis), in the
+        // order the full tree adds them.
         header_findings(t, tcp, v, &HeaderNodes::default());
         let mut b = B::new(t, FRAME_SOURCE, off);
         if hl > 20 {
@@ -452,6 +468,22 @@ impl Default for HeaderNodes {
             urgent: NO_NODE,
         }
     }
+}
+
+/// Whether `header_findings` finds nothing in this header (`raw`: at least 20 octets): no
+/// SYN, FIN or RST; the acknowledgment number zero unless ACK is set; the urgent pointer zero
+/// unless URG is set.
+#[inline(always)]
+fn quiet_header(raw: &[u8]) -> bool {
+    let Some(h) = raw.first_chunk::<20>() else {
+        return false;
+    };
+    let fl = u16::from_be_bytes([h[12], h[13]]);
+    let ack_raw = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    let urgent = u16::from_be_bytes([h[18], h[19]]);
+    fl & (th::SYN | th::FIN | th::RST) == 0
+        && (fl & th::ACK != 0 || ack_raw == 0)
+        && (fl & th::URG != 0 || urgent == 0)
 }
 
 /// The findings about the TCP header, in tshark's order. Each is about a leaf node, so where
