@@ -473,7 +473,9 @@ impl Dissector {
     // Not inlined into `dissect`: merged there it measured ~70 instructions a frame dearer.
     #[inline(never)]
     fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: &IpAddr, da: &IpAddr, data: &[u8]) {
-        let (key, dir) = ConvKey::of((*sa, tcp.source_port()), (*da, tcp.destination_port()));
+        let (key, dir, index, new) = self
+            .table
+            .find((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
         let seg = Segment {
             frame: pkt.number,
@@ -486,7 +488,6 @@ impl Dissector {
             wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
             sack: tcp_analysis::sack_blocks(&tcp.header_slice()[20..]),
         };
-        let (index, new) = self.table.get(key);
         // A SYN with a new initial sequence number on known ports starts a new conversation.
         let index = if new
             || self.convs[index]
@@ -503,7 +504,8 @@ impl Dissector {
             // The table names a live conversation for every key it returns.
             return;
         };
-        let mut verdict = conv.tcpa.segment(dir, &seg);
+        let mut verdict = tcp_analysis::Verdict::default();
+        conv.tcpa.segment_into(dir, &seg, &mut verdict);
         if let Some(h) = &cfg.hindsight {
             h.final_values(conv.index, &mut verdict);
         }
@@ -578,7 +580,7 @@ impl Dissector {
             stream,
             time_relative_ns,
             time_delta_ns,
-            analysis: verdict,
+            analysis: &verdict,
             payload: &self.payload_items,
         };
         let tcp_off = offset_in(data, tcp.header_slice());

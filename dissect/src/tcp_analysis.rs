@@ -474,18 +474,26 @@ impl Conn {
     }
 
     /// Analyses segment `s` going in direction `dir`.
-    #[inline]
     pub fn segment(&mut self, dir: usize, s: &Segment) -> Verdict {
-        match self.in_order(dir, s) {
-            Some(v) => v,
-            None => self.segment_full(dir, s),
+        let mut v = Verdict::default();
+        self.segment_into(dir, s, &mut v);
+        v
+    }
+
+    /// [`Conn::segment`], the verdict written in `v` (a default one): the per-frame path
+    /// keeps its verdict where it is instead of moving it about.
+    #[inline]
+    pub fn segment_into(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
+        if !self.in_order(dir, s, v) {
+            self.segment_full(dir, s, v);
         }
     }
 
     /// [`Conn::segment`] of the usual segment, cheaply: an ACK without SYN, FIN, RST or
     /// options the analysis reads, in an established conversation, starting at the next
     /// expected sequence number, with a window that is not zero, and either data or an
-    /// acknowledgment number that moved. `None`, with nothing changed, for any other segment.
+    /// acknowledgment number that moved, its verdict written in `v` (a default one). False, with
+    /// nothing changed, for any other segment.
     ///
     /// For such a segment none of the rarer findings can apply (each needs what this rules
     /// out, or is tested here and sends the segment to the full analysis):
@@ -506,7 +514,7 @@ impl Conn {
     ///
     /// What is left is the bookkeeping both paths share ([`Conn::record`]).
     #[inline(always)]
-    fn in_order(&mut self, dir: usize, s: &Segment) -> Option<Verdict> {
+    fn in_order(&mut self, dir: usize, s: &Segment, v: &mut Verdict) -> bool {
         let fl = s.flags;
         if !self.seen
             || self.reused
@@ -515,7 +523,7 @@ impl Conn {
             || s.sack.1 != 0
             || s.window == 0
         {
-            return None;
+            return false;
         }
         let completeness = self.completeness;
         let (fwd, rev) = self.pair(dir);
@@ -528,23 +536,20 @@ impl Conn {
             || (len == 0 && ack == fwd.lastack)
             || (len > 0 && rev.lastack != 0 && le(seq.wrapping_add(len), rev.lastack))
         {
-            return None;
+            return false;
         }
         fwd.sack_n = 0;
         rev.valid_bif = true;
-        let mut v = Verdict {
-            completeness,
-            ..Verdict::default()
-        };
+        v.completeness = completeness;
         if len > 0 {
-            window_full(rev, s, &mut v);
+            window_full(rev, s, v);
         }
         if ack != fwd.lastack {
             fwd.last_non_dup_ack = s.frame;
             fwd.dupacks = 0;
         }
-        ack_beyond(rev, ack, &mut v);
-        record(fwd, rev, s, &mut v);
+        ack_beyond(rev, ack, v);
+        record(fwd, rev, s, v);
         v.rel_seq = seq.wrapping_sub(fwd.base_seq);
         v.rel_ack = ack.wrapping_sub(rev.base_seq);
         v.win_scale = fwd.win_scale;
@@ -559,21 +564,20 @@ impl Conn {
             self.first_rtt = s.ts.wrapping_sub(self.mru_syn);
         }
         v.initial_rtt = self.first_rtt;
-        Some(v)
+        true
     }
 
     /// [`Conn::segment`] of any segment.
     #[inline(never)]
-    fn segment_full(&mut self, dir: usize, s: &Segment) -> Verdict {
-        let mut v = Verdict::default();
+    fn segment_full(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
         let new = !self.seen;
         self.flows[dir].sack_n = 0;
         self.seen = true;
         if self.reused || s.flags & th::SYN != 0 {
-            self.ports_reused(dir, s, &mut v);
+            self.ports_reused(dir, s, v);
         }
         v.completeness = self.completeness;
-        self.analyse(dir, s, &mut v);
+        self.analyse(dir, s, v);
         let (fwd, rev) = self.pair(dir);
         v.rel_seq = s.seq.wrapping_sub(fwd.base_seq);
         v.rel_ack = if s.flags & th::ACK != 0 {
@@ -585,7 +589,7 @@ impl Conn {
         v.peer_base = rev.base_seq;
         let sa = s.flags & (th::SYN | th::ACK);
         if new || s.flags & (th::SYN | th::FIN | th::RST) != 0 {
-            self.opening_or_closing(dir, s, new, &mut v);
+            self.opening_or_closing(dir, s, new, v);
         } else if sa == th::ACK {
             // Without SYN, FIN or RST only the ACK counts towards completeness.
             self.completeness |= if s.len > 0 {
@@ -615,7 +619,6 @@ impl Conn {
         if s.wscale.is_some() || s.flags & th::SYN != 0 {
             self.window_scaling(dir, s);
         }
-        v
     }
 
     /// Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with another
@@ -1467,10 +1470,11 @@ mod tests {
                     // A window that stays shut, so probes and their ACKs come up.
                     win[d] = 0;
                 }
-                fast_taken += usize::from(fast.clone().in_order(d, &s).is_some());
+                fast_taken += usize::from(fast.clone().in_order(d, &s, &mut Verdict::default()));
                 segments += 1;
                 let a = fast.segment(d, &s);
-                let b = full.segment_full(d, &s);
+                let mut b = Verdict::default();
+                full.segment_full(d, &s, &mut b);
                 assert_eq!(a, b, "round {round} frame {frame}");
                 assert_eq!(
                     format!("{fast:?}"),

@@ -15,7 +15,7 @@ use crate::text;
 use crate::tree::{Detail, FRAME_SOURCE, NO_NODE, Severity, SourceId, Tree, Value};
 
 /// What the conversation tracker knows about a segment.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct TcpInfo<'a> {
     /// `tcp.stream`.
     pub stream: u64,
@@ -24,7 +24,7 @@ pub struct TcpInfo<'a> {
     /// Time since the conversation's previous frame.
     pub time_delta_ns: i64,
     /// The sequence analysis of the segment.
-    pub analysis: Verdict,
+    pub analysis: &'a Verdict,
     /// What the upper layer made of the payload, in payload order.
     pub payload: &'a [PayloadItem],
 }
@@ -234,7 +234,7 @@ fn tcp_tree(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) ->
     let raw = tcp.header_slice();
     let hl = raw.len();
     let len = tcp.payload().len();
-    let v = &info.analysis;
+    let v = info.analysis;
     let fl = raw_flags(tcp);
     if t.detail() == Detail::Off {
         // No nodes: only the findings (of the header, the options, the analysis), in the
