@@ -199,6 +199,7 @@ impl Flow {
     /// Applies acknowledgment number `ack` to the unacknowledged segments: the oldest one it
     /// ends exactly is returned; segments wholly acknowledged are forgotten, partly
     /// acknowledged ones shrink.
+    #[inline(always)]
     fn acknowledge(&mut self, ack: u32) -> Option<Unacked> {
         if let (true, Some(front), Some(back)) =
             (self.chain, self.segments.front(), self.segments.back())
@@ -209,6 +210,15 @@ impl Flow {
             let start = front.seq;
             let end = back.nextseq.wrapping_sub(start);
             let at = ack.wrapping_sub(start);
+            if end < 1 << 31 && at == end {
+                // The usual ACK: of everything. Segments in a chain end at increasing
+                // positions (each is at least one long), so the last one is the one it ends
+                // exactly, and none is left.
+                let last = *back;
+                self.segments.clear();
+                self.span = None;
+                return Some(last);
+            }
             if end < 1 << 31 && at <= end {
                 return self.acknowledge_chain(ack, start, at);
             }
@@ -217,6 +227,7 @@ impl Flow {
     }
 
     /// [`Flow::acknowledge`] on a chain, `ack` being `at` octets after its `start`.
+    #[inline(never)]
     fn acknowledge_chain(&mut self, ack: u32, start: u32, at: u32) -> Option<Unacked> {
         let mut acked = None;
         let mut changed = false;
