@@ -384,12 +384,12 @@ impl Dissector {
         }
         let fr = &lf.frame;
         if let Some(eth) = &fr.ethernet {
-            // Ethernet padding: octets after the IP packet.
-            let padding = fr.ip.as_ref().and_then(|ip| {
-                let end = offset_in(data, ip.payload().payload) + ip.payload().payload.len();
-                (end < data.len() && !ip.payload().incomplete).then(|| (end, data.len() - end))
-            });
             if tree_on {
+                // Ethernet padding: octets after the IP packet.
+                let padding = fr.ip.as_ref().and_then(|ip| {
+                    let end = offset_in(data, ip.payload().payload) + ip.payload().payload.len();
+                    (end < data.len() && !ip.payload().incomplete).then(|| (end, data.len() - end))
+                });
                 build::ethernet(&mut self.tree, eth, padding);
             }
             self.protocols.push("eth:ethertype");
