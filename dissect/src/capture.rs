@@ -569,7 +569,8 @@ impl CaptureReader {
 
     /// The next packet, or the error that stops the reading, or `None` at the end (and after
     /// an error).
-    #[allow(clippy::should_implement_trait)] // a lending iterator: `Iterator` cannot lend
+    #[allow(clippy::should_implement_trait)]
+    // a lending iterator: `Iterator` cannot lend
     // Inlined into the reading loop (the record is then taken where it is, not moved out of
     // an Option<Result>); reading more, and pcapng, are calls.
     #[inline(always)]

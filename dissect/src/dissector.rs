@@ -477,6 +477,7 @@ impl Dissector {
             .table
             .find((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
+        let (wscale, sack) = tcp_analysis::scan_options(&tcp.header_slice()[20..]);
         let seg = Segment {
             frame: pkt.number,
             ts: pkt.ts_ns,
@@ -485,8 +486,8 @@ impl Dissector {
             len: payload.len() as u32,
             flags: build::tcp_flags(tcp),
             window: tcp.window_size(),
-            wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
-            sack: tcp_analysis::sack_blocks(&tcp.header_slice()[20..]),
+            wscale,
+            sack,
         };
         // A SYN with a new initial sequence number on known ports starts a new conversation.
         let index = if new

@@ -326,8 +326,11 @@ pub struct Segment {
     /// The Window Scale option's shift, if the segment carries one (capped at 14).
     pub wscale: Option<u8>,
     /// The blocks of the segment's (last) SACK option, raw, and how many there are.
-    pub sack: ([(u32, u32); 4], u8),
+    pub sack: SackBlocks,
 }
+
+/// The blocks of a SACK option (at most four), raw, and how many there are.
+pub type SackBlocks = ([(u32, u32); 4], u8);
 
 /// How the ports-reused check came out for a SYN or SYN-ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1051,27 +1054,36 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
     })
 }
 
-/// The blocks of the last SACK option in `opts` (at most four), raw, and how many.
+/// What the analysis reads in a header's options (`opts`), from one walk over them: the first
+/// Window Scale option's shift, capped at 14, and the blocks of the last SACK option (at most
+/// four), raw, with how many there are.
 #[inline]
-pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
+pub fn scan_options(opts: &[u8]) -> (Option<u8>, SackBlocks) {
     if opts.is_empty() {
-        return ([(0, 0); 4], 0);
+        return (None, ([(0, 0); 4], 0));
     }
-    walk_sack_blocks(opts)
+    walk_options(opts)
 }
 
-/// [`sack_blocks`] of options that are there.
+/// [`scan_options`] of options that are there.
 #[inline(never)]
-fn walk_sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
-    let mut out = ([(0, 0); 4], 0);
-    for o in options(opts).filter(|o| o.kind == 5) {
-        out.1 = 0;
-        for edges in sack_option_blocks(o.raw).take(4) {
-            out.0[usize::from(out.1)] = edges;
-            out.1 += 1;
+fn walk_options(opts: &[u8]) -> (Option<u8>, SackBlocks) {
+    let mut wscale = None;
+    let mut sack = ([(0, 0); 4], 0);
+    for o in options(opts) {
+        match o.kind {
+            3 if o.raw.len() == 3 && wscale.is_none() => wscale = Some(o.raw[2].min(14)),
+            5 => {
+                sack.1 = 0;
+                for edges in sack_option_blocks(o.raw).take(4) {
+                    sack.0[usize::from(sack.1)] = edges;
+                    sack.1 += 1;
+                }
+            }
+            _ => {}
         }
     }
-    out
+    (wscale, sack)
 }
 
 /// The (left, right) edges of each block of one SACK option (`raw`: the option's octets, kind
@@ -1083,23 +1095,6 @@ pub fn sack_option_blocks(raw: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
             u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
         )
     })
-}
-
-/// The Window Scale option's shift in `opts`, capped at 14.
-#[inline]
-pub fn window_scale(opts: &[u8]) -> Option<u8> {
-    if opts.is_empty() {
-        return None;
-    }
-    find_window_scale(opts)
-}
-
-/// [`window_scale`] of options that are there.
-#[inline(never)]
-fn find_window_scale(opts: &[u8]) -> Option<u8> {
-    options(opts)
-        .find(|o| o.kind == 3 && o.raw.len() == 3)
-        .map(|o| o.raw[2].min(14))
 }
 
 #[cfg(test)]
@@ -1525,7 +1520,7 @@ mod tests {
                 (9, 11, 2)
             ]
         );
-        assert_eq!(window_scale(&o), Some(7));
+        assert_eq!(scan_options(&o).0, Some(7));
         // The zero padding after an EOL is more EOLs, as tshark shows it.
         let kinds: Vec<u8> = options(&[2, 4, 5, 0xb4, 4, 2, 3, 3, 7, 0, 0, 0])
             .map(|x| x.kind)
@@ -1536,14 +1531,23 @@ mod tests {
             1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40,
         ];
         assert_eq!(
-            sack_blocks(&sack),
-            ([(10, 20), (30, 40), (0, 0), (0, 0)], 2)
+            scan_options(&sack),
+            (None, ([(10, 20), (30, 40), (0, 0), (0, 0)], 2))
         );
-        assert_eq!(sack_blocks(&[1, 1, 4, 2]).1, 0);
+        assert_eq!(scan_options(&[1, 1, 4, 2]).1.1, 0);
+        // One walk finds both: the first Window Scale option, the last SACK option.
+        let both = [
+            3, 3, 7, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 3, 3, 9, 5, 10, 0, 0, 0, 5, 0, 0, 0, 6,
+        ];
+        assert_eq!(
+            scan_options(&both),
+            (Some(7), ([(5, 6), (0, 0), (0, 0), (0, 0)], 1))
+        );
+        assert_eq!(scan_options(&[]), (None, ([(0, 0); 4], 0)));
         // A length running past the end is cut and ends the walk; a length below 2 too.
         let kinds: Vec<usize> = options(&[8, 10, 1, 2]).map(|x| x.raw.len()).collect();
         assert_eq!(kinds, vec![4]);
         assert_eq!(options(&[5, 1, 1]).count(), 1);
-        assert_eq!(window_scale(&[3, 3, 20]), Some(14));
+        assert_eq!(scan_options(&[3, 3, 20]).0, Some(14));
     }
 }
