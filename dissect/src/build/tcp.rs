@@ -218,12 +218,17 @@ fn expert(t: &mut Tree, field: FieldId, sev: Severity, at: u32, args: std::fmt::
 pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
     let raw = tcp.header_slice();
     // Without nodes (summary lines, -q) only findings are added, and most segments have
-    // none: no options, no analysis flag (the analysis subtree adds findings only under its
-    // flags) and a header none of `header_findings`' conditions hold for. Decided here, where
-    // it is inlined, so that those segments cost a few comparisons rather than a call.
-    if t.detail() == Detail::Off && raw.len() == 20 && info.analysis.flags == 0 && quiet_header(raw)
+    // none: no analysis flag (the analysis subtree adds findings only under its flags), a
+    // header none of `header_findings`' conditions hold for, and no SACK option (the only
+    // option with a finding, D-SACK). Decided here, where it is inlined, so that those
+    // segments cost a few comparisons rather than a call. No octet 5 among the options means
+    // no SACK option; a 5 elsewhere (in a timestamp, say) only sends the segment the long way.
+    if t.detail() == Detail::Off
+        && info.analysis.flags == 0
+        && quiet_header(raw)
+        && (raw.len() == 20 || raw.get(20..).is_some_and(|opts| !opts.contains(&5)))
     {
-        return off + 20;
+        return off + raw.len();
     }
     tcp_tree(t, tcp, off, info)
 }
