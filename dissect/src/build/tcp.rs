@@ -396,7 +396,9 @@ fn tcp_tree(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) ->
         flags_str: str_node,
         urgent: urgent_node,
     };
-    header_findings(b.t, tcp, v, &nodes);
+    if !quiet_header(raw) {
+        header_findings(b.t, tcp, v, &nodes);
+    }
     if hl > 20 {
         tcp_options(&mut b, &raw[20..], v);
     }
@@ -732,6 +734,22 @@ fn tcp_options(b: &mut B<'_>, opts: &[u8], v: &Verdict) {
 /// The `[SEQ/ACK analysis]` subtree, in tshark's order, with its expert items where tshark
 /// hangs them.
 fn seq_ack_analysis(b: &mut B<'_>, v: &Verdict) {
+    // Without a flag the subtree is these nodes alone: none of them built (-T fields of other
+    // fields), it adds nothing.
+    if v.flags == 0
+        && ![
+            f::TCP_ANALYSIS,
+            f::TCP_ANALYSIS_ACKS_FRAME,
+            f::TCP_ANALYSIS_ACK_RTT,
+            f::TCP_ANALYSIS_INITIAL_RTT,
+            f::TCP_ANALYSIS_BYTES_IN_FLIGHT,
+            f::TCP_ANALYSIS_PUSH_BYTES_SENT,
+        ]
+        .into_iter()
+        .any(|field| b.t.builds(field))
+    {
+        return;
+    }
     let top = b.v(f::TCP_ANALYSIS, Value::None, 0, 0);
     b.t.label(top, format_args!("SEQ/ACK analysis"));
     b.t.push();
