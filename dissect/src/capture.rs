@@ -569,7 +569,11 @@ impl CaptureReader {
 
     /// The next packet, or the error that stops the reading, or `None` at the end (and after
     /// an error).
-    #[allow(clippy::should_implement_trait)] // a lending iterator: `Iterator` cannot lend
+    #[allow(clippy::should_implement_trait)]
+    // a lending iterator: `Iterator` cannot lend
+    // Inlined into the reading loop (the record is then taken where it is, not moved out of
+    // an Option<Result>); reading more, and pcapng, are calls.
+    #[inline(always)]
     pub fn next(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         if self.done {
             return None;
@@ -675,15 +679,21 @@ impl CaptureReader {
     #[inline]
     fn pcap_record(&mut self, big_endian: bool, nanos: bool, limit: usize) -> Option<Rec> {
         let avail = self.input.avail();
-        let h = avail.get(..PCAP_RECORD_HEADER_LEN)?;
-        let incl_len = u32_at(h, 8, big_endian) as usize;
+        let h = avail.first_chunk::<PCAP_RECORD_HEADER_LEN>()?;
+        // The four fields, read as little-endian and swapped together when the file is not.
+        let mut w = [0u32; 4];
+        for (k, x) in w.iter_mut().enumerate() {
+            *x = u32::from_le_bytes([h[4 * k], h[4 * k + 1], h[4 * k + 2], h[4 * k + 3]]);
+        }
+        if big_endian {
+            w = w.map(u32::swap_bytes);
+        }
+        let [ts_sec, ts_frac, incl, orig_len] = w;
+        let incl_len = incl as usize;
         let need = PCAP_RECORD_HEADER_LEN + incl_len;
         if incl_len > limit || avail.len() < need {
             return None;
         }
-        let ts_sec = u32_at(h, 0, big_endian);
-        let ts_frac = u32_at(h, 4, big_endian);
-        let orig_len = u32_at(h, 12, big_endian);
         let frac = i64::from(ts_frac) * if nanos { 1 } else { 1000 };
         let data = self.input.start + PCAP_RECORD_HEADER_LEN;
         let rec = Rec {

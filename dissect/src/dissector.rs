@@ -384,12 +384,12 @@ impl Dissector {
         }
         let fr = &lf.frame;
         if let Some(eth) = &fr.ethernet {
-            // Ethernet padding: octets after the IP packet.
-            let padding = fr.ip.as_ref().and_then(|ip| {
-                let end = offset_in(data, ip.payload().payload) + ip.payload().payload.len();
-                (end < data.len() && !ip.payload().incomplete).then(|| (end, data.len() - end))
-            });
             if tree_on {
+                // Ethernet padding: octets after the IP packet.
+                let padding = fr.ip.as_ref().and_then(|ip| {
+                    let end = offset_in(data, ip.payload().payload) + ip.payload().payload.len();
+                    (end < data.len() && !ip.payload().incomplete).then(|| (end, data.len() - end))
+                });
                 build::ethernet(&mut self.tree, eth, padding);
             }
             self.protocols.push("eth:ethertype");
@@ -473,8 +473,11 @@ impl Dissector {
     // Not inlined into `dissect`: merged there it measured ~70 instructions a frame dearer.
     #[inline(never)]
     fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: &IpAddr, da: &IpAddr, data: &[u8]) {
-        let (key, dir) = ConvKey::of((*sa, tcp.source_port()), (*da, tcp.destination_port()));
+        let (key, dir, index, new) = self
+            .table
+            .find((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
+        let (wscale, sack) = tcp_analysis::scan_options(&tcp.header_slice()[20..]);
         let seg = Segment {
             frame: pkt.number,
             ts: pkt.ts_ns,
@@ -483,10 +486,9 @@ impl Dissector {
             len: payload.len() as u32,
             flags: build::tcp_flags(tcp),
             window: tcp.window_size(),
-            wscale: tcp_analysis::window_scale(&tcp.header_slice()[20..]),
-            sack: tcp_analysis::sack_blocks(&tcp.header_slice()[20..]),
+            wscale,
+            sack,
         };
-        let (index, new) = self.table.get(key);
         // A SYN with a new initial sequence number on known ports starts a new conversation.
         let index = if new
             || self.convs[index]
@@ -503,7 +505,8 @@ impl Dissector {
             // The table names a live conversation for every key it returns.
             return;
         };
-        let mut verdict = conv.tcpa.segment(dir, &seg);
+        let mut verdict = tcp_analysis::Verdict::default();
+        conv.tcpa.segment_into(dir, &seg, &mut verdict);
         if let Some(h) = &cfg.hindsight {
             h.final_values(conv.index, &mut verdict);
         }
@@ -578,7 +581,7 @@ impl Dissector {
             stream,
             time_relative_ns,
             time_delta_ns,
-            analysis: verdict,
+            analysis: &verdict,
             payload: &self.payload_items,
         };
         let tcp_off = offset_in(data, tcp.header_slice());

@@ -310,6 +310,31 @@ pub struct ConvTable {
 }
 
 impl ConvTable {
+    /// The key of a segment from `src` to `dst`, the direction it goes (as [`ConvKey::of`]
+    /// says), its conversation's index and whether that is new. A segment of the last
+    /// conversation looked up, either way, is found by comparing its ends with that key's,
+    /// without putting them in order first.
+    #[inline]
+    pub fn find(
+        &mut self,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+    ) -> (ConvKey, usize, usize, bool) {
+        if let Some((k, i)) = self.last {
+            // The key's ends are in order (`lo <= hi`), so `src` and `dst` matching them as
+            // they are is direction 0 (also when both ends are the same), swapped direction 1.
+            if k.lo == src && k.hi == dst {
+                return (k, 0, i, false);
+            }
+            if k.lo == dst && k.hi == src {
+                return (k, 1, i, false);
+            }
+        }
+        let (key, dir) = ConvKey::of(src, dst);
+        let (i, new) = self.look_up(key);
+        (key, dir, i, new)
+    }
+
     /// The conversation index of `key`, and whether it is new.
     pub fn get(&mut self, key: ConvKey) -> (usize, bool) {
         if let Some((k, i)) = self.last {
@@ -496,6 +521,46 @@ mod tests {
         assert_eq!(t.renew(k), 2);
         assert_eq!(t.get(k), (2, false));
         assert_eq!(t.len(), 3);
+    }
+
+    /// `find` gives the key, direction, index and newness that ordering the ends and looking
+    /// the key up give, for segments both ways, between conversations, after a reuse, and
+    /// for a segment whose two ends are the same.
+    #[test]
+    fn find_agrees_with_ordering_the_ends() {
+        let e = |ip: &str, port: u16| (ip.parse::<IpAddr>().unwrap(), port);
+        let a = e("10.0.0.1", 49152);
+        let b = e("10.0.0.2", 3260);
+        let c = e("fe80::1", 3260);
+        let d = e("10.0.0.1", 3260);
+        let steps = [
+            (a, b),
+            (b, a),
+            (b, a),
+            (a, b),
+            (c, a),
+            (a, c),
+            (b, a),
+            (d, d),
+            (d, d),
+            (a, d),
+            (d, a),
+            (a, b),
+        ];
+        let mut fast = ConvTable::default();
+        let mut slow = ConvTable::default();
+        for (k, &(src, dst)) in steps.iter().enumerate() {
+            let (key, dir) = ConvKey::of(src, dst);
+            let (i, new) = slow.get(key);
+            assert_eq!(fast.find(src, dst), (key, dir, i, new), "step {k}");
+            if k == 6 {
+                // Ports reused: both tables hand out the next index.
+                assert_eq!(fast.renew(key), slow.renew(key));
+            }
+        }
+        assert_eq!(fast.len(), 5);
+        assert_eq!(fast.find(b, a).1, 1);
+        assert_eq!(fast.find(a, b), (ConvKey::of(a, b).0, 0, 2, false));
     }
 
     #[test]

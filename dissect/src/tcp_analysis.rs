@@ -199,6 +199,7 @@ impl Flow {
     /// Applies acknowledgment number `ack` to the unacknowledged segments: the oldest one it
     /// ends exactly is returned; segments wholly acknowledged are forgotten, partly
     /// acknowledged ones shrink.
+    #[inline(always)]
     fn acknowledge(&mut self, ack: u32) -> Option<Unacked> {
         if let (true, Some(front), Some(back)) =
             (self.chain, self.segments.front(), self.segments.back())
@@ -209,6 +210,15 @@ impl Flow {
             let start = front.seq;
             let end = back.nextseq.wrapping_sub(start);
             let at = ack.wrapping_sub(start);
+            if end < 1 << 31 && at == end {
+                // The usual ACK: of everything. Segments in a chain end at increasing
+                // positions (each is at least one long), so the last one is the one it ends
+                // exactly, and none is left.
+                let last = *back;
+                self.segments.clear();
+                self.span = None;
+                return Some(last);
+            }
             if end < 1 << 31 && at <= end {
                 return self.acknowledge_chain(ack, start, at);
             }
@@ -217,6 +227,7 @@ impl Flow {
     }
 
     /// [`Flow::acknowledge`] on a chain, `ack` being `at` octets after its `start`.
+    #[inline(never)]
     fn acknowledge_chain(&mut self, ack: u32, start: u32, at: u32) -> Option<Unacked> {
         let mut acked = None;
         let mut changed = false;
@@ -315,8 +326,11 @@ pub struct Segment {
     /// The Window Scale option's shift, if the segment carries one (capped at 14).
     pub wscale: Option<u8>,
     /// The blocks of the segment's (last) SACK option, raw, and how many there are.
-    pub sack: ([(u32, u32); 4], u8),
+    pub sack: SackBlocks,
 }
+
+/// The blocks of a SACK option (at most four), raw, and how many there are.
+pub type SackBlocks = ([(u32, u32); 4], u8);
 
 /// How the ports-reused check came out for a SYN or SYN-ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,14 +490,108 @@ impl Conn {
     /// Analyses segment `s` going in direction `dir`.
     pub fn segment(&mut self, dir: usize, s: &Segment) -> Verdict {
         let mut v = Verdict::default();
+        self.segment_into(dir, s, &mut v);
+        v
+    }
+
+    /// [`Conn::segment`], the verdict written in `v` (a default one): the per-frame path
+    /// keeps its verdict where it is instead of moving it about.
+    #[inline]
+    pub fn segment_into(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
+        if !self.in_order(dir, s, v) {
+            self.segment_full(dir, s, v);
+        }
+    }
+
+    /// [`Conn::segment`] of the usual segment, cheaply: an ACK without SYN, FIN, RST or
+    /// options the analysis reads, in an established conversation, starting at the next
+    /// expected sequence number, with a window that is not zero, and either data or an
+    /// acknowledgment number that moved, its verdict written in `v` (a default one). False, with
+    /// nothing changed, for any other segment.
+    ///
+    /// For such a segment none of the rarer findings can apply (each needs what this rules
+    /// out, or is tested here and sends the segment to the full analysis):
+    /// - zero window probe: one octet while the other side's window is zero (tested);
+    /// - zero window: a zero window (ruled out);
+    /// - previous segment lost: the sequence number beyond the next expected one (it is the
+    ///   next expected one);
+    /// - keep-alive: the sequence number one below the next expected one (likewise);
+    /// - window full: computed here as the full analysis does;
+    /// - window update, keep-alive ACK, zero window probe ACK, duplicate ACK: no data and the
+    ///   acknowledgment number unchanged (ruled out);
+    /// - ACKed unseen segment: computed here as the full analysis does;
+    /// - spurious retransmission: data the other side already acknowledged (tested);
+    /// - retransmission, fast retransmission, out of order: a sequence number below the next
+    ///   expected one (it is the next expected one);
+    /// - ports reused, completeness and FIN bookkeeping, window scaling, SACK: SYN, FIN, RST,
+    ///   a Window Scale or SACK option, the conversation's first segment (ruled out).
+    ///
+    /// What is left is the bookkeeping both paths share ([`Conn::record`]).
+    #[inline(always)]
+    fn in_order(&mut self, dir: usize, s: &Segment, v: &mut Verdict) -> bool {
+        let fl = s.flags;
+        if !self.seen
+            || self.reused
+            || fl & (th::SYN | th::FIN | th::RST | th::ACK) != th::ACK
+            || s.wscale.is_some()
+            || s.sack.1 != 0
+            || s.window == 0
+        {
+            return false;
+        }
+        let completeness = self.completeness;
+        let (fwd, rev) = self.pair(dir);
+        let (seq, ack, len) = (s.seq, s.ack, s.len);
+        if !fwd.base_set
+            || !rev.base_set
+            || fwd.nextseq == 0
+            || seq != fwd.nextseq
+            || (len == 1 && rev.window == 0)
+            || (len == 0 && ack == fwd.lastack)
+            || (len > 0 && rev.lastack != 0 && le(seq.wrapping_add(len), rev.lastack))
+        {
+            return false;
+        }
+        fwd.sack_n = 0;
+        rev.valid_bif = true;
+        v.completeness = completeness;
+        if len > 0 {
+            window_full(rev, s, v);
+        }
+        if ack != fwd.lastack {
+            fwd.last_non_dup_ack = s.frame;
+            fwd.dupacks = 0;
+        }
+        ack_beyond(rev, ack, v);
+        record(fwd, rev, s, v);
+        v.rel_seq = seq.wrapping_sub(fwd.base_seq);
+        v.rel_ack = ack.wrapping_sub(rev.base_seq);
+        v.win_scale = fwd.win_scale;
+        v.peer_base = rev.base_seq;
+        fwd.is_first_ack = false;
+        self.completeness |= if len > 0 {
+            complete::DATA
+        } else {
+            complete::ACK
+        };
+        if self.mru_syn != 0 && self.first_rtt == 0 {
+            self.first_rtt = s.ts.wrapping_sub(self.mru_syn);
+        }
+        v.initial_rtt = self.first_rtt;
+        true
+    }
+
+    /// [`Conn::segment`] of any segment.
+    #[inline(never)]
+    fn segment_full(&mut self, dir: usize, s: &Segment, v: &mut Verdict) {
         let new = !self.seen;
         self.flows[dir].sack_n = 0;
         self.seen = true;
         if self.reused || s.flags & th::SYN != 0 {
-            self.ports_reused(dir, s, &mut v);
+            self.ports_reused(dir, s, v);
         }
         v.completeness = self.completeness;
-        self.analyse(dir, s, &mut v);
+        self.analyse(dir, s, v);
         let (fwd, rev) = self.pair(dir);
         v.rel_seq = s.seq.wrapping_sub(fwd.base_seq);
         v.rel_ack = if s.flags & th::ACK != 0 {
@@ -495,7 +603,7 @@ impl Conn {
         v.peer_base = rev.base_seq;
         let sa = s.flags & (th::SYN | th::ACK);
         if new || s.flags & (th::SYN | th::FIN | th::RST) != 0 {
-            self.opening_or_closing(dir, s, new, &mut v);
+            self.opening_or_closing(dir, s, new, v);
         } else if sa == th::ACK {
             // Without SYN, FIN or RST only the ACK counts towards completeness.
             self.completeness |= if s.len > 0 {
@@ -525,7 +633,6 @@ impl Conn {
         if s.wscale.is_some() || s.flags & th::SYN != 0 {
             self.window_scaling(dir, s);
         }
-        v
     }
 
     /// Ports reused: the first SYN of a conversation made for them, and a SYN-ACK with another
@@ -662,16 +769,8 @@ impl Conn {
                 found(v, flag::KEEP_ALIVE);
             }
             if len > 0 {
-                if rev.win_scale != -1 && !sfr {
-                    let shift = if rev.is_first_ack || rev.win_scale == -2 {
-                        0
-                    } else {
-                        rev.win_scale as u32
-                    };
-                    let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
-                    if seq.wrapping_add(len) == edge {
-                        found(v, flag::WINDOW_FULL);
-                    }
+                if !sfr {
+                    window_full(rev, s, v);
                 }
                 // What follows is about segments without data.
                 break 'fwd;
@@ -707,17 +806,8 @@ impl Conn {
             fwd.last_non_dup_ack = s.frame;
             fwd.dupacks = 0;
         }
-        if rev.max_seq_to_be_acked != 0 && gt(ack, rev.max_seq_to_be_acked) && fl & th::ACK != 0 {
-            v.analysed = true;
-            if rev.max_seq_to_be_acked > rev.nextseq {
-                rev.max_seq_to_be_acked = rev.nextseq;
-                v.flags |= flag::ACK_LOST_PACKET;
-            } else {
-                if rev.dupacks == 0 {
-                    v.flags |= flag::ACK_LOST_PACKET;
-                }
-                rev.dupacks = -1;
-            }
+        if fl & th::ACK != 0 {
+            ack_beyond(rev, ack, v);
         }
         'retrans: {
             if !(len > 0 || fl & (th::SYN | th::FIN) != 0) || v.flags & flag::KEEP_ALIVE != 0 {
@@ -735,85 +825,133 @@ impl Conn {
                 not_advancing(fwd, rev, first_rtt, s, v);
             }
         }
-        let mut nextseq = seq.wrapping_add(len);
-        if (len > 0 || fl & (th::SYN | th::FIN) != 0) && fwd.segments.len() < MAX_UNACKED {
-            if fl & (th::SYN | th::FIN) != 0 {
-                nextseq = nextseq.wrapping_add(1);
-            }
-            let (lo, hi) = (
-                seq.wrapping_sub(fwd.base_seq),
-                nextseq.wrapping_sub(fwd.base_seq),
-            );
-            fwd.span = match fwd.span {
-                Some((a, b)) => Some((a.min(lo), b.max(hi))),
-                None if fwd.segments.is_empty() => Some((lo, hi)),
-                None => None,
-            };
-            let follows = match fwd.segments.back() {
-                Some(b) => fwd.chain && b.nextseq == seq,
-                None => true,
-            };
-            fwd.chain = follows && nextseq.wrapping_sub(seq) <= MAX_CHAIN_LEN;
-            fwd.segments.push_back(Unacked {
-                frame: s.frame,
-                seq,
-                nextseq,
-                ts: s.ts,
-            });
-        }
-        let probe = v.flags & flag::ZERO_WINDOW_PROBE != 0;
-        if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
-            fwd.nextseq = nextseq;
-            fwd.nextseq_frame = s.frame;
-            fwd.nextseq_time = s.ts;
-        }
-        if (seq == fwd.max_seq_to_be_acked || fwd.max_seq_to_be_acked == 0) && !probe {
-            fwd.max_seq_to_be_acked = fwd.nextseq;
-        }
-        fwd.window = window;
-        fwd.lastack = ack;
-        fwd.lastack_time = s.ts;
-        fwd.last_flags = v.flags;
-        // What this acknowledges: the oldest segment it ends exactly, if any; segments wholly
-        // acknowledged are forgotten, partly acknowledged ones shrink.
-        let acked = if rev.segments.is_empty() {
-            None
+        record(fwd, rev, s, v);
+    }
+}
+
+/// The ACKed-unseen-segment check of an ACK: it acknowledges more than the other side may be
+/// acknowledged for. (That limit stops moving once the other side sent a segment beyond or
+/// before it, as tshark's does, so after a loss most ACKs go through here.)
+#[inline(always)]
+fn ack_beyond(rev: &mut Flow, ack: u32, v: &mut Verdict) {
+    if rev.max_seq_to_be_acked != 0 && gt(ack, rev.max_seq_to_be_acked) {
+        v.analysed = true;
+        if rev.max_seq_to_be_acked > rev.nextseq {
+            rev.max_seq_to_be_acked = rev.nextseq;
+            v.flags |= flag::ACK_LOST_PACKET;
         } else {
-            rev.acknowledge(ack)
+            if rev.dupacks == 0 {
+                v.flags |= flag::ACK_LOST_PACKET;
+            }
+            rev.dupacks = -1;
+        }
+    }
+}
+
+/// The window-full check of a segment with data and without SYN, FIN or RST: it ends at the
+/// right edge of the window the other side last advertised (once its scaling is known).
+#[inline(always)]
+fn window_full(rev: &Flow, s: &Segment, v: &mut Verdict) {
+    if rev.win_scale != -1 {
+        let shift = if rev.is_first_ack || rev.win_scale == -2 {
+            0
+        } else {
+            rev.win_scale as u32
         };
-        if let Some(u) = acked {
+        let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
+        if s.seq.wrapping_add(s.len) == edge {
+            v.flags |= flag::WINDOW_FULL;
             v.analysed = true;
-            v.acks_frame = u.frame;
-            v.ack_rtt = s.ts.wrapping_sub(u.ts);
         }
-        // Bytes in flight and bytes since the last PSH.
-        if len != 0 && fwd.valid_bif && !fwd.segments.is_empty() {
-            let (first, last) = match fwd.span {
-                Some(x) => x,
-                None => fwd.measure_span(),
-            };
-            let sacked = rev.sack[..usize::from(rev.sack_n)]
-                .iter()
-                .fold(0u32, |a, &(l, r)| a.wrapping_add(r.wrapping_sub(l)));
-            let in_flight = last.wrapping_sub(first).wrapping_sub(sacked);
-            v.analysed = true;
-            if in_flight > 0 && in_flight < 2_000_000_000 {
-                v.bytes_in_flight = in_flight - u32::from(fl & (th::SYN | th::FIN) != 0);
-            }
-            let psh = fl & th::PSH != 0;
-            if psh && !fwd.push_set_last {
-                fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
-                fwd.push_set_last = true;
-            } else if psh {
-                fwd.push_bytes_sent = len;
-            } else if fwd.push_set_last {
-                fwd.push_bytes_sent = len;
-                fwd.push_set_last = false;
-            } else {
-                fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
-            }
-            v.push_bytes_sent = fwd.push_bytes_sent;
+    }
+}
+
+/// The bookkeeping after the findings, for every segment: the segment joins the unacknowledged
+/// ones, the next expected sequence number and the last window and acknowledgment move on,
+/// the other side's segments this one acknowledges are forgotten (the oldest one it ends
+/// exactly is reported with its RTT), and bytes in flight and bytes since the last PSH.
+#[inline(always)]
+fn record(fwd: &mut Flow, rev: &mut Flow, s: &Segment, v: &mut Verdict) {
+    let (seq, ack, len, fl) = (s.seq, s.ack, s.len, s.flags);
+    let window = u32::from(s.window);
+    let mut nextseq = seq.wrapping_add(len);
+    if (len > 0 || fl & (th::SYN | th::FIN) != 0) && fwd.segments.len() < MAX_UNACKED {
+        if fl & (th::SYN | th::FIN) != 0 {
+            nextseq = nextseq.wrapping_add(1);
         }
+        let (lo, hi) = (
+            seq.wrapping_sub(fwd.base_seq),
+            nextseq.wrapping_sub(fwd.base_seq),
+        );
+        fwd.span = match fwd.span {
+            Some((a, b)) => Some((a.min(lo), b.max(hi))),
+            None if fwd.segments.is_empty() => Some((lo, hi)),
+            None => None,
+        };
+        let follows = match fwd.segments.back() {
+            Some(b) => fwd.chain && b.nextseq == seq,
+            None => true,
+        };
+        fwd.chain = follows && nextseq.wrapping_sub(seq) <= MAX_CHAIN_LEN;
+        fwd.segments.push_back(Unacked {
+            frame: s.frame,
+            seq,
+            nextseq,
+            ts: s.ts,
+        });
+    }
+    let probe = v.flags & flag::ZERO_WINDOW_PROBE != 0;
+    if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+        fwd.nextseq = nextseq;
+        fwd.nextseq_frame = s.frame;
+        fwd.nextseq_time = s.ts;
+    }
+    if (seq == fwd.max_seq_to_be_acked || fwd.max_seq_to_be_acked == 0) && !probe {
+        fwd.max_seq_to_be_acked = fwd.nextseq;
+    }
+    fwd.window = window;
+    fwd.lastack = ack;
+    fwd.lastack_time = s.ts;
+    fwd.last_flags = v.flags;
+    // What this acknowledges: the oldest segment it ends exactly, if any; segments wholly
+    // acknowledged are forgotten, partly acknowledged ones shrink.
+    let acked = if rev.segments.is_empty() {
+        None
+    } else {
+        rev.acknowledge(ack)
+    };
+    if let Some(u) = acked {
+        v.analysed = true;
+        v.acks_frame = u.frame;
+        v.ack_rtt = s.ts.wrapping_sub(u.ts);
+    }
+    // Bytes in flight and bytes since the last PSH.
+    if len != 0 && fwd.valid_bif && !fwd.segments.is_empty() {
+        let (first, last) = match fwd.span {
+            Some(x) => x,
+            None => fwd.measure_span(),
+        };
+        let sacked = rev.sack[..usize::from(rev.sack_n)]
+            .iter()
+            .fold(0u32, |a, &(l, r)| a.wrapping_add(r.wrapping_sub(l)));
+        let in_flight = last.wrapping_sub(first).wrapping_sub(sacked);
+        v.analysed = true;
+        if in_flight > 0 && in_flight < 2_000_000_000 {
+            v.bytes_in_flight = in_flight - u32::from(fl & (th::SYN | th::FIN) != 0);
+        }
+        let psh = fl & th::PSH != 0;
+        if psh && !fwd.push_set_last {
+            fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
+            fwd.push_set_last = true;
+        } else if psh {
+            fwd.push_bytes_sent = len;
+        } else if fwd.push_set_last {
+            fwd.push_bytes_sent = len;
+            fwd.push_set_last = false;
+        } else {
+            fwd.push_bytes_sent = fwd.push_bytes_sent.wrapping_add(len);
+        }
+        v.push_bytes_sent = fwd.push_bytes_sent;
     }
 }
 
@@ -916,27 +1054,36 @@ pub fn options(opts: &[u8]) -> impl Iterator<Item = Opt<'_>> {
     })
 }
 
-/// The blocks of the last SACK option in `opts` (at most four), raw, and how many.
+/// What the analysis reads in a header's options (`opts`), from one walk over them: the first
+/// Window Scale option's shift, capped at 14, and the blocks of the last SACK option (at most
+/// four), raw, with how many there are.
 #[inline]
-pub fn sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
+pub fn scan_options(opts: &[u8]) -> (Option<u8>, SackBlocks) {
     if opts.is_empty() {
-        return ([(0, 0); 4], 0);
+        return (None, ([(0, 0); 4], 0));
     }
-    walk_sack_blocks(opts)
+    walk_options(opts)
 }
 
-/// [`sack_blocks`] of options that are there.
+/// [`scan_options`] of options that are there.
 #[inline(never)]
-fn walk_sack_blocks(opts: &[u8]) -> ([(u32, u32); 4], u8) {
-    let mut out = ([(0, 0); 4], 0);
-    for o in options(opts).filter(|o| o.kind == 5) {
-        out.1 = 0;
-        for edges in sack_option_blocks(o.raw).take(4) {
-            out.0[usize::from(out.1)] = edges;
-            out.1 += 1;
+fn walk_options(opts: &[u8]) -> (Option<u8>, SackBlocks) {
+    let mut wscale = None;
+    let mut sack = ([(0, 0); 4], 0);
+    for o in options(opts) {
+        match o.kind {
+            3 if o.raw.len() == 3 && wscale.is_none() => wscale = Some(o.raw[2].min(14)),
+            5 => {
+                sack.1 = 0;
+                for edges in sack_option_blocks(o.raw).take(4) {
+                    sack.0[usize::from(sack.1)] = edges;
+                    sack.1 += 1;
+                }
+            }
+            _ => {}
         }
     }
-    out
+    (wscale, sack)
 }
 
 /// The (left, right) edges of each block of one SACK option (`raw`: the option's octets, kind
@@ -948,23 +1095,6 @@ pub fn sack_option_blocks(raw: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
             u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
         )
     })
-}
-
-/// The Window Scale option's shift in `opts`, capped at 14.
-#[inline]
-pub fn window_scale(opts: &[u8]) -> Option<u8> {
-    if opts.is_empty() {
-        return None;
-    }
-    find_window_scale(opts)
-}
-
-/// [`window_scale`] of options that are there.
-#[inline(never)]
-fn find_window_scale(opts: &[u8]) -> Option<u8> {
-    options(opts)
-        .find(|o| o.kind == 3 && o.raw.len() == 3)
-        .map(|o| o.raw[2].min(14))
 }
 
 #[cfg(test)]
@@ -1239,6 +1369,131 @@ mod tests {
         assert!(trimmed_by_chain > 500, "{trimmed_by_chain}");
     }
 
+    /// The cheap path for in-order segments ([`Conn::in_order`]) gives the same verdicts and
+    /// leaves the same state as the full analysis, on random conversations that mix in-order
+    /// data and ACKs with everything that should send a segment the long way: losses,
+    /// retransmissions, duplicate ACKs, zero windows and probes, keep-alives, window changes,
+    /// SACK and Window Scale options, SYNs, FINs and RSTs.
+    #[test]
+    fn the_in_order_path_agrees_with_the_full_analysis() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        };
+        let (mut fast_taken, mut segments) = (0, 0);
+        for round in 0..300 {
+            let mut fast = Conn::default();
+            let mut full = Conn::default();
+            let isn = [rnd(u32::MAX), u32::MAX - rnd(20_000)];
+            let mut next = [isn[0], isn[1]];
+            let mut acked = [isn[1], isn[0]];
+            let mut win = [65535u16, 65535];
+            let mut ts = 1_700_000_000_000_000_000i64;
+            let handshake = round % 3 != 0;
+            for frame in 1..400u64 {
+                let d = rnd(2) as usize;
+                ts += i64::from(rnd(5_000_000));
+                let mut flags = th::ACK;
+                let mut len = [0, 1, 100, 1460, 8000][rnd(5) as usize];
+                let mut seq = next[d];
+                let mut wscale = None;
+                let mut sack = ([(0, 0); 4], 0);
+                if handshake && frame <= 2 {
+                    flags = if frame == 1 {
+                        th::SYN
+                    } else {
+                        th::SYN | th::ACK
+                    };
+                    len = 0;
+                    seq = isn[d];
+                    if rnd(2) == 0 {
+                        wscale = Some(rnd(16) as u8);
+                    }
+                } else {
+                    match rnd(60) {
+                        0 => seq = seq.wrapping_sub(len.max(1)),
+                        1 => seq = seq.wrapping_add(1 + rnd(3000)),
+                        2 => seq = seq.wrapping_sub(1),
+                        3 => flags |= th::FIN,
+                        4 => flags = th::RST | (rnd(2) as u16 * th::ACK),
+                        5 => flags = th::SYN | (rnd(2) as u16 * th::ACK),
+                        // Zero windows in some conversations only: after a probe, tshark
+                        // stops moving what the other side may be acknowledged for, and every
+                        // later ACK goes the long way.
+                        6 if round % 4 == 0 => win[d] = 0,
+                        7 => win[d] = 1 + rnd(65535) as u16,
+                        13 | 14 => win[d] = 65535,
+                        15 | 16 => {
+                            // Up to the edge of the other side's window (unscaled).
+                            let room = acked[1 - d]
+                                .wrapping_add(u32::from(win[1 - d]))
+                                .wrapping_sub(seq);
+                            if room > 0 && room < 70_000 {
+                                len = room;
+                            }
+                        }
+                        8 => wscale = Some(rnd(16) as u8),
+                        9 => {
+                            sack = (
+                                [(acked[d], acked[d].wrapping_add(100)); 4],
+                                1 + rnd(4) as u8,
+                            )
+                        }
+                        10 => flags &= !th::ACK,
+                        11 => len = 0,
+                        12 => acked[d] = acked[d].wrapping_add(rnd(3000)),
+                        _ => {}
+                    }
+                    if rnd(8) == 0 {
+                        flags |= th::PSH;
+                    }
+                }
+                // Acknowledge what the other side sent, or part of it, or nothing new.
+                let ack = match rnd(6) {
+                    0 => acked[d],
+                    _ => next[1 - d],
+                };
+                acked[d] = ack;
+                let s = Segment {
+                    frame,
+                    ts,
+                    seq,
+                    ack,
+                    len,
+                    flags,
+                    window: win[d],
+                    wscale,
+                    sack,
+                };
+                let adv = len + u32::from(flags & (th::SYN | th::FIN) != 0);
+                if gt(seq.wrapping_add(adv), next[d]) {
+                    next[d] = seq.wrapping_add(adv);
+                }
+                if round % 50 == 0 && frame > 200 {
+                    // A window that stays shut, so probes and their ACKs come up.
+                    win[d] = 0;
+                }
+                fast_taken += usize::from(fast.clone().in_order(d, &s, &mut Verdict::default()));
+                segments += 1;
+                let a = fast.segment(d, &s);
+                let mut b = Verdict::default();
+                full.segment_full(d, &s, &mut b);
+                assert_eq!(a, b, "round {round} frame {frame}");
+                assert_eq!(
+                    format!("{fast:?}"),
+                    format!("{full:?}"),
+                    "round {round} frame {frame}"
+                );
+            }
+        }
+        // Both kinds of segment came up often.
+        assert!(fast_taken > segments / 4, "{fast_taken} of {segments}");
+        assert!(fast_taken < segments * 9 / 10, "{fast_taken} of {segments}");
+    }
+
     #[test]
     fn completeness_words() {
         assert_eq!(completeness_text(0), "Incomplete");
@@ -1265,7 +1520,7 @@ mod tests {
                 (9, 11, 2)
             ]
         );
-        assert_eq!(window_scale(&o), Some(7));
+        assert_eq!(scan_options(&o).0, Some(7));
         // The zero padding after an EOL is more EOLs, as tshark shows it.
         let kinds: Vec<u8> = options(&[2, 4, 5, 0xb4, 4, 2, 3, 3, 7, 0, 0, 0])
             .map(|x| x.kind)
@@ -1276,14 +1531,23 @@ mod tests {
             1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40,
         ];
         assert_eq!(
-            sack_blocks(&sack),
-            ([(10, 20), (30, 40), (0, 0), (0, 0)], 2)
+            scan_options(&sack),
+            (None, ([(10, 20), (30, 40), (0, 0), (0, 0)], 2))
         );
-        assert_eq!(sack_blocks(&[1, 1, 4, 2]).1, 0);
+        assert_eq!(scan_options(&[1, 1, 4, 2]).1.1, 0);
+        // One walk finds both: the first Window Scale option, the last SACK option.
+        let both = [
+            3, 3, 7, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 3, 3, 9, 5, 10, 0, 0, 0, 5, 0, 0, 0, 6,
+        ];
+        assert_eq!(
+            scan_options(&both),
+            (Some(7), ([(5, 6), (0, 0), (0, 0), (0, 0)], 1))
+        );
+        assert_eq!(scan_options(&[]), (None, ([(0, 0); 4], 0)));
         // A length running past the end is cut and ends the walk; a length below 2 too.
         let kinds: Vec<usize> = options(&[8, 10, 1, 2]).map(|x| x.raw.len()).collect();
         assert_eq!(kinds, vec![4]);
         assert_eq!(options(&[5, 1, 1]).count(), 1);
-        assert_eq!(window_scale(&[3, 3, 20]), Some(14));
+        assert_eq!(scan_options(&[3, 3, 20]).0, Some(14));
     }
 }

@@ -15,7 +15,7 @@ use crate::text;
 use crate::tree::{Detail, FRAME_SOURCE, NO_NODE, Severity, SourceId, Tree, Value};
 
 /// What the conversation tracker knows about a segment.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct TcpInfo<'a> {
     /// `tcp.stream`.
     pub stream: u64,
@@ -24,7 +24,7 @@ pub struct TcpInfo<'a> {
     /// Time since the conversation's previous frame.
     pub time_delta_ns: i64,
     /// The sequence analysis of the segment.
-    pub analysis: Verdict,
+    pub analysis: &'a Verdict,
     /// What the upper layer made of the payload, in payload order.
     pub payload: &'a [PayloadItem],
 }
@@ -214,15 +214,36 @@ fn expert(t: &mut Tree, field: FieldId, sev: Severity, at: u32, args: std::fmt::
 }
 
 /// TCP at `off`; returns the offset of the payload in the frame.
+#[inline(always)]
 pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
+    let raw = tcp.header_slice();
+    // Without nodes (summary lines, -q) only findings are added, and most segments have
+    // none: no analysis flag (the analysis subtree adds findings only under its flags), a
+    // header none of `header_findings`' conditions hold for, and no SACK option (the only
+    // option with a finding, D-SACK). Decided here, where it is inlined, so that those
+    // segments cost a few comparisons rather than a call. No octet 5 among the options means
+    // no SACK option; a 5 elsewhere (in a timestamp, say) only sends the segment the long way.
+    if t.detail() == Detail::Off
+        && info.analysis.flags == 0
+        && quiet_header(raw)
+        && (raw.len() == 20 || raw.get(20..).is_some_and(|opts| !opts.contains(&5)))
+    {
+        return off + raw.len();
+    }
+    tcp_tree(t, tcp, off, info)
+}
+
+/// [`tcp`] of a segment with something to show.
+#[inline(never)]
+fn tcp_tree(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> usize {
     let raw = tcp.header_slice();
     let hl = raw.len();
     let len = tcp.payload().len();
-    let v = &info.analysis;
+    let v = info.analysis;
     let fl = raw_flags(tcp);
     if t.detail() == Detail::Off {
-        // No nodes (summary lines, -q): only the findings (of the header, the options, the
-        // analysis), in the order the full tree adds them.
+        // No nodes: only the findings (of the header, the options, the analysis), in the
+        // order the full tree adds them.
         header_findings(t, tcp, v, &HeaderNodes::default());
         let mut b = B::new(t, FRAME_SOURCE, off);
         if hl > 20 {
@@ -375,7 +396,9 @@ pub fn tcp(t: &mut Tree, tcp: &TcpSlice<'_>, off: usize, info: &TcpInfo<'_>) -> 
         flags_str: str_node,
         urgent: urgent_node,
     };
-    header_findings(b.t, tcp, v, &nodes);
+    if !quiet_header(raw) {
+        header_findings(b.t, tcp, v, &nodes);
+    }
     if hl > 20 {
         tcp_options(&mut b, &raw[20..], v);
     }
@@ -452,6 +475,22 @@ impl Default for HeaderNodes {
             urgent: NO_NODE,
         }
     }
+}
+
+/// Whether `header_findings` finds nothing in this header (`raw`: at least 20 octets): no
+/// SYN, FIN or RST; the acknowledgment number zero unless ACK is set; the urgent pointer zero
+/// unless URG is set.
+#[inline(always)]
+fn quiet_header(raw: &[u8]) -> bool {
+    let Some(h) = raw.first_chunk::<20>() else {
+        return false;
+    };
+    let fl = u16::from_be_bytes([h[12], h[13]]);
+    let ack_raw = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    let urgent = u16::from_be_bytes([h[18], h[19]]);
+    fl & (th::SYN | th::FIN | th::RST) == 0
+        && (fl & th::ACK != 0 || ack_raw == 0)
+        && (fl & th::URG != 0 || urgent == 0)
 }
 
 /// The findings about the TCP header, in tshark's order. Each is about a leaf node, so where
@@ -695,6 +734,22 @@ fn tcp_options(b: &mut B<'_>, opts: &[u8], v: &Verdict) {
 /// The `[SEQ/ACK analysis]` subtree, in tshark's order, with its expert items where tshark
 /// hangs them.
 fn seq_ack_analysis(b: &mut B<'_>, v: &Verdict) {
+    // Without a flag the subtree is these nodes alone: none of them built (-T fields of other
+    // fields), it adds nothing.
+    if v.flags == 0
+        && ![
+            f::TCP_ANALYSIS,
+            f::TCP_ANALYSIS_ACKS_FRAME,
+            f::TCP_ANALYSIS_ACK_RTT,
+            f::TCP_ANALYSIS_INITIAL_RTT,
+            f::TCP_ANALYSIS_BYTES_IN_FLIGHT,
+            f::TCP_ANALYSIS_PUSH_BYTES_SENT,
+        ]
+        .into_iter()
+        .any(|field| b.t.builds(field))
+    {
+        return;
+    }
     let top = b.v(f::TCP_ANALYSIS, Value::None, 0, 0);
     b.t.label(top, format_args!("SEQ/ACK analysis"));
     b.t.push();
