@@ -525,27 +525,49 @@ impl Dissector {
             conv.mpa.iscsi_tcp(payload);
         }
         // Reassembly, remembering which frame carried which octets while a framer reads them.
-        let before = conv.dirs[dir].pending_bytes();
-        let budget = cfg
-            .reassembly_cap
-            .saturating_sub(self.pending_total.saturating_sub(before));
         let Conv { dirs, mpa, .. } = conv;
         dirs[dir].track = mpa.dirs[dir].state != DirState::Off;
         let out = &mut self.out;
         out.handshake = mpa.handshake_frames.0.is_some();
         let number = pkt.number;
         let payload_seq = seq.wrapping_add(u32::from(tcp.syn()));
-        let arrival = dirs[dir].data(payload_seq, payload, number, budget, &mut |s, b| {
-            mpa.feed(dir, s, b, data, number, out)
-        });
-        if arrival.fresh == 0 && (arrival.out_of_order || arrival.duplicate) {
-            mpa.segment_alone(dir, seq, payload, data, arrival.duplicate, out);
-        }
+        let unusual = flag::RETRANSMISSION | flag::SPURIOUS_RETRANSMISSION | flag::OUT_OF_ORDER;
+        let arrival = if verdict.flags & unusual == 0
+            && !payload.is_empty()
+            && dirs[dir].in_order(payload_seq)
+            && mpa.framing_at(dir, payload_seq)
+        {
+            // The common case: the next octets in order, nothing waiting, FPDUs framed
+            // straight from the frame; the ledger keeps only what a PDU still open needs.
+            let a = dirs[dir].advance(payload_seq, payload.len());
+            mpa.feed_fpdus(dir, payload_seq, payload, data, out);
+            let last_end = out
+                .pdus
+                .iter()
+                .rev()
+                .find(|p| p.dir == dir)
+                .map(|p| p.seq.wrapping_add(p.len as u32));
+            dirs[dir].settle(payload_seq, payload.len(), number, last_end);
+            a
+        } else {
+            let before = dirs[dir].pending_bytes();
+            let budget = cfg
+                .reassembly_cap
+                .saturating_sub(self.pending_total.saturating_sub(before));
+            let a = dirs[dir].data(payload_seq, payload, number, budget, &mut |s, b| {
+                mpa.feed(dir, s, b, data, number, out)
+            });
+            if a.fresh == 0 && (a.out_of_order || a.duplicate) {
+                mpa.segment_alone(dir, seq, payload, data, a.duplicate, out);
+            }
+            let after = dirs[dir].pending_bytes();
+            self.pending_total =
+                self.pending_total + after - before.min(self.pending_total + after);
+            a
+        };
         if tcp.fin() {
             dirs[dir].fin_seen = true;
         }
-        let after = dirs[dir].pending_bytes();
-        self.pending_total = self.pending_total + after - before.min(self.pending_total + after);
         let state = mpa.dirs[dir].state;
         if state == DirState::Off {
             dirs[dir].track = false;

@@ -320,6 +320,22 @@ impl MpaConv {
         }
     }
 
+    /// Whether [`MpaConv::feed`] of octets of `dir` from `seq` goes straight to FPDU framing:
+    /// the direction is in Full Operation and `seq` follows what it was fed last. Then
+    /// [`MpaConv::feed_fpdus`] may be called instead.
+    #[inline]
+    pub fn framing_at(&self, dir: usize, seq: u32) -> bool {
+        let d = &self.dirs[dir];
+        d.state == DirState::Fpdus && d.next_seq.is_none_or(|n| n == seq)
+    }
+
+    /// [`MpaConv::feed`] of octets [`MpaConv::framing_at`] accepted (`bytes` not empty).
+    #[inline]
+    pub fn feed_fpdus(&mut self, dir: usize, seq: u32, bytes: &[u8], frame: &[u8], out: &mut FrameOut) {
+        self.dirs[dir].next_seq = Some(seq.wrapping_add(bytes.len() as u32));
+        self.fpdus(dir, seq, bytes, frame, out);
+    }
+
     /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
     /// holds an FPDU the heuristic accepts: 3260 is iSER's port too, and an FPDU header often
     /// passes for a BHS (ULPDU_Length 0x05a2 reads as opcode 0x05, Data-Out).
