@@ -243,6 +243,8 @@ pub struct Dissector {
     expert_nodes: Vec<crate::tree::Node>,
     /// Scratch: what TCP says about the current segment's payload.
     payload_items: Vec<build::PayloadItem>,
+    /// The tree builds a node of some payload item (else they are not listed).
+    items_wanted: bool,
     /// Scratch: the segments of a PDU reassembled in the current frame.
     pieces: Vec<crate::stream::Piece>,
     /// The "Reassembled TCP" source made for the PDU at this offset of the framer's `held`.
@@ -285,6 +287,9 @@ impl Dissector {
         if let Some(fields) = &cfg.only_fields {
             tree.keep_only(fields);
         }
+        let items_wanted = [f::TCP_PDU_SIZE, f::TCP_SEGMENT_DATA, f::TCP_REASSEMBLED_IN]
+            .into_iter()
+            .any(|k| tree.builds(k));
         Dissector {
             cfg,
             convs: Vec::new(),
@@ -312,6 +317,7 @@ impl Dissector {
             expert_order: Vec::new(),
             expert_nodes: Vec::new(),
             payload_items: Vec::new(),
+            items_wanted,
             pieces: Vec::new(),
             reassembled_src: None,
             learnt: Hindsight::default(),
@@ -585,6 +591,7 @@ impl Dissector {
             &arrival,
             verdict.flags,
             &self.out.pdus,
+            self.items_wanted,
             &mut self.payload_items,
             &mut self.pieces,
         );
@@ -593,7 +600,7 @@ impl Dissector {
         if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
             self.learn_reassembly(stream, k, number);
         }
-        if let (Some(_), Some(t)) = (&self.cfg.hindsight, view.open) {
+        if let (Some(_), Some(t), true) = (&self.cfg.hindsight, view.open, self.items_wanted) {
             self.reassembled_later(stream, dir, number, t);
         }
         let info = TcpInfo {
@@ -1092,6 +1099,7 @@ fn payload_view(
     arrival: &crate::stream::Arrival,
     flags: u16,
     pdus: &[Pdu],
+    want_items: bool,
     items: &mut Vec<PayloadItem>,
     pieces: &mut Vec<Piece>,
 ) -> PayloadView {
@@ -1105,6 +1113,10 @@ fn payload_view(
         return view;
     }
     if flags & flag::RETRANSMISSION != 0 {
+        // Only the tree reads the items; `open` is an index into them either way.
+        if !want_items {
+            return view;
+        }
         items.push(PayloadItem::Data {
             off: 0,
             len: payload_len,
@@ -1122,7 +1134,10 @@ fn payload_view(
     for (k, p) in pdus.iter().enumerate().filter(|(_, p)| p.dir == dir) {
         // FPDUs shown earlier (they came out of order) only move the framing on.
         any |= p.show;
-        if p.show && matches!(p.kind, PduKind::Request | PduKind::Reply | PduKind::Fpdu) {
+        if want_items
+            && p.show
+            && matches!(p.kind, PduKind::Request | PduKind::Reply | PduKind::Fpdu)
+        {
             items.push(PayloadItem::PduSize(p.len as u32));
         }
         let end = p.seq.wrapping_add(p.len as u32);
@@ -1136,14 +1151,16 @@ fn payload_view(
             } else {
                 own_end
             };
-            items.push(PayloadItem::Data {
-                off: os.wrapping_sub(payload_seq) as usize,
-                len: head_end.wrapping_sub(os) as usize,
-                retransmitted: false,
-            });
+            if want_items {
+                items.push(PayloadItem::Data {
+                    off: os.wrapping_sub(payload_seq) as usize,
+                    len: head_end.wrapping_sub(os) as usize,
+                    retransmitted: false,
+                });
+            }
             if view.reassembled.is_none() && matches!(p.at, Location::Held(_)) {
                 view.reassembled = Some(k);
-                pieces.extend(d.pieces(p.seq, end));
+                ledger_pieces(d, p.seq, end, pieces);
             }
         }
         if let Some(c) = cursor {
@@ -1160,15 +1177,25 @@ fn payload_view(
         let framing = matches!(state, DirState::Startup | DirState::Fpdus | DirState::Iscsi);
         if framing && seq_diff(own_end, c) > 0 {
             view.open = Some(items.len());
-            items.push(PayloadItem::Data {
-                off: c.wrapping_sub(payload_seq) as usize,
-                len: own_end.wrapping_sub(c) as usize,
-                retransmitted: false,
-            });
+            if want_items {
+                items.push(PayloadItem::Data {
+                    off: c.wrapping_sub(payload_seq) as usize,
+                    len: own_end.wrapping_sub(c) as usize,
+                    retransmitted: false,
+                });
+            }
             view.suffix = !any && c == os;
         }
     }
     view
+}
+
+/// The segments of the PDU at `start..end` that a frame completes from earlier ones (rare: out
+/// of the per-frame path, whose setup of the ledger's iterator it would otherwise pay for).
+#[cold]
+#[inline(never)]
+fn ledger_pieces(d: &Direction, start: u32, end: u32, pieces: &mut Vec<Piece>) {
+    pieces.extend(d.pieces(start, end));
 }
 
 /// `frame.protocols` of the current frame, written only when a tree is built (the tree and
