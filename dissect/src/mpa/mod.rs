@@ -339,8 +339,20 @@ impl MpaConv {
     /// [`MpaConv::feed`] of octets [`MpaConv::framing_at`] accepted (`bytes` not empty).
     #[inline]
     pub fn feed_fpdus(&mut self, dir: usize, seq: u32, bytes: &[u8], frame: &[u8], out: &mut FrameOut) {
-        self.dirs[dir].next_seq = Some(seq.wrapping_add(bytes.len() as u32));
-        self.fpdus(dir, seq, bytes, frame, out);
+        let d = &mut self.dirs[dir];
+        d.next_seq = Some(seq.wrapping_add(bytes.len() as u32));
+        // What `fpdus` does first when nothing is held and the framing is known; most segments
+        // hold whole FPDUs that check, and nothing more.
+        let mut pos = 0;
+        if d.pending.is_empty() && !d.resync && !d.markers_unplaced {
+            if let Some(b) = offset_in(frame, bytes) {
+                pos = self.plain_run(dir, seq, bytes, b, 0, out);
+                if pos == bytes.len() {
+                    return;
+                }
+            }
+        }
+        self.fpdus(dir, seq.wrapping_add(pos as u32), &bytes[pos..], frame, out);
     }
 
     /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
@@ -687,6 +699,9 @@ impl MpaConv {
         };
         if let Some(b) = base {
             pos = self.plain_run(dir, start_seq, view, b, pos, out);
+            if pos == view.len() {
+                return;
+            }
         }
         loop {
             let d = &mut self.dirs[dir];
@@ -786,6 +801,7 @@ impl MpaConv {
             let Ok(f) = Fpdu::new_checked(rest) else {
                 break;
             };
+            let len = f.len();
             let crc = if d.crc {
                 if !f.verify_crc() {
                     break;
@@ -795,7 +811,6 @@ impl MpaConv {
             } else {
                 CrcStatus::Unverified
             };
-            let len = f.len();
             out.pdus.push(Pdu {
                 kind: PduKind::Fpdu,
                 at: Location::Frame(base + pos),
