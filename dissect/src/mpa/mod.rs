@@ -338,7 +338,14 @@ impl MpaConv {
 
     /// [`MpaConv::feed`] of octets [`MpaConv::framing_at`] accepted (`bytes` not empty).
     #[inline]
-    pub fn feed_fpdus(&mut self, dir: usize, seq: u32, bytes: &[u8], frame: &[u8], out: &mut FrameOut) {
+    pub fn feed_fpdus(
+        &mut self,
+        dir: usize,
+        seq: u32,
+        bytes: &[u8],
+        frame: &[u8],
+        out: &mut FrameOut,
+    ) {
         let d = &mut self.dirs[dir];
         d.next_seq = Some(seq.wrapping_add(bytes.len() as u32));
         // What `fpdus` does first when nothing is held and the framing is known; most segments
