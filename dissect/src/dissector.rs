@@ -538,7 +538,8 @@ impl Dissector {
         let number = pkt.number;
         let payload_seq = seq.wrapping_add(u32::from(tcp.syn()));
         let unusual = flag::RETRANSMISSION | flag::SPURIOUS_RETRANSMISSION | flag::OUT_OF_ORDER;
-        let arrival = if verdict.flags & unusual == 0
+        // `whole`: the segment was taken the common way and held whole FPDUs only.
+        let (arrival, whole) = if verdict.flags & unusual == 0
             && !payload.is_empty()
             && dirs[dir].in_order(payload_seq)
             && mpa.framing_at(dir, payload_seq)
@@ -546,15 +547,17 @@ impl Dissector {
             // The common case: the next octets in order, nothing waiting, FPDUs framed
             // straight from the frame; the ledger keeps only what a PDU still open needs.
             let a = dirs[dir].advance(payload_seq, payload.len());
-            mpa.feed_fpdus(dir, payload_seq, payload, data, out);
-            let last_end = out
-                .pdus
-                .iter()
-                .rev()
-                .find(|p| p.dir == dir)
-                .map(|p| p.seq.wrapping_add(p.len as u32));
-            dirs[dir].settle(payload_seq, payload.len(), number, last_end);
-            a
+            let whole = mpa.feed_fpdus(dir, payload_seq, payload, data, out);
+            if !whole {
+                let last_end = out
+                    .pdus
+                    .iter()
+                    .rev()
+                    .find(|p| p.dir == dir)
+                    .map(|p| p.seq.wrapping_add(p.len as u32));
+                dirs[dir].settle(payload_seq, payload.len(), number, last_end);
+            }
+            (a, whole)
         } else {
             let before = dirs[dir].pending_bytes();
             let budget = cfg
@@ -569,7 +572,7 @@ impl Dissector {
             let after = dirs[dir].pending_bytes();
             self.pending_total =
                 self.pending_total + after - before.min(self.pending_total + after);
-            a
+            (a, false)
         };
         if tcp.fin() {
             dirs[dir].fin_seen = true;
@@ -582,19 +585,24 @@ impl Dissector {
         // What TCP says about the payload: PDU sizes, segment data, a reassembly.
         self.payload_items.clear();
         self.pieces.clear();
-        let view = payload_view(
-            &mut dirs[dir],
-            state,
-            dir,
-            payload_seq,
-            payload.len(),
-            &arrival,
-            verdict.flags,
-            &self.out.pdus,
-            self.items_wanted,
-            &mut self.payload_items,
-            &mut self.pieces,
-        );
+        let view = if whole && !self.items_wanted {
+            // Whole PDUs in order: none spans segments, and the ledger holds nothing.
+            PayloadView::default()
+        } else {
+            payload_view(
+                &mut dirs[dir],
+                state,
+                dir,
+                payload_seq,
+                payload.len(),
+                &arrival,
+                verdict.flags,
+                &self.out.pdus,
+                self.items_wanted,
+                &mut self.payload_items,
+                &mut self.pieces,
+            )
+        };
         let stream = conv.index;
         let framed = !matches!(state, DirState::Unknown | DirState::Off);
         if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
@@ -1074,6 +1082,7 @@ impl Dissector {
 }
 
 /// What TCP says about a segment's payload.
+#[derive(Default)]
 struct PayloadView {
     /// Info gets " [TCP segment of a reassembled PDU]": every new octet belongs to a PDU that
     /// is not complete yet.
@@ -1104,11 +1113,7 @@ fn payload_view(
     pieces: &mut Vec<Piece>,
 ) -> PayloadView {
     use crate::stream::seq_diff;
-    let mut view = PayloadView {
-        suffix: false,
-        reassembled: None,
-        open: None,
-    };
+    let mut view = PayloadView::default();
     if payload_len == 0 {
         return view;
     }

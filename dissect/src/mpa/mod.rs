@@ -337,6 +337,8 @@ impl MpaConv {
     }
 
     /// [`MpaConv::feed`] of octets [`MpaConv::framing_at`] accepted (`bytes` not empty).
+    /// Returns true when they were whole FPDUs lying in `frame`, each framed from there as the
+    /// next one in order with nothing else to say (their PDUs are all `out` got).
     #[inline]
     pub fn feed_fpdus(
         &mut self,
@@ -345,7 +347,7 @@ impl MpaConv {
         bytes: &[u8],
         frame: &[u8],
         out: &mut FrameOut,
-    ) {
+    ) -> bool {
         let d = &mut self.dirs[dir];
         d.next_seq = Some(seq.wrapping_add(bytes.len() as u32));
         // What `fpdus` does first when nothing is held and the framing is known; most segments
@@ -355,11 +357,12 @@ impl MpaConv {
             if let Some(b) = offset_in(frame, bytes) {
                 pos = self.plain_run(dir, seq, bytes, b, 0, out);
                 if pos == bytes.len() {
-                    return;
+                    return true;
                 }
             }
         }
         self.fpdus(dir, seq.wrapping_add(pos as u32), &bytes[pos..], frame, out);
+        false
     }
 
     /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
