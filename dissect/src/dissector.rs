@@ -243,6 +243,8 @@ pub struct Dissector {
     expert_nodes: Vec<crate::tree::Node>,
     /// Scratch: what TCP says about the current segment's payload.
     payload_items: Vec<build::PayloadItem>,
+    /// The tree builds a node of some payload item (else they are not listed).
+    items_wanted: bool,
     /// Scratch: the segments of a PDU reassembled in the current frame.
     pieces: Vec<crate::stream::Piece>,
     /// The "Reassembled TCP" source made for the PDU at this offset of the framer's `held`.
@@ -285,6 +287,9 @@ impl Dissector {
         if let Some(fields) = &cfg.only_fields {
             tree.keep_only(fields);
         }
+        let items_wanted = [f::TCP_PDU_SIZE, f::TCP_SEGMENT_DATA, f::TCP_REASSEMBLED_IN]
+            .into_iter()
+            .any(|k| tree.builds(k));
         Dissector {
             cfg,
             convs: Vec::new(),
@@ -312,6 +317,7 @@ impl Dissector {
             expert_order: Vec::new(),
             expert_nodes: Vec::new(),
             payload_items: Vec::new(),
+            items_wanted,
             pieces: Vec::new(),
             reassembled_src: None,
             learnt: Hindsight::default(),
@@ -528,27 +534,52 @@ impl Dissector {
             conv.mpa.iscsi_tcp(payload);
         }
         // Reassembly, remembering which frame carried which octets while a framer reads them.
-        let before = conv.dirs[dir].pending_bytes();
-        let budget = cfg
-            .reassembly_cap
-            .saturating_sub(self.pending_total.saturating_sub(before));
         let Conv { dirs, mpa, .. } = conv;
         dirs[dir].track = mpa.dirs[dir].state != DirState::Off;
         let out = &mut self.out;
         out.handshake = mpa.handshake_frames.0.is_some();
         let number = pkt.number;
         let payload_seq = seq.wrapping_add(u32::from(tcp.syn()));
-        let arrival = dirs[dir].data(payload_seq, payload, number, budget, &mut |s, b| {
-            mpa.feed(dir, s, b, data, number, out)
-        });
-        if arrival.fresh == 0 && (arrival.out_of_order || arrival.duplicate) {
-            mpa.segment_alone(dir, seq, payload, data, arrival.duplicate, out);
-        }
+        let unusual = flag::RETRANSMISSION | flag::SPURIOUS_RETRANSMISSION | flag::OUT_OF_ORDER;
+        // `whole`: the segment was taken the common way and held whole FPDUs only.
+        let (arrival, whole) = if verdict.flags & unusual == 0
+            && !payload.is_empty()
+            && dirs[dir].in_order(payload_seq)
+            && mpa.framing_at(dir, payload_seq)
+        {
+            // The common case: the next octets in order, nothing waiting, FPDUs framed
+            // straight from the frame; the ledger keeps only what a PDU still open needs.
+            let a = dirs[dir].advance(payload_seq, payload.len());
+            let whole = mpa.feed_fpdus(dir, payload_seq, payload, data, out);
+            if !whole {
+                let last_end = out
+                    .pdus
+                    .iter()
+                    .rev()
+                    .find(|p| p.dir == dir)
+                    .map(|p| p.seq.wrapping_add(p.len as u32));
+                dirs[dir].settle(payload_seq, payload.len(), number, last_end);
+            }
+            (a, whole)
+        } else {
+            let before = dirs[dir].pending_bytes();
+            let budget = cfg
+                .reassembly_cap
+                .saturating_sub(self.pending_total.saturating_sub(before));
+            let a = dirs[dir].data(payload_seq, payload, number, budget, &mut |s, b| {
+                mpa.feed(dir, s, b, data, number, out)
+            });
+            if a.fresh == 0 && (a.out_of_order || a.duplicate) {
+                mpa.segment_alone(dir, seq, payload, data, a.duplicate, out);
+            }
+            let after = dirs[dir].pending_bytes();
+            self.pending_total =
+                self.pending_total + after - before.min(self.pending_total + after);
+            (a, false)
+        };
         if tcp.fin() {
             dirs[dir].fin_seen = true;
         }
-        let after = dirs[dir].pending_bytes();
-        self.pending_total = self.pending_total + after - before.min(self.pending_total + after);
         let state = mpa.dirs[dir].state;
         if state == DirState::Off {
             dirs[dir].track = false;
@@ -557,24 +588,30 @@ impl Dissector {
         // What TCP says about the payload: PDU sizes, segment data, a reassembly.
         self.payload_items.clear();
         self.pieces.clear();
-        let view = payload_view(
-            &mut dirs[dir],
-            state,
-            dir,
-            payload_seq,
-            payload.len(),
-            &arrival,
-            verdict.flags,
-            &self.out.pdus,
-            &mut self.payload_items,
-            &mut self.pieces,
-        );
+        let view = if whole && !self.items_wanted {
+            // Whole PDUs in order: none spans segments, and the ledger holds nothing.
+            PayloadView::default()
+        } else {
+            payload_view(
+                &mut dirs[dir],
+                state,
+                dir,
+                payload_seq,
+                payload.len(),
+                &arrival,
+                verdict.flags,
+                &self.out.pdus,
+                self.items_wanted,
+                &mut self.payload_items,
+                &mut self.pieces,
+            )
+        };
         let stream = conv.index;
         let framed = !matches!(state, DirState::Unknown | DirState::Off);
         if let (Some(k), true) = (view.reassembled, self.cfg.learn) {
             self.learn_reassembly(stream, k, number);
         }
-        if let (Some(_), Some(t)) = (&self.cfg.hindsight, view.open) {
+        if let (Some(_), Some(t), true) = (&self.cfg.hindsight, view.open, self.items_wanted) {
             self.reassembled_later(stream, dir, number, t);
         }
         let info = TcpInfo {
@@ -1048,6 +1085,7 @@ impl Dissector {
 }
 
 /// What TCP says about a segment's payload.
+#[derive(Default)]
 struct PayloadView {
     /// Info gets " [TCP segment of a reassembled PDU]": every new octet belongs to a PDU that
     /// is not complete yet.
@@ -1073,19 +1111,20 @@ fn payload_view(
     arrival: &crate::stream::Arrival,
     flags: u16,
     pdus: &[Pdu],
+    want_items: bool,
     items: &mut Vec<PayloadItem>,
     pieces: &mut Vec<Piece>,
 ) -> PayloadView {
     use crate::stream::seq_diff;
-    let mut view = PayloadView {
-        suffix: false,
-        reassembled: None,
-        open: None,
-    };
+    let mut view = PayloadView::default();
     if payload_len == 0 {
         return view;
     }
     if flags & flag::RETRANSMISSION != 0 {
+        // Only the tree reads the items; `open` is an index into them either way.
+        if !want_items {
+            return view;
+        }
         items.push(PayloadItem::Data {
             off: 0,
             len: payload_len,
@@ -1103,7 +1142,10 @@ fn payload_view(
     for (k, p) in pdus.iter().enumerate().filter(|(_, p)| p.dir == dir) {
         // FPDUs shown earlier (they came out of order) only move the framing on.
         any |= p.show;
-        if p.show && matches!(p.kind, PduKind::Request | PduKind::Reply | PduKind::Fpdu) {
+        if want_items
+            && p.show
+            && matches!(p.kind, PduKind::Request | PduKind::Reply | PduKind::Fpdu)
+        {
             items.push(PayloadItem::PduSize(p.len as u32));
         }
         let end = p.seq.wrapping_add(p.len as u32);
@@ -1117,14 +1159,16 @@ fn payload_view(
             } else {
                 own_end
             };
-            items.push(PayloadItem::Data {
-                off: os.wrapping_sub(payload_seq) as usize,
-                len: head_end.wrapping_sub(os) as usize,
-                retransmitted: false,
-            });
+            if want_items {
+                items.push(PayloadItem::Data {
+                    off: os.wrapping_sub(payload_seq) as usize,
+                    len: head_end.wrapping_sub(os) as usize,
+                    retransmitted: false,
+                });
+            }
             if view.reassembled.is_none() && matches!(p.at, Location::Held(_)) {
                 view.reassembled = Some(k);
-                pieces.extend(d.pieces(p.seq, end));
+                ledger_pieces(d, p.seq, end, pieces);
             }
         }
         if let Some(c) = cursor {
@@ -1141,15 +1185,25 @@ fn payload_view(
         let framing = matches!(state, DirState::Startup | DirState::Fpdus | DirState::Iscsi);
         if framing && seq_diff(own_end, c) > 0 {
             view.open = Some(items.len());
-            items.push(PayloadItem::Data {
-                off: c.wrapping_sub(payload_seq) as usize,
-                len: own_end.wrapping_sub(c) as usize,
-                retransmitted: false,
-            });
+            if want_items {
+                items.push(PayloadItem::Data {
+                    off: c.wrapping_sub(payload_seq) as usize,
+                    len: own_end.wrapping_sub(c) as usize,
+                    retransmitted: false,
+                });
+            }
             view.suffix = !any && c == os;
         }
     }
     view
+}
+
+/// The segments of the PDU at `start..end` that a frame completes from earlier ones (rare: out
+/// of the per-frame path, whose setup of the ledger's iterator it would otherwise pay for).
+#[cold]
+#[inline(never)]
+fn ledger_pieces(d: &Direction, start: u32, end: u32, pieces: &mut Vec<Piece>) {
+    pieces.extend(d.pieces(start, end));
 }
 
 /// `frame.protocols` of the current frame, written only when a tree is built (the tree and

@@ -128,6 +128,48 @@ impl Direction {
         self.octets(seq, payload, frame, budget, deliver)
     }
 
+    /// Whether a segment with data from `seq` is the next in order with nothing waiting and no
+    /// piece in the ledger: [`Direction::data`] would hand its octets on at once, whole, and
+    /// nothing else. The caller may then hand them on itself and call [`Direction::advance`].
+    #[inline]
+    pub fn in_order(&self, seq: u32) -> bool {
+        self.next == Some(seq) && self.pending.is_empty() && self.ledger.is_empty()
+    }
+
+    /// [`Direction::data`] of a segment of `len` octets from `seq` that [`Direction::in_order`]
+    /// accepted, whose octets the caller hands on itself. The ledger is left to
+    /// [`Direction::settle`].
+    #[inline]
+    pub fn advance(&mut self, seq: u32, len: usize) -> Arrival {
+        let end = seq.wrapping_add(len as u32);
+        self.highest = Some(match self.highest {
+            Some(h) if seq_diff(h, end) > 0 => h,
+            _ => end,
+        });
+        self.next = Some(end);
+        Arrival {
+            fresh: len,
+            own: Some((seq, len)),
+            ..Arrival::default()
+        }
+    }
+
+    /// The ledger after [`Direction::advance`] of `len` octets from `seq` carried by `frame`,
+    /// when the consumer framed PDUs ending at `last_end` (the last one's end): as recording the
+    /// piece and then [`Direction::consume`]`(last_end)`, without recording a piece that would
+    /// be forgotten at once.
+    #[inline]
+    pub fn settle(&mut self, seq: u32, len: usize, frame: u64, last_end: Option<u32>) {
+        let end = seq.wrapping_add(len as u32);
+        if last_end.is_some_and(|e| seq_diff(e, end) >= 0) {
+            return;
+        }
+        self.record(seq, len, frame);
+        if let Some(e) = last_end {
+            self.consume(e);
+        }
+    }
+
     /// [`Direction::data`] of a segment with data.
     #[inline(never)]
     fn octets(

@@ -248,6 +248,13 @@ const MAX_BAD_RUN: u32 = 4;
 /// Segments tried by the heuristic before a direction is declared not MPA.
 const MAX_MISSES: u32 = 8;
 
+/// `wire` copied into the output's `held` octets.
+fn hold(wire: &[u8], out: &mut FrameOut) -> Location {
+    let o = out.held.len();
+    out.held.extend_from_slice(wire);
+    Location::Held(o)
+}
+
 fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     let o = outer.as_ptr() as usize;
     let i = inner.as_ptr() as usize;
@@ -318,6 +325,44 @@ impl MpaConv {
             DirState::Fpdus => self.fpdus(dir, seq, bytes, frame, out),
             DirState::Iscsi => self.iscsi(dir, seq, bytes, frame, out),
         }
+    }
+
+    /// Whether [`MpaConv::feed`] of octets of `dir` from `seq` goes straight to FPDU framing:
+    /// the direction is in Full Operation and `seq` follows what it was fed last. Then
+    /// [`MpaConv::feed_fpdus`] may be called instead.
+    #[inline]
+    pub fn framing_at(&self, dir: usize, seq: u32) -> bool {
+        let d = &self.dirs[dir];
+        d.state == DirState::Fpdus && d.next_seq.is_none_or(|n| n == seq)
+    }
+
+    /// [`MpaConv::feed`] of octets [`MpaConv::framing_at`] accepted (`bytes` not empty).
+    /// Returns true when they were whole FPDUs lying in `frame`, each framed from there as the
+    /// next one in order with nothing else to say (their PDUs are all `out` got).
+    #[inline]
+    pub fn feed_fpdus(
+        &mut self,
+        dir: usize,
+        seq: u32,
+        bytes: &[u8],
+        frame: &[u8],
+        out: &mut FrameOut,
+    ) -> bool {
+        let d = &mut self.dirs[dir];
+        d.next_seq = Some(seq.wrapping_add(bytes.len() as u32));
+        // What `fpdus` does first when nothing is held and the framing is known; most segments
+        // hold whole FPDUs that check, and nothing more.
+        let mut pos = 0;
+        if d.pending.is_empty() && !d.resync && !d.markers_unplaced {
+            if let Some(b) = offset_in(frame, bytes) {
+                pos = self.plain_run(dir, seq, bytes, b, 0, out);
+                if pos == bytes.len() {
+                    return true;
+                }
+            }
+        }
+        self.fpdus(dir, seq.wrapping_add(pos as u32), &bytes[pos..], frame, out);
+        false
     }
 
     /// Treats the conversation as iSCSI over TCP (port 3260 without MPA), unless `payload`
@@ -656,6 +701,18 @@ impl MpaConv {
                 None => return,
             }
         }
+        // Where `view` lies in the frame, when it does: its FPDUs are ranges of the frame.
+        let base = if in_frame {
+            offset_in(frame, view)
+        } else {
+            None
+        };
+        if let Some(b) = base {
+            pos = self.plain_run(dir, start_seq, view, b, pos, out);
+            if pos == view.len() {
+                return;
+            }
+        }
         loop {
             let d = &mut self.dirs[dir];
             let here = start_seq.wrapping_add(pos as u32);
@@ -702,7 +759,10 @@ impl MpaConv {
                     };
                     let lost = d.bad_run >= MAX_BAD_RUN;
                     let already = !d.shown.is_empty() && d.shown_before(here, len);
-                    let at = self.place(view, frame, in_frame, pos, len, out);
+                    let at = match base {
+                        Some(b) => Location::Frame(b + pos),
+                        None => hold(&view[pos..pos + len], out),
+                    };
                     out.pdus.push(Pdu {
                         kind: PduKind::Fpdu,
                         at,
@@ -727,6 +787,55 @@ impl MpaConv {
                 }
             }
         }
+    }
+
+    /// The common case of [`MpaConv::fpdus`]: whole FPDUs without markers lying in the frame
+    /// (`view` at offset `base`), each with a CRC that checks (or none to check). They are
+    /// framed as the general loop frames them, from `pos` up to the first one that is not such:
+    /// returns where that one starts, for the general loop to take on from there.
+    #[inline(always)]
+    fn plain_run(
+        &mut self,
+        dir: usize,
+        start_seq: u32,
+        view: &[u8],
+        base: usize,
+        mut pos: usize,
+        out: &mut FrameOut,
+    ) -> usize {
+        let d = &mut self.dirs[dir];
+        if d.marker_origin.is_some() || !d.shown.is_empty() || d.bad_run >= MAX_BAD_RUN {
+            return pos;
+        }
+        while let Some(rest) = view.get(pos..) {
+            let Ok(f) = Fpdu::new_checked(rest) else {
+                break;
+            };
+            let len = f.len();
+            let crc = if d.crc {
+                if !f.verify_crc() {
+                    break;
+                }
+                d.bad_run = 0;
+                CrcStatus::Good
+            } else {
+                CrcStatus::Unverified
+            };
+            out.pdus.push(Pdu {
+                kind: PduKind::Fpdu,
+                at: Location::Frame(base + pos),
+                len,
+                seq: start_seq.wrapping_add(pos as u32),
+                marker_pos: None,
+                crc,
+                reassembled: false,
+                show: true,
+                analyse: true,
+                dir,
+            });
+            pos += len;
+        }
+        pos
     }
 
     /// Resynchronisation in [`MpaConv::fpdus`]: where the next FPDU starts in `view` (its

@@ -139,7 +139,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 // Feeding the framer as the dissector does.
 
 /// One PDU the framer handed on, with its octets copied out.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Got {
     kind: PduKind,
     dir: usize,
@@ -239,6 +239,55 @@ impl Link {
             mpa.segment_alone(dir, seq, &frame, &frame, arrival.duplicate, out);
         }
         self.collect(&frame)
+    }
+
+    /// [`Link::seg`] the way the dissector takes a segment when reassembly has it in order
+    /// with nothing waiting and the direction frames FPDUs: straight to the framer, the ledger
+    /// settled at once. As the dissector does for either way, the ledger is kept while the
+    /// direction is not off, and forgets what the last PDU framed ends before.
+    fn seg_direct(&mut self, dir: usize, seq: u32, payload: &[u8]) -> Vec<Got> {
+        self.tcp[dir].track = self.mpa.dirs[dir].state != DirState::Off;
+        let direct =
+            !payload.is_empty() && self.tcp[dir].in_order(seq) && self.mpa.framing_at(dir, seq);
+        let got = if direct {
+            self.number += 1;
+            self.out.clear();
+            let frame = payload.to_vec();
+            self.tcp[dir].advance(seq, frame.len());
+            self.mpa.feed_fpdus(dir, seq, &frame, &frame, &mut self.out);
+            let end = self.last_end(dir);
+            self.tcp[dir].settle(seq, frame.len(), self.number, end);
+            self.collect(&frame)
+        } else {
+            self.seg(dir, seq, payload)
+        };
+        if let Some(e) = self.last_end(dir) {
+            self.tcp[dir].consume(e);
+        }
+        got
+    }
+
+    /// [`Link::seg`] with the ledger kept as the dissector keeps it (see [`Link::seg_direct`]).
+    fn seg_consumed(&mut self, dir: usize, seq: u32, payload: &[u8]) -> Vec<Got> {
+        self.tcp[dir].track = self.mpa.dirs[dir].state != DirState::Off;
+        let got = self.seg(dir, seq, payload);
+        if let Some(e) = self.last_end(dir) {
+            self.tcp[dir].consume(e);
+        }
+        got
+    }
+
+    /// Where the last PDU of `dir` framed in this segment ends.
+    fn last_end(&self, dir: usize) -> Option<u32> {
+        let p = self.out.pdus.iter().rev().find(|p| p.dir == dir)?;
+        Some(p.seq.wrapping_add(p.len as u32))
+    }
+
+    /// The ledger of `dir`: (sequence number, octets, frame) of each piece.
+    fn ledger(&self, dir: usize, from: u32) -> Vec<(u32, u32, u64)> {
+        let to = from.wrapping_add(1 << 30);
+        let pieces = self.tcp[dir].pieces(from, to);
+        pieces.map(|p| (p.seq, p.len, p.frame)).collect()
     }
 
     /// The end of the capture: reassembly gives up on its holes.
@@ -680,6 +729,49 @@ fn a_run_of_bad_crcs_resynchronises() {
     assert_eq!(l.skipped(), Some(16), "the two junk FPDUs after the run");
 }
 
+/// Bad CRCs that are not in a row do not lose the framing, whether the good FPDUs between them
+/// share their segments or not: every FPDU is framed where it is, with its own verdict (five
+/// bad ones, at most two in a row; [`MAX_BAD_RUN`] in a row lose it).
+#[test]
+fn bad_crcs_not_in_a_row_keep_the_framing() {
+    for per_segment in [false, true] {
+        let mut l = Link::new();
+        let (s0, _) = handshake(&mut l, &request(false, true), &reply(false, true, false));
+        let mut want = Vec::new();
+        let mut stream = Vec::new();
+        for i in 0..10 {
+            let mut f = fpdu(send(i + 1), 40, true);
+            let good = ![0, 2, 4, 6, 7].contains(&i);
+            if !good {
+                let n = f.len();
+                f[n - 2] ^= 0x01;
+            }
+            want.push(if good {
+                CrcStatus::Good
+            } else {
+                CrcStatus::Bad
+            });
+            stream.push(f);
+        }
+        let mut got = Vec::new();
+        let mut seq = s0;
+        if per_segment {
+            for f in &stream {
+                got.extend(l.seg(0, seq, f));
+                assert_eq!(l.skipped(), None);
+                seq += f.len() as u32;
+            }
+        } else {
+            got = l.seg(0, seq, &stream.concat());
+            assert_eq!(l.skipped(), None);
+        }
+        assert_eq!(got.iter().map(|g| g.crc).collect::<Vec<_>>(), want);
+        let sends: Vec<Msg> = (1..=want.len() as u32).map(send).collect();
+        assert_eq!(msgs(&got), sends);
+        assert!(l.events.is_empty());
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Forced decoding (-d tcp.port==N,mpa,…).
 
@@ -969,4 +1061,122 @@ fn a_huge_garbage_length_is_bounded_and_framing_recovers() {
     assert_eq!(got.last().unwrap().msg(), send(2));
     assert_eq!(got.last().unwrap().crc, CrcStatus::Good);
     assert!(l.mpa.dirs[0].pending.len() < MAX_PENDING);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dissector's direct way for in-order segments.
+
+/// Segments taken the direct way (in order, nothing waiting, the direction framing FPDUs) give
+/// the same PDUs, the same ledger and the same framer state as through reassembly's hand-on:
+/// whole FPDUs, FPDUs split across segments, a bad CRC inside a run, a run of bad CRCs, a
+/// segment that only continues an FPDU, out-of-order and retransmitted segments in between,
+/// with CRCs and without, with markers and without.
+#[test]
+fn in_order_segments_framed_directly_match_the_general_way() {
+    for (markers, crc) in [(false, true), (false, false), (true, true)] {
+        // Twelve FPDUs as they go on the wire (the seventh with a bad CRC when CRCs are on),
+        // then junk that reads as a run of short FPDUs with bad CRCs, then two more FPDUs.
+        let mut wires = Vec::new();
+        let mut pos = 0;
+        for i in 1..=14u32 {
+            let plain = fpdu(send(i), 20 + 13 * i as usize, crc);
+            let mut w = if markers {
+                with_markers(std::slice::from_ref(&plain), pos, crc)
+            } else {
+                plain
+            };
+            if crc && i == 7 {
+                let n = w.len();
+                w[n - 1] ^= 0x5A;
+            }
+            pos += w.len() as u32;
+            wires.push(w);
+            if i == 12 {
+                let junk = [0u8, 2, 0xAA, 0xBB, 1, 2, 3, 4].repeat(MAX_BAD_RUN as usize + 2);
+                pos += junk.len() as u32;
+                wires.push(junk);
+            }
+        }
+        let stream = wires.concat();
+        // Segment boundaries: most FPDU ends, and cuts inside FPDUs.
+        let mut cuts = vec![0];
+        let mut at = 0;
+        for (k, w) in wires.iter().enumerate() {
+            at += w.len();
+            if k % 3 != 1 {
+                cuts.push(at);
+            }
+        }
+        cuts.extend([7, 40, 41, 200, stream.len() - 3]);
+        cuts.push(stream.len());
+        cuts.sort_unstable();
+        cuts.dedup();
+        let segs: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let mut general = Link::new();
+        let mut direct = Link::new();
+        let (s0, _) = handshake(
+            &mut general,
+            &request(false, crc),
+            &reply(markers, crc, false),
+        );
+        handshake(
+            &mut direct,
+            &request(false, crc),
+            &reply(markers, crc, false),
+        );
+        // In order, except that segment 3 comes after 4 and segment 5 is sent twice.
+        let mut order: Vec<usize> = (0..segs.len()).collect();
+        order.swap(3, 4);
+        order.insert(6, 5);
+        for k in order {
+            let (a, b) = segs[k];
+            let seq = s0.wrapping_add(a as u32);
+            let want = general.seg_consumed(0, seq, &stream[a..b]);
+            let got = direct.seg_direct(0, seq, &stream[a..b]);
+            assert_eq!(got, want, "segment {k} (markers {markers}, crc {crc})");
+            assert_eq!(
+                direct.ledger(0, s0),
+                general.ledger(0, s0),
+                "ledger after {k}"
+            );
+            assert_eq!(direct.tcp[0].next, general.tcp[0].next);
+            assert_eq!(direct.tcp[0].highest, general.tcp[0].highest);
+            let (dm, gm) = (&direct.mpa.dirs[0], &general.mpa.dirs[0]);
+            assert_eq!(
+                (&dm.pending, dm.pending_seq, dm.next_seq, dm.bad_run),
+                (&gm.pending, gm.pending_seq, gm.next_seq, gm.bad_run)
+            );
+        }
+        let shown = direct.mpa.dirs[0].shown.len();
+        assert_eq!(shown, general.mpa.dirs[0].shown.len());
+    }
+}
+
+/// A segment of whole FPDUs taken the direct way leaves nothing in the ledger; one that ends
+/// inside an FPDU leaves that FPDU's start there, named by its frame, and the frame that
+/// completes the FPDU finds it.
+#[test]
+fn the_direct_way_keeps_in_the_ledger_only_what_an_open_fpdu_needs() {
+    let mut l = Link::new();
+    let (s0, _) = handshake(&mut l, &request(false, true), &reply(false, true, false));
+    let a = fpdu(send(1), 60, true);
+    let b = fpdu(send(2), 90, true);
+    let g = l.seg_direct(0, s0, &cat(&[&a, &b]));
+    assert_eq!(msgs(&g), [send(1), send(2)]);
+    assert!(g.iter().all(|g| g.in_frame && g.crc == CrcStatus::Good));
+    assert_eq!(l.ledger(0, s0), []);
+    // The next segment: a whole FPDU and the first 10 octets of another.
+    let c = fpdu(send(3), 30, true);
+    let d = fpdu(send(4), 70, true);
+    let s = s0 + (a.len() + b.len()) as u32;
+    let g = l.seg_direct(0, s, &cat(&[&c, &d[..10]]));
+    assert_eq!(msgs(&g), [send(3)]);
+    let open = s + c.len() as u32;
+    assert_eq!(l.ledger(0, s0), [(open, 10, l.number)]);
+    // The rest of it: reassembled from the two frames.
+    let g = l.seg_direct(0, open + 10, &d[10..]);
+    assert_eq!(msgs(&g), [send(4)]);
+    assert!(g[0].reassembled && !g[0].in_frame);
+    assert_eq!(g[0].wire, d);
+    assert_eq!(l.ledger(0, s0), []);
 }
