@@ -1288,18 +1288,22 @@ mod tests {
         assert_eq!(s, "[TCP ZeroWindowProbeAck] [TCP ZeroWindow] ");
     }
 
+    /// A seeded xorshift generator of numbers below `n`, for the randomised agreement tests.
+    fn xorshift(mut x: u64) -> impl FnMut(u32) -> u32 {
+        move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        }
+    }
+
     /// Trimming a chain from the front forgets, shrinks and reports the same segments, and
     /// leaves the same span, as visiting every segment does, near sequence-number wrap and for
     /// ACKs before, inside, at the end of and beyond the chain.
     #[test]
     fn chain_trim_agrees_with_the_full_walk() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move |n: u32| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % u64::from(n)) as u32
-        };
+        let mut rnd = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut trimmed_by_chain = 0;
         for round in 0..4000 {
             let mut f = Flow {
@@ -1376,13 +1380,7 @@ mod tests {
     /// SACK and Window Scale options, SYNs, FINs and RSTs.
     #[test]
     fn the_in_order_path_agrees_with_the_full_analysis() {
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut rnd = move |n: u32| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % u64::from(n)) as u32
-        };
+        let mut rnd = xorshift(0x2545_f491_4f6c_dd1d);
         let (mut fast_taken, mut segments) = (0, 0);
         for round in 0..300 {
             let mut fast = Conn::default();
