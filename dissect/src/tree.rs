@@ -225,28 +225,38 @@ impl Tree {
         let detail = self.detail;
         let kept = self.kept.as_deref();
         let kept = |i: usize| kept.is_none_or(|k| k.get(i).copied().unwrap_or(false));
-        self.built = FieldBits::from_fn(|i, def| {
-            detail != Detail::Off && (kept(i) || def.ftype == Ftype::Protocol)
-        });
-        self.labelled = FieldBits::from_fn(|i, def| match detail {
-            Detail::Off => false,
-            Detail::Values => def.ftype == Ftype::Protocol && kept(i),
-            Detail::Labels => kept(i),
+        let fields = FieldBits::from_fn(|i, def| {
+            detail != Detail::Off && kept(i) && def.ftype != Ftype::Protocol
         });
         let mut within = FieldBits([0; FIELD_WORDS]);
         let mut proto = None;
         for (i, def) in crate::field::FIELDS.iter().enumerate() {
             if def.ftype == Ftype::Protocol {
                 proto = Some(i);
-            } else if let Some(p) = proto.filter(|_| self.built.get(FieldId(i as u16))) {
+            } else if let Some(p) = proto.filter(|_| fields.get(FieldId(i as u16))) {
                 within.set(p);
             }
         }
+        // A protocol's node is built when asked for, when the whole tree is, or when a field
+        // of its rows is (what it holds may be placed by it: the `oneshot` exchange items go
+        // at the end of its subtree). `-T fields` without those is spared the node.
+        let whole = self.kept.is_none();
+        self.built = FieldBits::from_fn(|i, def| {
+            detail != Detail::Off
+                && (kept(i)
+                    || def.ftype == Ftype::Protocol && (whole || within.get(FieldId(i as u16))))
+        });
+        self.labelled = FieldBits::from_fn(|i, def| match detail {
+            Detail::Off => false,
+            Detail::Values => def.ftype == Ftype::Protocol && kept(i),
+            Detail::Labels => kept(i),
+        });
         self.within = within;
     }
 
-    /// Builds only the nodes of `fields`, and the protocol nodes (subtrees and findings hang
-    /// on them), from the next node on; a protocol's label only when it is one of `fields`.
+    /// Builds only the nodes of `fields`, and the nodes of the protocols one of whose fields
+    /// (registry rows) is among them, from the next node on; a protocol's label only when it
+    /// is one of `fields`.
     /// For printers that read a few fields by name and never the tree's shape: the order of
     /// the nodes kept is the order of the whole tree's, but expert items (placed after the
     /// subtree of the node they are about) may move when that node is not kept.
@@ -551,8 +561,10 @@ mod tests {
         t.set_detail(Detail::Values);
         t.keep_only(&[f::TCP_SEQ]);
         assert!(t.builds(f::TCP_SEQ));
-        assert!(t.builds(f::TCP), "protocols are built");
+        assert!(t.builds(f::TCP), "the protocol of a field asked for is built");
         assert!(!t.builds(f::TCP_ACK));
+        assert!(!t.builds(f::IP), "a protocol none of whose fields is asked for is not");
+        assert!(!t.builds(f::ONESHOT));
         let p = t.add(f::TCP, Value::None, FRAME_SOURCE, 0, 20);
         let s = t.add(f::TCP_SEQ, Value::Uint(1), FRAME_SOURCE, 4, 4);
         assert_eq!(
