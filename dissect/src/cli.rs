@@ -385,7 +385,14 @@ impl Options {
                     let d = f.def();
                     (d.ftype != field::Ftype::None && !d.abbrev.starts_with("_ws.")).then_some(f)
                 })
-                .collect::<Option<Vec<_>>>(),
+                .collect::<Option<Vec<_>>>()
+                .map(|mut v| {
+                    // -z io,phs reads the protocol stack `frame.protocols` holds.
+                    if a.stats.iter().any(|z| z == "io,phs") {
+                        v.push(crate::registry::f::FRAME_PROTOCOLS);
+                    }
+                    v
+                }),
             _ => None,
         };
         Ok(Options {

@@ -287,6 +287,7 @@ impl Dissector {
         if let Some(fields) = &cfg.only_fields {
             tree.keep_only(fields);
         }
+        let protocols_on = tree.builds(f::FRAME_PROTOCOLS);
         let items_wanted = [f::TCP_PDU_SIZE, f::TCP_SEGMENT_DATA, f::TCP_REASSEMBLED_IN]
             .into_iter()
             .any(|k| tree.builds(k));
@@ -310,7 +311,9 @@ impl Dissector {
             addr_text: text::AddrText::default(),
             info_ports: text::Recent::default(),
             protocols: Stack {
-                on: detail != Detail::Off,
+                // Only when the tree takes it (-z io,phs asks for it when -T fields keeps a few
+                // fields).
+                on: protocols_on,
                 text: String::new(),
             },
             pending_total: 0,
