@@ -561,9 +561,15 @@ mod tests {
         t.set_detail(Detail::Values);
         t.keep_only(&[f::TCP_SEQ]);
         assert!(t.builds(f::TCP_SEQ));
-        assert!(t.builds(f::TCP), "the protocol of a field asked for is built");
+        assert!(
+            t.builds(f::TCP),
+            "the protocol of a field asked for is built"
+        );
         assert!(!t.builds(f::TCP_ACK));
-        assert!(!t.builds(f::IP), "a protocol none of whose fields is asked for is not");
+        assert!(
+            !t.builds(f::IP),
+            "a protocol none of whose fields is asked for is not"
+        );
         assert!(!t.builds(f::ONESHOT));
         let p = t.add(f::TCP, Value::None, FRAME_SOURCE, 0, 20);
         let s = t.add(f::TCP_SEQ, Value::Uint(1), FRAME_SOURCE, 4, 4);
