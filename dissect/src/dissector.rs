@@ -376,7 +376,8 @@ impl Dissector {
         };
         self.summary.next_frame();
         let data = pkt.data;
-        let lf = link::decode(pkt.link, data);
+        let mut lf = link::LinkFrame::undecoded(data);
+        lf.decode(pkt.link);
         match &lf.link_header {
             Some(h @ (LinkHeader::Sll { .. } | LinkHeader::Sll2 { .. })) => {
                 build::link_header(&mut self.tree, h, lf.l2_len);
