@@ -480,7 +480,7 @@ impl Dissector {
     // Not inlined into `dissect`: merged there it measured ~70 instructions a frame dearer.
     #[inline(never)]
     fn tcp(&mut self, pkt: &Packet<'_>, tcp: &TcpSlice<'_>, sa: &IpAddr, da: &IpAddr, data: &[u8]) {
-        let (key, dir, index, new) = self
+        let (dir, index, new) = self
             .table
             .find((*sa, tcp.source_port()), (*da, tcp.destination_port()));
         let payload = tcp.payload();
@@ -503,6 +503,7 @@ impl Dissector {
                 .is_some_and(|c| c.tcpa.reuse(dir, &seg) == Reuse::NewConversation)
         {
             let ports = (tcp.source_port(), tcp.destination_port());
+            let (key, _) = ConvKey::of((*sa, ports.0), (*da, ports.1));
             self.start_conv(key, index, new, pkt.ts_ns, ports)
         } else {
             index
