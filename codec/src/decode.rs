@@ -57,6 +57,13 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
+    /// A frame over `bytes` with no layer and no stop, for [`Frame::decode_ethernet`] to fill
+    /// in place.
+    #[inline]
+    pub fn undecoded(bytes: &'a [u8]) -> Self {
+        Self::empty(bytes)
+    }
+
     #[inline]
     fn empty(bytes: &'a [u8]) -> Self {
         Frame {
@@ -73,15 +80,24 @@ impl<'a> Frame<'a> {
     #[inline]
     pub fn ethernet(bytes: &'a [u8]) -> Self {
         let mut f = Self::empty(bytes);
+        f.decode_ethernet();
+        f
+    }
+
+    /// [`Frame::ethernet`] in place: decodes `self.bytes` into a frame made by
+    /// [`Frame::undecoded`], so that a caller keeping the frame inside a larger value need not
+    /// move its ~300 octets there.
+    #[inline]
+    pub fn decode_ethernet(&mut self) {
+        let bytes = self.bytes;
         match Ethernet2Slice::from_slice_without_fcs(bytes) {
             Ok(eth) => {
                 let (ether_type, payload) = (eth.ether_type(), eth.payload_slice());
-                f.ethernet = Some(eth);
-                f.ether_payload(ether_type, payload);
+                self.ethernet = Some(eth);
+                self.ether_payload(ether_type, payload);
             }
-            Err(e) => f.stop = Some(len_error(&e, Layer::Ethernet, 0)),
+            Err(e) => self.stop = Some(len_error(&e, Layer::Ethernet, 0)),
         }
-        f
     }
 
     /// Decodes a frame that starts with an IPv4 or IPv6 header.

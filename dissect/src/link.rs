@@ -207,22 +207,41 @@ const AF_INET6: [u32; 3] = [24, 28, 30];
 /// says so; a payload that is not IP (an unknown EtherType or AF family) leaves an empty frame
 /// without `stop`, as [`Frame`] does for any frame that is not TCP.
 pub fn decode(link: LinkType, data: &[u8]) -> LinkFrame<'_> {
-    match link {
-        LinkType::Ethernet => {
-            let frame = Frame::ethernet(data);
-            let l2_len = if frame.ethernet.is_some() { 14 } else { 0 };
-            LinkFrame {
-                frame,
-                link_header: None,
-                l2_len,
-            }
+    let mut lf = LinkFrame::undecoded(data);
+    lf.decode(link);
+    lf
+}
+
+impl<'a> LinkFrame<'a> {
+    /// `data`, not decoded yet: no link header, no layer, no stop.
+    #[inline]
+    pub fn undecoded(data: &'a [u8]) -> Self {
+        LinkFrame {
+            frame: Frame::undecoded(data),
+            link_header: None,
+            l2_len: 0,
         }
-        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => raw(data),
-        LinkType::LinuxSll => sll(data),
-        LinkType::LinuxSll2 => sll2(data),
-        LinkType::Null => null(data, false),
-        LinkType::Loop => null(data, true),
-        LinkType::Other(_) => unsupported(data),
+    }
+
+    /// [`decode`] in place, on a frame made by [`LinkFrame::undecoded`]: Ethernet, the common
+    /// link type, is decoded where the frame lies instead of being built elsewhere and moved.
+    #[inline]
+    pub fn decode(&mut self, link: LinkType) {
+        let data = self.frame.bytes;
+        match link {
+            LinkType::Ethernet => {
+                self.frame.decode_ethernet();
+                if self.frame.ethernet.is_some() {
+                    self.l2_len = 14;
+                }
+            }
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => *self = raw(data),
+            LinkType::LinuxSll => *self = sll(data),
+            LinkType::LinuxSll2 => *self = sll2(data),
+            LinkType::Null => *self = null(data, false),
+            LinkType::Loop => *self = null(data, true),
+            LinkType::Other(_) => *self = unsupported(data),
+        }
     }
 }
 

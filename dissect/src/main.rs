@@ -110,7 +110,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
             break;
         }
         let Some(item) = reader.next() else { break };
-        let pkt = match item {
+        // Borrowed where the reader put it, not moved out of the `Option<Result>`.
+        let pkt = match &item {
             Ok(p) => p,
             Err(e) => {
                 failure = Some(e.to_string());
@@ -119,14 +120,14 @@ fn run(args: Args) -> Result<ExitCode, String> {
         };
         read += 1;
         let first = *first_ts.get_or_insert(pkt.ts_ns);
-        d.dissect(&pkt, pcapng);
+        d.dissect(pkt, pcapng);
         let matched = filter.as_ref().is_none_or(|f| f.matches(&d.tree, pkt.data));
-        stats.frame(&d, &pkt, matched);
+        stats.frame(&d, pkt, matched);
         if matched {
             shown += 1;
             d.displayed(pkt.ts_ns);
             printer
-                .frame(&mut out, &d, &pkt, pkt.ts_ns - first)
+                .frame(&mut out, &d, pkt, pkt.ts_ns - first)
                 .map_err(writing)?;
         }
         if let Some(b) = &bar {
