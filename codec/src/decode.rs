@@ -371,20 +371,10 @@ pub enum Ulp<'a> {
 impl<'a> Ulp<'a> {
     /// Looks at the payload of the first segment of a Send: one-shot messages carry an iSCSI PDU;
     /// other Sends carry iSER + iSCSI, or a bare iSCSI PDU, when the octets look like one.
-    ///
-    /// The opcode test is inlined where this is called, so that the other messages (half of
-    /// them in a one-shot exchange: Writes, Read Requests and Responses) cost no call.
-    #[inline]
     pub fn detect(m: &Message<'a>) -> Option<Self> {
         if !m.opcode.is_send() {
             return None;
         }
-        Self::detect_send(m)
-    }
-
-    /// [`Ulp::detect`] for a Send.
-    #[inline(never)]
-    fn detect_send(m: &Message<'a>) -> Option<Self> {
         let first = m.ddp.as_untagged().is_some_and(|u| u.mo() == 0);
         if !first {
             return None;
