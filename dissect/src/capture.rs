@@ -569,10 +569,10 @@ impl CaptureReader {
 
     /// The next packet, or the error that stops the reading, or `None` at the end (and after
     /// an error).
+    // Not `Iterator::next`: a lending iterator, which `Iterator` cannot be. Inlined into the
+    // reading loop (the record is then taken where it is, not moved out of an
+    // Option<Result>); reading more, and pcapng, are calls.
     #[allow(clippy::should_implement_trait)]
-    // a lending iterator: `Iterator` cannot lend
-    // Inlined into the reading loop (the record is then taken where it is, not moved out of
-    // an Option<Result>); reading more, and pcapng, are calls.
     #[inline(always)]
     pub fn next(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         if self.done {

@@ -1126,15 +1126,13 @@ fn payload_view(
         return view;
     }
     if flags & flag::RETRANSMISSION != 0 {
-        // Only the tree reads the items; `open` is an index into them either way.
-        if !want_items {
-            return view;
+        if want_items {
+            items.push(PayloadItem::Data {
+                off: 0,
+                len: payload_len,
+                retransmitted: true,
+            });
         }
-        items.push(PayloadItem::Data {
-            off: 0,
-            len: payload_len,
-            retransmitted: true,
-        });
         return view;
     }
     if flags & (flag::SPURIOUS_RETRANSMISSION | flag::OUT_OF_ORDER) != 0 {
@@ -1211,8 +1209,9 @@ fn ledger_pieces(d: &Direction, start: u32, end: u32, pieces: &mut Vec<Piece>) {
     pieces.extend(d.pieces(start, end));
 }
 
-/// `frame.protocols` of the current frame, written only when a tree is built (the tree and
-/// `-z io,phs` read it; summary lines and `-q` do not).
+/// `frame.protocols` of the current frame, written only when the tree builds that field (the
+/// whole tree, `-T fields` naming it, or `-z io,phs`, which asks for it; summary lines and `-q`
+/// do not).
 #[derive(Debug)]
 struct Stack {
     on: bool,

@@ -128,6 +128,15 @@ impl Direction {
         self.octets(seq, payload, frame, budget, deliver)
     }
 
+    /// `highest` moved on to `end` unless it is already beyond it.
+    #[inline(always)]
+    fn raise_highest(&mut self, end: u32) {
+        self.highest = Some(match self.highest {
+            Some(h) if seq_diff(h, end) > 0 => h,
+            _ => end,
+        });
+    }
+
     /// Whether a segment with data from `seq` is the next in order with nothing waiting and no
     /// piece in the ledger: [`Direction::data`] would hand its octets on at once, whole, and
     /// nothing else. The caller may then hand them on itself and call [`Direction::advance`].
@@ -142,10 +151,7 @@ impl Direction {
     #[inline]
     pub fn advance(&mut self, seq: u32, len: usize) -> Arrival {
         let end = seq.wrapping_add(len as u32);
-        self.highest = Some(match self.highest {
-            Some(h) if seq_diff(h, end) > 0 => h,
-            _ => end,
-        });
+        self.raise_highest(end);
         self.next = Some(end);
         Arrival {
             fresh: len,
@@ -185,11 +191,7 @@ impl Direction {
         if self.base.is_none() {
             self.base = Some(seq);
         }
-        let end = seq.wrapping_add(payload.len() as u32);
-        self.highest = Some(match self.highest {
-            Some(h) if seq_diff(h, end) > 0 => h,
-            _ => end,
-        });
+        self.raise_highest(seq.wrapping_add(payload.len() as u32));
         let d = seq_diff(seq, next);
         if d > 0 {
             self.early(seq, payload, frame, budget, deliver, &mut a);
